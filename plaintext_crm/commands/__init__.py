@@ -1,0 +1,1 @@
+"""One module per CLI command; each stays thin: parse options, call the pipeline, print, exit code."""

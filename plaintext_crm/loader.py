@@ -1,0 +1,392 @@
+"""Load a workspace folder into typed records; bad files become findings and never stop the load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from plaintext_crm.config import CONFIG_FILE, Config, load_config
+from plaintext_crm.errors import ToolError
+from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.frontmatter import InvalidDate, ParsedFile, parse_record
+from plaintext_crm.model import (
+    APPROVAL_STATUSES,
+    DEPENDENCY_TYPES,
+    KINDS,
+    PROJECT_STATUSES,
+    TASK_STATUSES,
+    Approval,
+    Client,
+    Contact,
+    Deal,
+    Dependency,
+    HistoryEntry,
+    Project,
+    Task,
+    Workspace,
+)
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})\b[ \t]*[-:–—]?[ \t]*(.*)$")
+_FENCE_OPEN = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+
+ParseFiles = Callable[[Path, list[str]], list[ParsedFile]]
+
+
+def find_workspace(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds crm.yaml, as git finds .git."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ToolError(f"no workspace found: neither {start} nor any folder above it holds {CONFIG_FILE} "
+                    "(run `plaintext-crm init DIR` to create one, or name the workspace folder)")
+
+
+def workspace_root(path: Path | None) -> Path:
+    """The workspace at `path` (a folder, with or without crm.yaml), or the one around the current folder."""
+    if path is None:
+        return find_workspace(Path.cwd())
+    if not path.exists():
+        raise ToolError(f"no workspace at {path}: the folder does not exist")
+    if not path.is_dir():
+        raise ToolError(f"no workspace at {path}: not a folder")
+    if (path / CONFIG_FILE).is_file() or any((path / kind).is_dir() for kind in KINDS):
+        return path.resolve()
+    raise ToolError(f"no workspace at {path}: it holds no {CONFIG_FILE} and no clients/, deals/ or projects/ folder")
+
+
+def record_files(root: Path) -> list[str]:
+    """Relative paths of every record file, sorted: clients/*.md, deals/*.md, projects/*.md."""
+    found = []
+    for kind in KINDS:
+        folder = root / kind
+        if folder.is_dir():
+            found.extend(f"{kind}/{entry.name}" for entry in folder.iterdir()
+                         if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file())
+    return sorted(found)
+
+
+def read_file(root: Path, rel: str) -> ParsedFile:
+    """Read and parse one record file; an unreadable file becomes a ParsedFile with a problem."""
+    from plaintext_crm.frontmatter import ParseProblem
+
+    try:
+        raw = (root / rel).read_bytes()
+    except OSError as exc:
+        return ParsedFile(rel, problem=ParseProblem(1, f"cannot read the file: {exc.strerror}"))
+    return parse_record(rel, raw)
+
+
+def parse_files(root: Path, paths: list[str]) -> list[ParsedFile]:
+    """Parse every file, one after the other."""
+    return [read_file(root, rel) for rel in paths]
+
+
+def load_workspace(root: Path, *, parse: ParseFiles = parse_files) -> tuple[Workspace, list[Finding]]:
+    """Load the workspace at `root`; return it with every finding the loading produced."""
+    config, findings = load_config(root)
+    paths = record_files(root)
+    parsed = parse(root, paths)
+    clients: dict[str, Client] = {}
+    deals: dict[str, Deal] = {}
+    projects: dict[str, Project] = {}
+    for item in parsed:
+        if item.problem is not None or item.data is None:
+            problem = item.problem
+            findings.append(Finding(item.path, problem.line if problem else 1, 1, "F001", "invalid-front-matter",
+                                    Severity.ERROR, problem.message if problem else "no front matter"))
+            continue
+        kind = item.path.split("/", 1)[0]
+        if kind == "clients":
+            client = build_client(item, findings)
+            clients[client.id] = client
+        elif kind == "deals":
+            deal = build_deal(item, findings)
+            deals[deal.id] = deal
+        else:
+            project = build_project(item, findings)
+            projects[project.id] = project
+    workspace = Workspace(root, config, clients, deals, projects, tuple(paths))
+    return workspace, findings
+
+
+class _Fields:
+    """Typed reads of one front matter mapping; a value of the wrong type becomes an F002 finding."""
+
+    def __init__(self, data: Mapping[str, Any], line_of: Callable[[str], int], path: str,
+                 findings: list[Finding], what: str = "") -> None:
+        self.data = data
+        self.line_of = line_of
+        self.path = path
+        self.findings = findings
+        self.what = what  # "task 'design': " for messages about a task
+
+    def invalid(self, key: str, message: str) -> None:
+        self.findings.append(Finding(self.path, self.line_of(key), 1, "F002", "invalid-value", Severity.ERROR,
+                                     f"{self.what}{message}"))
+
+    def text(self, key: str) -> str | None:
+        value = self.data.get(key)
+        if value is None or isinstance(value, bool):
+            if isinstance(value, bool):
+                self.invalid(key, f"'{key}' must be text, not {str(value).lower()}")
+            return None
+        if isinstance(value, dict | list):
+            self.invalid(key, f"'{key}' must be text, not a {'list' if isinstance(value, list) else 'mapping'}")
+            return None
+        text = str(value).strip()
+        return text or None
+
+    def text_list(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, list):
+            if all(isinstance(item, str | int | float) and not isinstance(item, bool) for item in value):
+                return tuple(str(item).strip() for item in value if str(item).strip())
+            self.invalid(key, f"'{key}' must be text or a list of texts")
+            return ()
+        text = self.text(key)
+        return (text,) if text else ()
+
+    def date(self, key: str) -> dt.date | None:
+        value = self.data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, InvalidDate):
+            self.invalid(key, f"'{key}': '{value}' is not a valid date")
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.invalid(key, f"'{key}': '{value}' is not a date; write it as YYYY-MM-DD")
+        return None
+
+    def number(self, key: str) -> float | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.invalid(key, f"'{key}': '{value}' is not a number; write digits only, like 12000 or 12500.50")
+            return None
+        return value
+
+    def probability(self, key: str) -> float | None:
+        value = self.number(key)
+        if value is not None and not 0 <= value <= 1:
+            self.invalid(key, f"'{key}': {value} is outside 0..1; write 40% as 0.4")
+            return None
+        return value
+
+    def whole(self, key: str, minimum: int = 0) -> int | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            self.invalid(key, f"'{key}': '{value}' must be a whole number of at least {minimum}")
+            return None
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
+        value = self.text(key)
+        if value is not None and value not in allowed:
+            self.invalid(key, f"'{key}': '{value}' is not one of {', '.join(allowed)}")
+            return None
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.data.get(key, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.invalid(key, f"'{key}' must be true or false")
+            return False
+        return value
+
+
+def _common(item: ParsedFile, findings: list[Finding]) -> tuple[dict[str, Any], _Fields]:
+    assert item.data is not None
+    top_lines = {str(path[0]): line for path, line in item.key_lines.items() if len(path) == 1}
+    fields = _Fields(item.data, lambda key: top_lines.get(key, 1), item.path, findings)
+    base = dict(
+        id=item.path.rsplit("/", 1)[-1][:-3],
+        path=item.path,
+        fields=item.data,
+        key_lines=top_lines,
+        body=item.body,
+        body_line=item.body_line,
+        history=tuple(history_entries(item.body, item.body_line)),
+        lint_ignore=tuple(code.upper() for code in fields.text_list("lint_ignore")),
+        traps=tuple(item.traps),
+    )
+    return base, fields
+
+
+def build_client(item: ParsedFile, findings: list[Finding]) -> Client:
+    """A Client from a parsed clients/*.md file."""
+    base, fields = _common(item, findings)
+    contacts = []
+    raw_contacts = item.data.get("contacts") if item.data else None
+    if raw_contacts is not None and not isinstance(raw_contacts, list):
+        fields.invalid("contacts", "'contacts' must be a list of {name, role, email, phone}")
+    for index, raw in enumerate(raw_contacts if isinstance(raw_contacts, list) else []):
+        if isinstance(raw, str):
+            raw = {"name": raw}
+        if not isinstance(raw, dict) or not raw.get("name"):
+            line = item.key_lines.get(("contacts", index), fields.line_of("contacts"))
+            findings.append(Finding(item.path, line, 1, "F002", "invalid-value", Severity.ERROR,
+                                    "each contact needs at least a 'name'"))
+            continue
+        contacts.append(Contact(*(str(raw[key]) if raw.get(key) is not None else None
+                                  for key in ("name", "role", "email", "phone"))))  # type: ignore[arg-type]
+    return Client(**base, name=fields.text("name"), owner=fields.text("owner"), contacts=tuple(contacts),
+                  source=fields.text("source"), status=fields.text("status"))
+
+
+def build_deal(item: ParsedFile, findings: list[Finding]) -> Deal:
+    """A Deal from a parsed deals/*.md file."""
+    base, f = _common(item, findings)
+    currency = f.text("currency")
+    return Deal(
+        **base,
+        title=f.text("title"), client=f.text("client"), owner=f.text("owner"), stage=f.text("stage"),
+        value=f.number("value"), currency=currency.upper() if currency else None,
+        probability=f.probability("probability"), source=f.text("source"), created=f.date("created"),
+        expected_close=f.date("expected_close"), next_action=f.text("next_action"),
+        next_action_due=f.date("next_action_due"), stage_since=f.date("stage_since"),
+        closed_on=f.date("closed_on"), lost_reason=f.text("lost_reason"), scope_summary=f.text("scope_summary"),
+        promised_timeline=f.text("promised_timeline"), key_constraints=f.text_list("key_constraints"),
+        main_stakeholder=f.text("main_stakeholder"), kickoff_date=f.date("kickoff_date"),
+        project=f.text("project"),
+    )
+
+
+def build_project(item: ParsedFile, findings: list[Finding]) -> Project:
+    """A Project, with its tasks, from a parsed projects/*.md file."""
+    base, f = _common(item, findings)
+    raw_tasks = item.data.get("tasks") if item.data else None
+    tasks: list[Task] = []
+    if raw_tasks is not None and not isinstance(raw_tasks, list):
+        f.invalid("tasks", "'tasks' must be a list of tasks, each a mapping with at least an 'id'")
+    for index, raw in enumerate(raw_tasks if isinstance(raw_tasks, list) else []):
+        task = _build_task(item, index, raw, findings)
+        if task is not None:
+            tasks.append(task)
+    depends_on = f.text_list("depends_on")
+    return Project(**base, title=f.text("title"), client=f.text("client"), deal=f.text("deal"),
+                   owner=f.text("owner"), status=f.choice("status", PROJECT_STATUSES), start=f.date("start"),
+                   due=f.date("due"), depends_on=depends_on, tasks=tuple(tasks))
+
+
+def _build_task(item: ParsedFile, index: int, raw: Any, findings: list[Finding]) -> Task | None:
+    prefix = ("tasks", index)
+    first_line = item.key_lines.get(prefix, 1)
+    if not isinstance(raw, dict) or raw.get("id") in (None, ""):
+        findings.append(Finding(item.path, first_line, 1, "F002", "invalid-value", Severity.ERROR,
+                                f"task {index + 1} must be a mapping with at least an 'id'"))
+        return None
+    task_id = str(raw["id"]).strip()
+    lines = {str(path[2]): line for path, line in item.key_lines.items()
+             if len(path) == 3 and path[:2] == prefix}
+    f = _Fields(raw, lambda key: lines.get(key, first_line), item.path, findings, f"task '{task_id}': ")
+    milestone = f.flag("milestone")
+    duration = f.whole("duration")
+    return Task(
+        id=task_id, title=f.text("title"), owner=f.text("owner"), start=f.date("start"), due=f.date("due"),
+        duration=duration, status=f.choice("status", TASK_STATUSES) or "todo",
+        depends_on=tuple(_dependencies(item, index, raw.get("depends_on"), f)), milestone=milestone,
+        approval=_approval(raw.get("approval"), f), line=first_line, key_lines=lines, fields=raw,
+    )
+
+
+def _dependencies(item: ParsedFile, index: int, raw: Any, f: _Fields) -> Iterable[Dependency]:
+    if raw is None:
+        return
+    if isinstance(raw, str | dict):
+        raw = [raw]
+    if not isinstance(raw, list):
+        f.invalid("depends_on", "'depends_on' must be a list of task ids")
+        return
+    for position, entry in enumerate(raw):
+        line = item.key_lines.get(("tasks", index, "depends_on", position), f.line_of("depends_on"))
+        dependency = _dependency(entry, line)
+        if isinstance(dependency, str):
+            f.findings.append(Finding(item.path, line, 1, "F002", "invalid-value", Severity.ERROR,
+                                      f"{f.what}{dependency}"))
+        else:
+            yield dependency
+
+
+def _dependency(entry: Any, line: int) -> Dependency | str:
+    """One depends_on entry, or the reason it is invalid."""
+    dep_type, lag = "FS", 0
+    if isinstance(entry, dict):
+        target = entry.get("task")
+        dep_type = str(entry.get("type", "FS")).upper()
+        lag = entry.get("lag", 0)
+        if dep_type not in DEPENDENCY_TYPES:
+            return f"dependency type '{entry.get('type')}' is not one of {', '.join(DEPENDENCY_TYPES)}"
+        if isinstance(lag, bool) or not isinstance(lag, int):
+            return f"dependency lag '{lag}' must be a whole number of working days (negative for a lead)"
+    else:
+        target = entry
+    if not isinstance(target, str | int) or isinstance(target, bool) or not str(target).strip():
+        return "each dependency names a task: `design`, `project-id/task-id` or {task: design, type: SS, lag: 2}"
+    project, _, task = str(target).strip().rpartition("/")
+    return Dependency(task=task, project=project or None, type=dep_type, lag=lag, line=line)
+
+
+def _approval(raw: Any, f: _Fields) -> Approval | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        f.invalid("approval", "'approval' must be a mapping {by, status, date}")
+        return None
+    inner = _Fields(raw, lambda key: f.line_of("approval"), f.path, f.findings, f.what + "approval ")
+    return Approval(by=inner.text("by"), status=inner.choice("status", APPROVAL_STATUSES) or "pending",
+                    date=inner.date("date"))
+
+
+def history_entries(body: str, body_line: int) -> list[HistoryEntry]:
+    """Dated headings (`## 2026-11-20 Call with Jane`) in a Markdown body, with the text under each."""
+    lines = body.splitlines()
+    entries: list[tuple[int, int, dt.date, str]] = []  # (index, level, date, title)
+    headings: list[tuple[int, int]] = []  # (index, level) of every heading
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        opened = _FENCE_OPEN.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opened:
+            fence = opened.group(1)
+            continue
+        heading = _HEADING.match(line)
+        if not heading:
+            continue
+        level = len(heading.group(1))
+        headings.append((index, level))
+        dated = _DATED.match(heading.group(2))
+        if dated:
+            try:
+                day = dt.date.fromisoformat(dated.group(1))
+            except ValueError:
+                continue
+            entries.append((index, level, day, dated.group(2).strip()))
+    result = []
+    for index, level, day, title in entries:
+        end = next((other for other, other_level in headings if other > index and other_level <= level), len(lines))
+        text = "\n".join(lines[index + 1:end]).strip("\n")
+        result.append(HistoryEntry(day, title, text, body_line + index))
+    return result

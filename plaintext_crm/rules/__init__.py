@@ -1,0 +1,114 @@
+"""The lint rule registry: every rule's code, name, default severity and documentation, and running them.
+
+Rule families live in their own modules (deals.py, references.py, ...); each registers its rule
+functions with @rule. Findings produced while loading (F001, F002, C001) are registered here without
+a check function so that `plaintext-crm rules` and docs/rules.md list them too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from plaintext_crm.findings import Finding, Location, Severity
+from plaintext_crm.model import Deal, Workspace
+
+# The rule family modules; all_rules() imports them so their @rule functions register.
+RULE_MODULES: tuple[str, ...] = ()
+
+
+@dataclass
+class LintContext:
+    """What a rule may look at: the workspace, today's date, and derived facts other stages provide."""
+
+    workspace: Workspace
+    today: dt.date
+    # Date each deal entered its current stage according to git history (filled by history.py).
+    history_stage_since: dict[str, dt.date] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def stage_since(self, deal: Deal) -> dt.date | None:
+        """The front matter's stage_since wins; else what git history says; else None."""
+        return deal.stage_since or self.history_stage_since.get(deal.id)
+
+
+Check = Callable[["Rule", LintContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered lint rule; its docstring is its documentation."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    check: Check | None = None  # None: the loader produces these findings
+
+    def finding(self, where: Location, message: str, column: int = 1) -> Finding:
+        """A finding of this rule at `where`, with the rule's default severity."""
+        return Finding(where.path, where.line, column, self.code, self.name, self.severity, message)
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def register(code: str, name: str, severity: Severity, summary: str, check: Check | None = None) -> Rule:
+    if code in REGISTRY:
+        raise RuntimeError(f"rule {code} registered twice")
+    registered = Rule(code, name, severity, summary, check)
+    REGISTRY[code] = registered
+    return registered
+
+
+def rule(code: str, name: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
+    """Decorator registering a check function `(rule, ctx) -> findings` under a code and name."""
+
+    def decorate(check: Check) -> Check:
+        register(code, name, severity, summary, check)
+        return check
+
+    return decorate
+
+
+register("F001", "invalid-front-matter", Severity.ERROR,
+         "A record file has missing, unparsable or non-mapping front matter, or cannot be read as UTF-8.")
+register("F002", "invalid-value", Severity.ERROR,
+         "A value has the wrong type: a date that is not a date, a number that is not a number, "
+         "a status outside its set, a probability outside 0..1.")
+register("C001", "invalid-config", Severity.ERROR, "A crm.yaml setting is invalid; its default is used instead.")
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every registered rule by code, importing the rule family modules first."""
+    for module in RULE_MODULES:
+        importlib.import_module(module)
+    return dict(sorted(REGISTRY.items()))
+
+
+def run_rules(ctx: LintContext) -> list[Finding]:
+    """Run every registered check over the workspace."""
+    findings: list[Finding] = []
+    for registered in all_rules().values():
+        if registered.check is not None:
+            findings.extend(registered.check(registered, ctx))
+    return findings
+
+
+def apply_policy(findings: Iterable[Finding], ctx: LintContext) -> Iterator[Finding]:
+    """Apply crm.yaml severity overrides ('off' drops a rule) and each record's `lint_ignore`."""
+    overrides = ctx.workspace.config.rule_severity
+    ignored_by_path = {record.path: record.lint_ignore for record in ctx.workspace.records() if record.lint_ignore}
+    for finding in findings:
+        if any(finding.code.startswith(prefix) for prefix in ignored_by_path.get(finding.path, ())):
+            continue
+        if finding.code in overrides:
+            severity = overrides[finding.code]
+            if severity is None:
+                continue
+            finding = Finding(finding.path, finding.line, finding.column, finding.code, finding.rule, severity,
+                              finding.message)
+        yield finding
