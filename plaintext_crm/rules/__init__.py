@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from plaintext_crm.findings import Finding, Location, Severity
@@ -37,6 +38,23 @@ class LintContext:
 
 Check = Callable[["Rule", LintContext], Iterable[Finding]]
 
+EXAMPLE_TODAY = dt.date(2026, 11, 26)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule's documented example: workspace files that violate it and the same files fixed.
+
+    `bad` and `fixed` map workspace-relative paths to file text (dedented when used); a missing
+    crm.yaml means the defaults. Linting `bad` must give findings of this rule's code only, and
+    linting `fixed` no finding at all (checked by tests/test_rules_examples.py).
+    """
+
+    bad: Mapping[str, str]
+    fixed: Mapping[str, str]
+    title: str = ""
+    today: dt.date = EXAMPLE_TODAY
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -47,6 +65,8 @@ class Rule:
     severity: Severity
     summary: str
     check: Check | None = None  # None: the loader produces these findings
+    examples: tuple[Example, ...] = ()
+    doc: str = ""  # longer documentation; the check function's docstring by default
 
     def finding(self, where: Location, message: str, column: int = 1) -> Finding:
         """A finding of this rule at `where`, with the rule's default severity."""
@@ -56,22 +76,35 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def register(code: str, name: str, severity: Severity, summary: str, check: Check | None = None) -> Rule:
+def register(code: str, name: str, severity: Severity, summary: str, check: Check | None = None,
+             examples: Iterable[Example] = (), doc: str = "") -> Rule:
+    """Add a rule to the registry; a code may be registered once."""
     if code in REGISTRY:
         raise RuntimeError(f"rule {code} registered twice")
-    registered = Rule(code, name, severity, summary, check)
+    text = doc or (inspect.getdoc(check) if check is not None else None) or ""
+    registered = Rule(code, name, severity, summary, check, tuple(examples), text)
     REGISTRY[code] = registered
     return registered
 
 
-def rule(code: str, name: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
-    """Decorator registering a check function `(rule, ctx) -> findings` under a code and name."""
+def rule(code: str, name: str, severity: Severity, summary: str,
+         examples: Iterable[Example] = ()) -> Callable[[Check], Check]:
+    """Decorator registering a check function `(rule, ctx) -> findings` under a code and name.
+
+    The function's docstring documents the rule in docs/rules.md, after the summary.
+    """
 
     def decorate(check: Check) -> Check:
-        register(code, name, severity, summary, check)
+        register(code, name, severity, summary, check, examples)
         return check
 
     return decorate
+
+
+def add_examples(code: str, *examples: Example, doc: str = "") -> None:
+    """Attach examples (and documentation) to an already registered rule, e.g. a loader-produced one."""
+    registered = REGISTRY[code]
+    REGISTRY[code] = replace(registered, examples=registered.examples + examples, doc=doc or registered.doc)
 
 
 register("F001", "invalid-front-matter", Severity.ERROR,
