@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -15,6 +17,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_HANDOFF_FIELDS = ("scope_summary", "promised_timeline", "key_constraints", "main_stakeholder",
                           "kickoff_date")
 DEFAULT_CURRENCY = "EUR"
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ class Config:
     working_days: frozenset[int] = frozenset(range(5))  # 0 = Monday
     holidays: frozenset[dt.date] = frozenset()
     rule_severity: Mapping[str, Severity | None] = field(default_factory=dict)  # None = rule off
+    # Units of `currency` per unit of another currency: {"USD": Decimal("0.92")}.
+    exchange_rates: Mapping[str, Decimal] = field(default_factory=dict)
     path: str | None = None  # "crm.yaml" when the file exists
     key_lines: Mapping[KeyPath, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)  # settings this version does not know
@@ -94,7 +99,7 @@ class Config:
 
 
 KNOWN_SETTINGS = ("name", "currency", "team", "pipeline", "handoff_fields", "lost_reasons", "working_days",
-                  "holidays", "lint")
+                  "holidays", "lint", "exchange_rates")
 
 
 class _ConfigReader:
@@ -235,6 +240,31 @@ class _ConfigReader:
                 self.problem(("lint", str(code)), f"severity of {code} must be error, warning, info or off")
         return result
 
+    def exchange_rates(self, currency: str) -> dict[str, Decimal]:
+        """`exchange_rates: {USD: 0.92}`: units of the workspace currency per unit of each other currency."""
+        raw = self.data.get("exchange_rates")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(("exchange_rates",), "'exchange_rates' must map currency codes to rates, like {USD: 0.92}")
+            return {}
+        rates: dict[str, Decimal] = {}
+        for code, rate in raw.items():
+            where = ("exchange_rates", code)
+            upper = str(code).strip().upper()
+            if not _CURRENCY_CODE.match(upper):
+                self.problem(where, f"exchange rate key '{code}' is not a three-letter currency code like USD")
+                continue
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
+                self.problem(where, f"exchange rate of {upper} must be a positive number of {currency} per {upper}, "
+                                    f"not '{rate}'")
+                continue
+            if upper == currency and rate != 1:
+                self.problem(where, f"{upper} is the workspace currency; its exchange rate can only be 1")
+                continue
+            rates[upper] = Decimal(str(rate))
+        return rates
+
 
 def load_config(root: Path) -> tuple[Config, list[Finding]]:
     """Read root/crm.yaml into a Config; a missing file gives the defaults, a bad one findings."""
@@ -254,9 +284,10 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
                                                   Severity.ERROR, message)]
     data, key_lines, traps = parsed
     reader = _ConfigReader(data, key_lines)
+    currency = reader.text("currency", DEFAULT_CURRENCY).upper()
     config = Config(
         name=reader.text("name", "Workspace"),
-        currency=reader.text("currency", DEFAULT_CURRENCY).upper(),
+        currency=currency,
         team=reader.team(),
         stages=reader.pipeline(),
         handoff_fields=reader.string_list("handoff_fields", DEFAULT_HANDOFF_FIELDS) or (),
@@ -264,6 +295,7 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         working_days=reader.working_days(),
         holidays=reader.holidays(),
         rule_severity=reader.rule_severity(),
+        exchange_rates=reader.exchange_rates(currency),
         path=CONFIG_FILE,
         key_lines=key_lines,
         extra={key: value for key, value in data.items() if key not in KNOWN_SETTINGS},
