@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,7 +19,12 @@ from plaintext_crm.findings import Finding, Location, Severity
 from plaintext_crm.model import Deal, Workspace
 
 # The rule family modules; all_rules() imports them so their @rule functions register.
-RULE_MODULES: tuple[str, ...] = ()
+RULE_MODULES: tuple[str, ...] = (
+    "plaintext_crm.rules.files",
+    "plaintext_crm.rules.settings",
+    "plaintext_crm.rules.deals",
+    "plaintext_crm.rules.references",
+)
 
 
 @dataclass
@@ -40,13 +46,33 @@ Check = Callable[["Rule", LintContext], Iterable[Finding]]
 
 EXAMPLE_TODAY = dt.date(2026, 11, 26)
 
+# Every example runs in this small workspace, its own files added on top (a crm.yaml of its own replaces it).
+EXAMPLE_BASE: dict[str, str] = {
+    "crm.yaml": """\
+name: Example Studio
+team:
+  ana: {name: Ana Ruiz}
+  ben: {name: Ben Okafor}
+  tom: {name: Tom Becker, active: false}
+pipeline:
+  - {stage: lead, probability: 0.1, rot_days: 21}
+  - {stage: qualified, probability: 0.25, rot_days: 21}
+  - {stage: proposal, probability: 0.5, rot_days: 14}
+  - {stage: negotiation, probability: 0.75, rot_days: 14}
+  - {stage: won, probability: 1.0, closed: won}
+  - {stage: lost, probability: 0.0, closed: lost}
+lost_reasons: [price, timing, competitor]
+""",
+    "clients/acme.md": "---\nname: Acme Corp\nowner: ana\n---\n",
+}
+
 
 @dataclass(frozen=True)
 class Example:
     """A rule's documented example: workspace files that violate it and the same files fixed.
 
-    `bad` and `fixed` map workspace-relative paths to file text (dedented when used); a missing
-    crm.yaml means the defaults. Linting `bad` must give findings of this rule's code only, and
+    `bad` and `fixed` map workspace-relative paths to file text (dedented when used), written over
+    EXAMPLE_BASE. Linting `bad` must give findings of this rule's code only, and
     linting `fixed` no finding at all (checked by tests/test_rules_examples.py).
     """
 
@@ -54,6 +80,11 @@ class Example:
     fixed: Mapping[str, str]
     title: str = ""
     today: dt.date = EXAMPLE_TODAY
+
+    def files(self, which: str) -> dict[str, str]:
+        """The whole workspace of the 'bad' or 'fixed' side: EXAMPLE_BASE with this example's files on top."""
+        own = self.bad if which == "bad" else self.fixed
+        return {**EXAMPLE_BASE, **{path: textwrap.dedent(text) for path, text in own.items()}}
 
 
 @dataclass(frozen=True)

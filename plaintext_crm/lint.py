@@ -1,0 +1,66 @@
+"""The lint pipeline: load (cached) -> lint context -> rules -> crm.yaml policy -> selection by code and path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.model import Workspace
+from plaintext_crm.rules import LintContext, all_rules, apply_policy, run_rules
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """A linted workspace: every finding after crm.yaml's policy, sorted by path, line, column, code."""
+
+    workspace: Workspace
+    findings: list[Finding]
+
+
+def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
+    """The one place a LintContext is made: derived facts rules need (e.g. git history) are added here."""
+    return LintContext(workspace, today)
+
+
+def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date) -> list[Finding]:
+    """Run every rule over a loaded workspace and apply crm.yaml severities and `lint_ignore`."""
+    ctx = build_lint_context(workspace, today)
+    findings = [*load_findings, *run_rules(ctx)]
+    return sorted(set(apply_policy(findings, ctx)), key=Finding.sort_key)
+
+
+def run_lint(root: Path, today: dt.date, *, use_cache: bool = True) -> LintResult:
+    """Load the workspace at `root` (through the parse cache unless use_cache is False) and lint it."""
+    from plaintext_crm.cache import load_workspace_cached
+
+    workspace, load_findings = load_workspace_cached(root, use_cache=use_cache)
+    return LintResult(workspace, lint_workspace(workspace, load_findings, today))
+
+
+def matches(code: str, patterns: Sequence[str]) -> bool:
+    """True when `code` equals or starts with one of the patterns (`D`, `D00`, `D004`)."""
+    return any(code.startswith(pattern) for pattern in patterns)
+
+
+def unknown_patterns(patterns: Iterable[str]) -> list[str]:
+    """The --select/--ignore patterns that match no registered rule code."""
+    codes = all_rules()
+    return [pattern for pattern in patterns if not any(code.startswith(pattern) for code in codes)]
+
+
+def select_findings(findings: Iterable[Finding], *, select: Sequence[str] = (), ignore: Sequence[str] = (),
+                    paths: set[str] | None = None) -> list[Finding]:
+    """Keep findings whose code is selected (all when `select` is empty) and not ignored, located in
+    `paths` (workspace-relative; None keeps every path)."""
+    return [finding for finding in findings
+            if (not select or matches(finding.code, select)) and not matches(finding.code, ignore)
+            and (paths is None or finding.path in paths)]
+
+
+def exit_code(findings: Iterable[Finding], strict: bool) -> int:
+    """0 when nothing fails, 1 when an error (or, with strict, a warning) is among the findings."""
+    threshold = Severity.WARNING if strict else Severity.ERROR
+    return 1 if any(finding.severity >= threshold for finding in findings) else 0

@@ -1,0 +1,202 @@
+"""File-level rules: front matter that cannot be read (F001/F002, from the loader), duplicate ids, YAML 1.1 traps, typo'd keys."""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterator
+
+from plaintext_crm.config import CONFIG_FILE, KNOWN_SETTINGS
+from plaintext_crm.findings import Finding, Location, Severity
+from plaintext_crm.model import CLIENT_KEYS, COMMON_KEYS, DEAL_KEYS, PROJECT_KEYS, TASK_KEYS, Record
+from plaintext_crm.rules import Example, LintContext, Rule, add_examples, rule
+
+DEAL = """\
+    ---
+    title: Website relaunch
+    client: acme
+    owner: ana
+    stage: proposal
+    value: {value}
+    next_action: Send the revised proposal
+    next_action_due: {due}
+    ---
+    Notes about the deal.
+    """
+
+add_examples(
+    "F001",
+    Example({"deals/website.md": "title: Website relaunch\nclient: acme\n"},
+            {"deals/website.md": DEAL.format(value=24000, due="2026-11-30")},
+            "Front matter without its '---' fences"),
+    Example({"deals/website.md": DEAL.format(value="[24000", due="2026-11-30")},
+            {"deals/website.md": DEAL.format(value=24000, due="2026-11-30")},
+            "Unparsable YAML: an unclosed list (the finding gives the YAML error's line)"),
+    doc="The file must start with a `---` line, hold a YAML mapping of keys to values, and close it with "
+        "another `---` line; the Markdown body follows. A list or a single value is not front matter. "
+        "Files must be UTF-8. The finding carries the line YAML reports. Such a file is left out of "
+        "everything else (pages, references), so fix it first.",
+)
+add_examples(
+    "F002",
+    Example({"deals/website.md": DEAL.format(value="24k", due="2026-11-31")},
+            {"deals/website.md": DEAL.format(value=24000, due="2026-11-30")},
+            "A value that is not a number and a date that does not exist"),
+    doc="Dates are written YYYY-MM-DD and must exist; `value` and `probability` are plain numbers "
+        "(`probability` from 0 to 1: 40% is 0.4); statuses come from their lists (project: planned, "
+        "active, on_hold, done, cancelled; task: todo, doing, done, blocked; approval: pending, approved, "
+        "rejected); task durations are whole days; dependencies are `task`, `project/task` or "
+        "`{task: id, type: FS|SS|FF|SF, lag: days}`. The value is ignored and the rest of the record loads.",
+)
+
+
+@rule("F003", "duplicate-id", Severity.ERROR,
+      "Two records of a kind have ids that differ only in case, or a project has two tasks with one id.",
+      examples=[
+          Example({"clients/Acme.md": "---\nname: Acme (old file)\nowner: ana\n---\n"},
+                  {}, "clients/Acme.md beside clients/acme.md: one id on a case-insensitive disk"),
+          Example({"projects/website.md": """\
+                       ---
+                       title: Website relaunch
+                       client: acme
+                       owner: ana
+                       tasks:
+                         - {id: design, duration: 5}
+                         - {id: design, duration: 3}
+                       ---
+                       """},
+                  {"projects/website.md": """\
+                       ---
+                       title: Website relaunch
+                       client: acme
+                       owner: ana
+                       tasks:
+                         - {id: design, duration: 5}
+                         - {id: design-review, duration: 3}
+                       ---
+                       """}, "Two tasks named alike"),
+      ])
+def duplicate_id(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+    """A record's id is its file name. Ids that differ only in case clash on macOS and Windows disks
+    and in links, so each kind's ids must be unique ignoring case. Task ids must be unique within their
+    project, since dependencies name them."""
+    by_id: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for path in ctx.workspace.files:
+        kind, _, name = path.partition("/")
+        by_id[kind, name[:-3].lower()].append(path)
+    for paths in by_id.values():
+        first, *others = sorted(paths)
+        for other in others:
+            yield rule.finding(Location(other), f"same id as {first} apart from letter case; rename one of them")
+    for project in ctx.workspace.projects.values():
+        seen: dict[str, int] = {}
+        for task in project.tasks:
+            if task.id in seen:
+                yield rule.finding(Location(project.path, task.line),
+                                   f"task id '{task.id}' is used twice (first on line {seen[task.id]})")
+            else:
+                seen[task.id] = task.line
+
+
+@rule("Y001", "yaml-1.1-trap", Severity.WARNING,
+      "A value YAML 1.1 reads differently from what was probably meant: NO as false, 012 as octal, "
+      "12:30 as a number, a key written twice.",
+      examples=[Example({"clients/nordic.md": """\
+                             ---
+                             name: Nordic Fish AS
+                             owner: ana
+                             country: NO
+                             postcode: 0150
+                             ---
+                             """},
+                        {"clients/nordic.md": """\
+                             ---
+                             name: Nordic Fish AS
+                             owner: ana
+                             country: "NO"
+                             postcode: "0150"
+                             ---
+                             """}, "Norway becomes false and an Oslo postcode an octal number")])
+def yaml_trap(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+    """PyYAML follows YAML 1.1: `yes`, `no`, `on`, `off`, `y` and `n` are booleans, digits with a
+    leading zero are octal, `12:30` is the base-60 number 750, and a key written twice silently keeps
+    its last value. Quote such values. (A date that does not exist, like 2026-02-30, is F002.)"""
+    workspace = ctx.workspace
+    sources: list[tuple[str, tuple]] = [(CONFIG_FILE, workspace.config.traps)] if workspace.config.path else []
+    sources += [(record.path, record.traps) for record in workspace.records()]
+    for path, traps in sources:
+        for trap in traps:
+            if trap.kind != "invalid-date":
+                yield rule.finding(Location(path, trap.line), trap.message)
+
+
+KNOWN_KEYS = {"clients": CLIENT_KEYS, "deals": DEAL_KEYS, "projects": PROJECT_KEYS}
+
+
+def likely_typo(key: str, known: tuple[str, ...]) -> str | None:
+    """The known key that `key` is probably a misspelling of, or None for a deliberate extra key."""
+    normal = key.strip().lower().replace("-", "_").replace(" ", "_")
+    if normal in known:
+        return normal
+    close = difflib.get_close_matches(normal, known, n=1, cutoff=0.8)
+    if close:
+        return close[0]
+    longer = [candidate for candidate in known if candidate.startswith(normal)]
+    return longer[0] if len(normal) >= 5 and len(longer) == 1 else None
+
+
+def _typos(record_path: str, fields: dict, known: tuple[str, ...], line_of, what: str = "") -> Iterator[tuple]:
+    for key in fields:
+        key_text = str(key)
+        if key_text in known or key_text in COMMON_KEYS:
+            continue
+        guess = likely_typo(key_text, known + COMMON_KEYS)
+        if guess is not None:
+            yield Location(record_path, line_of(key_text)), f"{what}unknown key '{key_text}': did you mean '{guess}'?"
+
+
+@rule("K001", "unknown-key", Severity.WARNING,
+      "An unknown key looks like a misspelling of a known one (next_action_date for next_action_due).",
+      examples=[Example({"deals/website.md": """\
+                             ---
+                             title: Website relaunch
+                             client: acme
+                             owner: ana
+                             stage: proposal
+                             next_action: Send the revised proposal
+                             next_action_due: 2026-11-30
+                             expected_close_date: 2026-12-18
+                             ---
+                             """},
+                        {"deals/website.md": """\
+                             ---
+                             title: Website relaunch
+                             client: acme
+                             owner: ana
+                             stage: proposal
+                             next_action: Send the revised proposal
+                             next_action_due: 2026-11-30
+                             expected_close: 2026-12-18
+                             budget_holder: CFO
+                             ---
+                             """}, "A typo hides the date from the forecast; an extra key of your own is fine")])
+def unknown_key(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+    """Keys the tool does not know are kept as they are (add your own, like `budget_holder`), so a
+    misspelt key silently does nothing: `next_action_date` leaves the deal without a due date. Keys
+    within a small edit distance of a known key (or with hyphens or capitals) are reported, in records,
+    in tasks and in crm.yaml."""
+    workspace = ctx.workspace
+    if workspace.config.path:
+        config = workspace.config
+        for where, message in _typos(CONFIG_FILE, dict(config.extra), KNOWN_SETTINGS, lambda key: config.line_of(key)):
+            yield rule.finding(where, message)
+    record: Record
+    for record in workspace.records():
+        known = KNOWN_KEYS[record.path.split("/", 1)[0]]
+        for where, message in _typos(record.path, dict(record.fields), known, lambda key: record.key_lines.get(key, 1)):
+            yield rule.finding(where, message)
+    for project in workspace.projects.values():
+        for task in project.tasks:
+            for where, message in _typos(project.path, dict(task.fields), TASK_KEYS, task.line_of,
+                                         f"task '{task.id}': "):
+                yield rule.finding(where, message)
