@@ -15,6 +15,9 @@ from plaintext_crm import __version__
 # command name -> "module:attribute", in the order `--help` lists them.
 COMMANDS: dict[str, str] = {
     "init": "plaintext_crm.commands.init:init",
+    "lint": "plaintext_crm.commands.lint:lint",
+    "rules": "plaintext_crm.commands.rules:rules",
+    "install-hook": "plaintext_crm.commands.install_hook:install_hook",
 }
 
 

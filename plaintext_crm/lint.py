@@ -9,7 +9,7 @@ from pathlib import Path
 
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.model import Workspace
-from plaintext_crm.rules import LintContext, all_rules, apply_policy, run_rules
+from plaintext_crm.rules import Example, LintContext, all_rules, apply_policy, run_rules
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today
     """Run every rule over a loaded workspace and apply crm.yaml severities and `lint_ignore`."""
     ctx = build_lint_context(workspace, today)
     findings = [*load_findings, *run_rules(ctx)]
-    return sorted(set(apply_policy(findings, ctx)), key=Finding.sort_key)
+    return sorted(set(apply_policy(findings, ctx)), key=lambda finding: (*finding.sort_key(), finding.message))
 
 
 def run_lint(root: Path, today: dt.date, *, use_cache: bool = True) -> LintResult:
@@ -64,3 +64,18 @@ def exit_code(findings: Iterable[Finding], strict: bool) -> int:
     """0 when nothing fails, 1 when an error (or, with strict, a warning) is among the findings."""
     threshold = Severity.WARNING if strict else Severity.ERROR
     return 1 if any(finding.severity >= threshold for finding in findings) else 0
+
+
+def lint_example(example: Example, which: str) -> list[Finding]:
+    """Lint the 'bad' or 'fixed' side of a rule's Example in a throwaway workspace (no cache)."""
+    import tempfile
+
+    from plaintext_crm.loader import load_workspace
+
+    with tempfile.TemporaryDirectory(prefix="plaintext-crm-example-") as folder:
+        root = Path(folder)
+        for rel, text in example.files(which).items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, encoding="utf-8")
+        workspace, load_findings = load_workspace(root)
+        return lint_workspace(workspace, load_findings, example.today)

@@ -122,7 +122,11 @@ def yaml_trap(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     leading zero are octal, `12:30` is the base-60 number 750, and a key written twice silently keeps
     its last value. Quote such values. (A date that does not exist, like 2026-02-30, is F002.)"""
     workspace = ctx.workspace
-    sources: list[tuple[str, tuple]] = [(CONFIG_FILE, workspace.config.traps)] if workspace.config.path else []
+    config = workspace.config
+    # `lint: {D003: off}` is crm.yaml's documented way to turn a rule off: false is what is meant there.
+    severity_lines = {line for key, line in config.key_lines.items() if len(key) == 2 and key[0] == "lint"}
+    sources: list[tuple[str, tuple]] = [(CONFIG_FILE, tuple(
+        trap for trap in config.traps if not (trap.line in severity_lines and trap.text.lower() == "off")))]
     sources += [(record.path, record.traps) for record in workspace.records()]
     for path, traps in sources:
         for trap in traps:

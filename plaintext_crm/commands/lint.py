@@ -1,0 +1,138 @@
+"""`plaintext-crm lint [PATH]...`: lint whole workspaces, report findings in the named files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from plaintext_crm.config import CONFIG_FILE
+from plaintext_crm.errors import ToolError
+from plaintext_crm.findings import Finding
+from plaintext_crm.frontmatter import HAVE_LIBYAML
+from plaintext_crm.loader import find_workspace, workspace_root
+from plaintext_crm.model import KINDS
+from plaintext_crm.options import today_option
+from plaintext_crm.report import FORMATS, Shown, Summary, render, sort_shown
+
+
+@dataclass
+class Target:
+    """One workspace to lint and which of its findings to show."""
+
+    root: Path
+    everything: bool = False
+    files: set[str] = field(default_factory=set)  # workspace-relative paths
+    folders: list[str] = field(default_factory=list)  # workspace-relative folder prefixes ("deals/")
+
+    def shows(self, finding: Finding) -> bool:
+        return (self.everything or finding.path in self.files
+                or any(finding.path.startswith(prefix) for prefix in self.folders))
+
+
+def _is_workspace_folder(folder: Path) -> bool:
+    return (folder / CONFIG_FILE).is_file() or any((folder / kind).is_dir() for kind in KINDS)
+
+
+def _root_of(path: Path) -> Path:
+    """The workspace holding a file or folder: the nearest folder above with crm.yaml, or a folder
+    holding clients/, deals/ or projects/ for a workspace without crm.yaml."""
+    start = path if path.is_dir() else path.parent
+    try:
+        return find_workspace(start)
+    except ToolError:
+        for folder in (start, *start.parents):
+            if _is_workspace_folder(folder):
+                return folder.resolve()
+        raise ToolError(f"no workspace at {path}: neither it nor any folder above it holds {CONFIG_FILE} "
+                        "or a clients/, deals/ or projects/ folder") from None
+
+
+def resolve_targets(paths: tuple[Path, ...]) -> list[Target]:
+    """Group the PATH arguments by workspace; no PATH means the workspace around the current folder."""
+    if not paths:
+        return [Target(workspace_root(None), everything=True)]
+    targets: dict[Path, Target] = {}
+    for path in paths:
+        if not path.exists():
+            raise ToolError(f"no such file or folder: {path}")
+        if path.is_dir() and _is_workspace_folder(path):
+            root = workspace_root(path)
+            targets.setdefault(root, Target(root)).everything = True
+            continue
+        root = _root_of(path)
+        target = targets.setdefault(root, Target(root))
+        rel = path.resolve().relative_to(root).as_posix()
+        if path.is_dir():
+            target.folders.append(rel.rstrip("/") + "/")
+        else:
+            target.files.add(rel)
+    return list(targets.values())
+
+
+def _shown_path(root: Path, rel: str, cwd: Path) -> str:
+    return Path(os.path.relpath(root / rel, cwd)).as_posix()
+
+
+def _codes(values: tuple[str, ...], option: str) -> list[str]:
+    """--select/--ignore values: repeated or comma-separated codes or prefixes, checked against the rules."""
+    from plaintext_crm.lint import unknown_patterns
+
+    codes = [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
+    unknown = unknown_patterns(codes)
+    if unknown:
+        raise click.BadParameter(f"no rule code starts with {', '.join(unknown)} (see `plaintext-crm rules`)",
+                                 param_hint=option)
+    return codes
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text for people, json for tools, github for workflow annotations.")
+@today_option
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Only these rule codes or prefixes (D, D00, D004); comma-separated or repeated.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Leave out these rule codes or prefixes.")
+@click.option("--no-cache", is_flag=True, help="Parse every file; neither read nor write the parse cache.")
+@click.option("--verbose", "-v", is_flag=True, help="Say on stderr how many files were parsed or reused.")
+def lint(paths: tuple[Path, ...], output_format: str, today: dt.date, strict: bool, select: tuple[str, ...],
+         ignore: tuple[str, ...], no_cache: bool, verbose: bool) -> None:
+    """Check deals, clients, projects and crm.yaml; report problems as `path:line:col: CODE message`.
+
+    Each PATH is a workspace folder or files inside one; without PATH, the workspace around the
+    current folder. The whole workspace is always checked (references need it), but with files named
+    only their findings are shown: what a pre-commit hook needs.
+
+    Exit status: 0 no errors, 1 errors found (or warnings with --strict), 2 usage error or no workspace.
+    """
+    from plaintext_crm.cache import load_workspace_with_stats
+    from plaintext_crm.lint import exit_code, lint_workspace, select_findings
+
+    selected, ignored = _codes(select, "--select"), _codes(ignore, "--ignore")
+    if not HAVE_LIBYAML:
+        click.echo("warning: PyYAML runs without libyaml, so parsing is about 7 times slower; "
+                   "install libyaml and reinstall PyYAML", err=True)
+    cwd = Path.cwd()
+    shown: list[Shown] = []
+    records = 0
+    for target in resolve_targets(paths):
+        workspace, load_findings, stats = load_workspace_with_stats(target.root, use_cache=not no_cache)
+        for problem in stats.problems:
+            click.echo(f"warning: {problem}", err=True)
+        if verbose:
+            click.echo(f"{target.root}: {stats.reused} files from the cache, {stats.parsed} parsed "
+                       f"({stats.workers} process{'es' if stats.workers > 1 else ''})", err=True)
+        records += len(workspace.files)
+        findings = select_findings(lint_workspace(workspace, load_findings, today), select=selected, ignore=ignored)
+        shown.extend(Shown(_shown_path(target.root, finding.path, cwd), finding)
+                     for finding in findings if target.shows(finding))
+    shown = sort_shown(shown)
+    code = exit_code((item.finding for item in shown), strict)
+    click.echo(render(output_format, shown, Summary.of(shown, records, code)))
+    sys.exit(code)
