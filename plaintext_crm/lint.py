@@ -22,7 +22,17 @@ class LintResult:
 
 def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
     """The one place a LintContext is made: derived facts rules need (e.g. git history) are added here."""
-    return LintContext(workspace, today)
+    from plaintext_crm.deal_history import history_stage_since
+    from plaintext_crm.history import read_stage_summary, say_once
+
+    # git history says when each deal entered its stage (cached by HEAD: one small read when unchanged);
+    # without git, D006 falls back to front matter stage_since silently (lint runs in hooks and CI).
+    summary, notices = read_stage_summary(workspace.root)
+    if summary is not None:
+        for notice in notices:  # e.g. a shallow CI checkout, where days in stage are only lower bounds
+            say_once(notice)
+    return LintContext(workspace, today, history_stage_since(summary, workspace, today),
+                       extra={"history_notices": notices})
 
 
 def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date) -> list[Finding]:

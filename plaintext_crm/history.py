@@ -1,0 +1,619 @@
+"""What git says about each record: one `git log` pass folded into per-record facts, cached by HEAD."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from plaintext_crm.frontmatter import ParsedFile, parse_record, parse_yaml_mapping, split_front_matter
+from plaintext_crm.loader import build_deal
+
+FORMAT_VERSION = 1  # bump when the cached structures change
+CACHE_DIR = ".plaintext-crm"
+CACHE_FILE = "history.pickle"
+SUMMARY_FILE = "history-stages.pickle"
+RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")
+# Deal fields whose every committed change is kept.
+TRACKED = ("stage", "owner", "value", "currency", "expected_close", "stage_since")
+# Header of one commit in `git log -z` output; fields are separated by NUL.
+LOG_FORMAT = "%x01%H%x00%aN%x00%aE%x00%aI%x00%at%x00%s"
+_HEADER_FIELDS = 6
+_SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*[ \t]*:(?:[ \t]|$)")
+_TRACKED_LINE = re.compile(r"^(%s)[ \t]*:" % "|".join(TRACKED))
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit: who made it and when (the author date, in the author's own time zone)."""
+
+    sha: str
+    date: dt.date
+    timestamp: int  # author time, seconds since the epoch
+    author: str
+    email: str
+    subject: str
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+@dataclass(frozen=True)
+class Touch:
+    """One commit touching one record."""
+
+    commit: Commit
+    action: str  # "created", "edited", "renamed", "deleted", or "present" at a shallow clone's first commit
+    path: str  # the record's path after the commit (before it, for "deleted")
+    old_path: str | None = None  # for "renamed"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A committed change of one tracked deal field (stage, owner, value, currency, expected_close...)."""
+
+    field: str
+    old: Any
+    new: Any
+    commit: Commit
+
+
+@dataclass(frozen=True)
+class StageVisit:
+    """A committed stay of a deal in one stage, as history recorded it (before front matter overrides)."""
+
+    stage: str | None
+    commit: Commit  # the commit that moved the deal into the stage
+    declared: dt.date | None  # a stage_since written in the same stay, which wins over the commit date
+    exact: bool  # False when the stay began before a shallow clone's first commit
+
+    @property
+    def entered(self) -> dt.date:
+        return self.declared or self.commit.date
+
+
+@dataclass(frozen=True)
+class RecordHistory:
+    """Everything the committed history says about one record, following renames."""
+
+    path: str  # path at HEAD (the last path, for a deleted record)
+    former_paths: tuple[str, ...]
+    touches: tuple[Touch, ...]  # oldest first
+    deleted: bool
+    complete: bool  # False when the record predates a shallow clone's first commit
+    committed: Mapping[str, Any]  # tracked deal fields at the last commit ({} for clients, projects)
+    changes: tuple[FieldChange, ...]  # deals: every tracked field change, oldest first
+    visits: tuple[StageVisit, ...]  # deals: stage stays, oldest first
+
+    @property
+    def kind(self) -> str:
+        return self.path.split("/", 1)[0]
+
+    @property
+    def id(self) -> str:
+        return self.path.rsplit("/", 1)[-1][:-3]
+
+    @property
+    def created(self) -> Touch | None:
+        """The commit that created the record; None when it is older than a shallow clone."""
+        return self.touches[0] if self.complete and self.touches else None
+
+    @property
+    def last_changed(self) -> Touch:
+        return self.touches[-1]
+
+
+@dataclass(frozen=True)
+class History:
+    """The committed history of a workspace's records, and how far it can be trusted."""
+
+    available: bool  # False: no git, not a repository, or git failed; see notices
+    head: str | None
+    shallow: bool
+    records: Mapping[str, RecordHistory]  # live records by workspace-relative path at HEAD
+    removed: tuple[RecordHistory, ...]  # records deleted (or moved out of the workspace) since
+    commit_count: int
+    notices: tuple[str, ...]  # say-once messages for the user: no git, shallow clone, git errors
+
+    def record(self, path: str) -> RecordHistory | None:
+        return self.records.get(path)
+
+    def commits(self) -> list[Commit]:
+        """Every commit that touched a record, newest first."""
+        seen: dict[str, Commit] = {}
+        for record in (*self.records.values(), *self.removed):
+            for touch in record.touches:
+                seen[touch.commit.sha] = touch.commit
+        return sorted(seen.values(), key=lambda commit: (commit.timestamp, commit.sha), reverse=True)
+
+
+# The per-deal stage facts lint needs, small enough to load in a millisecond:
+# path -> (stage at the last commit, date that stage was entered, exact?).
+StageSummary = dict[str, tuple[str | None, dt.date, bool]]
+
+
+def empty_history(*notices: str) -> History:
+    return History(False, None, False, {}, (), 0, tuple(notices))
+
+
+# ---------------------------------------------------------------- locating the repository (no process)
+
+@dataclass(frozen=True)
+class GitRepository:
+    """Where a workspace's repository keeps HEAD and refs, found by walking up as git does."""
+
+    git_dir: Path
+    common_dir: Path  # differs from git_dir in a linked worktree
+    top: Path
+    prefix: str  # the workspace folder relative to the top, "" or "sub/dir/"
+
+
+def locate_repository(root: Path) -> GitRepository | None:
+    """The repository holding `root`, found from `.git` without starting git; None outside one."""
+    root = root.resolve()
+    for folder in (root, *root.parents):
+        dotgit = folder / ".git"
+        try:
+            if dotgit.is_dir():
+                git_dir = dotgit
+            elif dotgit.is_file():
+                text = dotgit.read_text(encoding="utf-8").strip()
+                if not text.startswith("gitdir:"):
+                    continue
+                git_dir = (folder / text[len("gitdir:"):].strip()).resolve()
+            else:
+                continue
+            common_dir = git_dir
+            if (git_dir / "commondir").is_file():
+                common_dir = (git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+        except OSError:
+            continue
+        prefix = root.relative_to(folder).as_posix()
+        return GitRepository(git_dir, common_dir, folder, "" if prefix == "." else prefix + "/")
+    return None
+
+
+def read_head(repo: GitRepository) -> str | None:
+    """HEAD's commit id read from the ref files; None when that needs git (packed, reftable, unborn)."""
+    try:
+        text = (repo.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        for _ in range(5):  # symbolic refs may chain
+            if not text.startswith("ref:"):
+                return text if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", text) else None
+            ref = text[4:].strip()
+            for base in (repo.git_dir, repo.common_dir):
+                if (base / ref).is_file():
+                    text = (base / ref).read_text(encoding="utf-8").strip()
+                    break
+            else:
+                packed = repo.common_dir / "packed-refs"
+                if not packed.is_file():
+                    return None
+                for line in packed.read_text(encoding="utf-8").splitlines():
+                    sha, _, name = line.partition(" ")
+                    if name == ref:
+                        return sha
+                return None
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def shallow_commits(repo: GitRepository) -> frozenset[str]:
+    """The boundary commits of a shallow clone (empty for a full clone)."""
+    try:
+        return frozenset((repo.common_dir / "shallow").read_text(encoding="utf-8").split())
+    except OSError:
+        return frozenset()
+
+
+# ---------------------------------------------------------------- running git
+
+class GitFailed(Exception):
+    """git ran but failed; the message is git's own."""
+
+
+def run_git(repo_root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
+    """Run one git command in `repo_root` with settings that make its output stable to parse."""
+    command = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=never",
+               "-c", "diff.renames=true", *args]
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    try:
+        done = subprocess.run(command, cwd=repo_root, input=stdin, capture_output=True, env=env, check=False)
+    except OSError as exc:
+        raise GitFailed(f"cannot run git: {exc.strerror}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitFailed(message[-1] if message else f"git {args[0]} exited with {done.returncode}")
+    return done.stdout
+
+
+def resolve_head(repo: GitRepository, root: Path) -> str | None:
+    """HEAD's commit id: from the ref files when possible, else from git; None before the first commit."""
+    head = read_head(repo)
+    if head is not None:
+        return head
+    try:
+        return run_git(root, ["rev-parse", "--verify", "-q", "HEAD^{commit}"]).decode().strip() or None
+    except GitFailed:
+        return None
+
+
+# ---------------------------------------------------------------- reading the log
+
+@dataclass
+class _Entry:
+    status: str  # A, M, D, R, C, T
+    blob: str  # new blob id (all zeros for a deletion)
+    path: str
+    new_path: str | None = None  # for renames and copies
+
+
+@dataclass
+class _LogCommit:
+    commit: Commit
+    entries: list[_Entry] = field(default_factory=list)
+
+
+def _parse_date(iso: str) -> dt.date:
+    return dt.datetime.fromisoformat(iso).date()
+
+
+def parse_log(output: bytes) -> list[_LogCommit]:
+    """Parse `git log -z --raw --format=LOG_FORMAT` output into commits with their file entries."""
+    tokens = output.decode("utf-8", "surrogateescape").split("\0")
+    commits: list[_LogCommit] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index].lstrip("\n")
+        if token.startswith("\x01"):
+            sha, author, email, iso, stamp, subject = [token[1:], *tokens[index + 1:index + _HEADER_FIELDS]]
+            commits.append(_LogCommit(Commit(sha, _parse_date(iso), int(stamp), author, email, subject)))
+            index += _HEADER_FIELDS
+        elif token.startswith(":") and commits:
+            meta = token.split()
+            status, blob = meta[-1][0], meta[3]
+            if status in "RC":
+                commits[-1].entries.append(_Entry(status, blob, tokens[index + 1], tokens[index + 2]))
+                index += 3
+            else:
+                commits[-1].entries.append(_Entry(status, blob, tokens[index + 1]))
+                index += 2
+        else:
+            index += 1
+    return commits
+
+
+def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
+    """The contents of many blobs through one `git cat-file --batch`."""
+    wanted = list(dict.fromkeys(blobs))
+    if not wanted:
+        return {}
+    output = run_git(root, ["cat-file", "--batch"], stdin="".join(f"{blob}\n" for blob in wanted).encode())
+    contents: dict[str, bytes] = {}
+    position = 0
+    for blob in wanted:
+        end = output.index(b"\n", position)
+        header = output[position:end].split()
+        if len(header) < 3:  # "<id> missing": unavailable in this clone
+            position = end + 1
+            continue
+        size = int(header[2])
+        contents[blob] = output[end + 1:end + 1 + size]
+        position = end + 1 + size + 1
+    return contents
+
+
+# ---------------------------------------------------------------- tracked deal fields from one blob
+
+class DealFieldReader:
+    """Typed tracked fields of a deal file, read the way the loader reads them.
+
+    Most record files keep these keys as simple one-line `key: value` entries; those lines are read
+    one by one and each distinct line is parsed once, which is ~20x cheaper than parsing the whole
+    front matter of every version. Anything unusual (quoted or flow-style keys, a tracked key whose
+    value continues on the next line) falls back to the full parser.
+    """
+
+    def __init__(self) -> None:
+        self._lines: dict[str, dict[str, Any]] = {}
+        self.full_parses = 0
+
+    def read(self, raw: bytes) -> dict[str, Any] | None:
+        """The tracked fields of one version, or None when its front matter cannot be read."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        split = split_front_matter(text)
+        if not isinstance(split, tuple):
+            return None
+        lines = split[0].splitlines()
+        values: dict[str, Any] = {}
+        for number, line in enumerate(lines):
+            if not line or line[0] in " \t#":
+                continue
+            if not _SIMPLE_KEY.match(line):
+                return self._full(raw)
+            if _TRACKED_LINE.match(line):
+                following = lines[number + 1] if number + 1 < len(lines) else ""
+                if following[:1] in (" ", "\t", "-") and following.strip() and not following.lstrip().startswith("#"):
+                    return self._full(raw)
+                typed = self._line(line)
+                if typed is None:
+                    return self._full(raw)
+                values.update(typed)
+        return {key: values.get(key) for key in TRACKED}
+
+    def _line(self, line: str) -> dict[str, Any] | None:
+        cached = self._lines.get(line)
+        if cached is None:
+            parsed = parse_yaml_mapping(line, 2)
+            if not isinstance(parsed, tuple):
+                return None
+            data, key_lines, _traps = parsed
+            deal = build_deal(ParsedFile("deals/x.md", data, key_lines), [])
+            cached = {key: getattr(deal, key) for key in data if key in TRACKED}
+            self._lines[line] = cached
+        return cached
+
+    def _full(self, raw: bytes) -> dict[str, Any] | None:
+        self.full_parses += 1
+        return read_deal_fields(raw)
+
+
+def read_deal_fields(raw: bytes) -> dict[str, Any] | None:
+    """The tracked fields of one deal version through the full parser (the reference for DealFieldReader)."""
+    parsed = parse_record("deals/x.md", raw)
+    if parsed.data is None:
+        return None
+    deal = build_deal(parsed, [])
+    return {key: getattr(deal, key) for key in TRACKED}
+
+
+# ---------------------------------------------------------------- folding the log into records
+
+@dataclass
+class _Builder:
+    path: str
+    complete: bool
+    former_paths: list[str] = field(default_factory=list)
+    touches: list[Touch] = field(default_factory=list)
+    committed: dict[str, Any] | None = None
+    changes: list[FieldChange] = field(default_factory=list)
+    visits: list[StageVisit] = field(default_factory=list)
+    deleted: bool = False
+
+    def apply(self, values: dict[str, Any] | None, commit: Commit, boundary: bool) -> None:
+        """Record one committed version of a deal's tracked fields."""
+        if values is None:  # unreadable front matter: the fields are unknown, keep the last known ones
+            return
+        previous = self.committed
+        if previous is None:
+            self.visits.append(StageVisit(values["stage"], commit, values["stage_since"], not boundary))
+        else:
+            for key in TRACKED:
+                if values[key] != previous[key]:
+                    self.changes.append(FieldChange(key, previous[key], values[key], commit))
+            if values["stage"] != previous["stage"]:
+                declared = values["stage_since"] if values["stage_since"] != previous["stage_since"] else None
+                self.visits.append(StageVisit(values["stage"], commit, declared, True))
+            elif values["stage_since"] != previous["stage_since"]:
+                last = self.visits[-1]
+                self.visits[-1] = StageVisit(last.stage, last.commit, values["stage_since"], last.exact)
+        self.committed = values
+
+    def freeze(self) -> RecordHistory:
+        return RecordHistory(self.path, tuple(self.former_paths), tuple(self.touches), self.deleted, self.complete,
+                             self.committed or {}, tuple(self.changes), tuple(self.visits))
+
+
+def fold_history(commits: list[_LogCommit], contents: Mapping[str, dict[str, Any] | None],
+                 boundary: frozenset[str]) -> tuple[dict[str, RecordHistory], list[RecordHistory]]:
+    """Replay the commits oldest first into per-record histories: (live records by path, removed records)."""
+    live: dict[str, _Builder] = {}
+    removed: list[_Builder] = []
+
+    def remove(path: str, commit: Commit) -> None:
+        builder = live.pop(path, None)
+        if builder is not None:
+            builder.deleted = True
+            builder.touches.append(Touch(commit, "deleted", path))
+            removed.append(builder)
+
+    def write(path: str, blob: str, commit: Commit, action: str, old_path: str | None = None,
+              builder: _Builder | None = None) -> None:
+        at_boundary = commit.sha in boundary
+        if builder is None:
+            builder = live.get(path)
+        if builder is None:
+            builder = _Builder(path, complete=not at_boundary)
+            action = "present" if at_boundary else "created"
+        live[path] = builder
+        builder.touches.append(Touch(commit, action, path, old_path))
+        if path.startswith("deals/"):
+            builder.apply(contents.get(blob), commit, at_boundary)
+
+    for item in commits:
+        commit = item.commit
+        for entry in item.entries:
+            old_is_record = RECORD_PATH.match(entry.path) is not None
+            if entry.status in "RC" and entry.new_path is not None:
+                new_is_record = RECORD_PATH.match(entry.new_path) is not None
+                same_kind = entry.path.split("/", 1)[0] == entry.new_path.split("/", 1)[0]
+                if entry.status == "R" and old_is_record and new_is_record and same_kind:
+                    builder = live.pop(entry.path, None)
+                    if builder is not None:
+                        builder.former_paths.append(entry.path)
+                        builder.path = entry.new_path
+                    write(entry.new_path, entry.blob, commit, "renamed", entry.path, builder)
+                    continue
+                if entry.status == "R" and old_is_record:
+                    remove(entry.path, commit)
+                if new_is_record:
+                    remove(entry.new_path, commit)
+                    write(entry.new_path, entry.blob, commit, "created")
+            elif not old_is_record:
+                continue
+            elif entry.status == "D":
+                remove(entry.path, commit)
+            elif entry.status == "A":
+                remove(entry.path, commit)  # a path re-created after a deletion starts a new record
+                write(entry.path, entry.blob, commit, "created")
+            else:
+                write(entry.path, entry.blob, commit, "edited")
+    return ({path: builder.freeze() for path, builder in sorted(live.items())},
+            [builder.freeze() for builder in removed])
+
+
+# ---------------------------------------------------------------- the whole read, with its cache
+
+def _git_log(root: Path, since: str | None = None) -> bytes:
+    args = ["log", "--reverse", "-M", "--raw", "-z", "--no-abbrev", "--root", "--relative", "--no-color",
+            "--no-ext-diff", "--no-textconv", f"--format={LOG_FORMAT}", "HEAD", "--", "clients", "deals",
+            "projects"]
+    return run_git(root, args)
+
+
+def _cache_key(repo: GitRepository, head: str, boundary: frozenset[str]) -> str:
+    mailmap = repo.top / ".mailmap"
+    try:
+        stat = mailmap.stat()
+        mailmap_key = f"{stat.st_mtime_ns}:{stat.st_size}"
+    except OSError:
+        mailmap_key = "-"
+    shallow = hashlib.sha1(" ".join(sorted(boundary)).encode()).hexdigest()
+    return f"{FORMAT_VERSION}|{head}|{repo.prefix}|{shallow}|{mailmap_key}"
+
+
+def _load_cache(path: Path, key: str) -> Any:
+    try:
+        with path.open("rb") as handle:
+            stored_key, value = pickle.load(handle)
+    except Exception:  # a missing, truncated or foreign cache file is simply rebuilt
+        return None
+    return value if stored_key == key else None
+
+
+def _save_cache(path: Path, key: str, value: Any) -> None:
+    try:
+        path.parent.mkdir(exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:  # a read-only workspace still works, uncached
+        pass
+
+
+def _where(root: Path) -> tuple[GitRepository, str | None, frozenset[str]] | History:
+    """The repository, HEAD and shallow boundary of `root`, or an empty History saying why not."""
+    repo = locate_repository(root)
+    if repo is None:
+        return empty_history("not a git repository: days in stage come from front matter stage_since only")
+    if shutil.which("git") is None:
+        return empty_history("git is not installed: days in stage come from front matter stage_since only")
+    return repo, resolve_head(repo, root), shallow_commits(repo)
+
+
+def read_history(root: Path, *, use_cache: bool = True) -> History:
+    """The committed history of every record under `root`, from one `git log` and one `git cat-file`.
+
+    Cached under <root>/.plaintext-crm/ by HEAD: an unchanged repository costs one small file read.
+    Never raises on a missing git, a folder outside a repository or a git failure: the History is
+    then empty (`available` False) and `notices` says why.
+    """
+    where = _where(root)
+    if isinstance(where, History):
+        return where
+    repo, head, boundary = where
+    if head is None:
+        return History(True, None, False, {}, (), 0, ())
+    key = _cache_key(repo, head, boundary)
+    cache = root / CACHE_DIR / CACHE_FILE
+    if use_cache:
+        cached = _load_cache(cache, key)
+        if isinstance(cached, History):
+            return cached
+    history = build_history(root, head, boundary)
+    if use_cache and history.available:
+        _save_cache(cache, key, history)
+        _save_cache(root / CACHE_DIR / SUMMARY_FILE, key, (stage_summary(history), history.notices))
+    return history
+
+
+def build_history(root: Path, head: str, boundary: frozenset[str]) -> History:
+    """Read and fold the history (no cache)."""
+    try:
+        commits = parse_log(_git_log(root))
+        blobs = {entry.blob for item in commits for entry in item.entries
+                 if entry.status != "D" and (entry.new_path or entry.path).startswith("deals/")}
+        raw = read_blobs(root, blobs)
+    except GitFailed as exc:
+        return empty_history(f"cannot read git history ({exc}): days in stage come from front matter only")
+    reader = DealFieldReader()
+    contents = {blob: reader.read(data) for blob, data in raw.items()}
+    records, removed = fold_history(commits, contents, boundary)
+    notices: list[str] = []
+    if boundary:
+        first = min((item.commit.date for item in commits), default=None)
+        notices.append(f"shallow clone: history starts on {first or 'an unknown date'}; dates before it are "
+                       "unknown, so days in stage for older deals are at least what is shown "
+                       "(`git fetch --unshallow` reads all of it)")
+    return History(True, head, bool(boundary), records, tuple(removed), len(commits), tuple(notices))
+
+
+def stage_summary(history: History) -> StageSummary:
+    """Per deal path: the stage at the last commit, the date it was entered, and whether that is exact."""
+    summary: StageSummary = {}
+    for path, record in history.records.items():
+        if record.visits:
+            last = record.visits[-1]
+            summary[path] = (last.stage, last.entered, last.exact)
+    return summary
+
+
+def read_stage_summary(root: Path, *, use_cache: bool = True) -> tuple[StageSummary | None, tuple[str, ...]]:
+    """The per-deal stage facts lint needs, with notices; None when there is no history to read.
+
+    An unchanged repository costs one small cache read and no git process.
+    """
+    where = _where(root)
+    if isinstance(where, History):
+        return None, where.notices
+    repo, head, boundary = where
+    if head is None:
+        return {}, ()
+    if use_cache:
+        cached = _load_cache(root / CACHE_DIR / SUMMARY_FILE, _cache_key(repo, head, boundary))
+        if isinstance(cached, tuple):
+            return cached
+    history = read_history(root, use_cache=use_cache)
+    return (stage_summary(history) if history.available else None), history.notices
+
+
+_SAID: set[str] = set()
+
+
+def say_once(notice: str) -> None:
+    """Print a history notice on stderr, once per process however many stages ask."""
+    if notice not in _SAID:
+        _SAID.add(notice)
+        click.echo(f"note: {notice}", err=True)
+
+
+def iter_touches(history: History, paths: Iterable[str]) -> Iterator[Touch]:
+    """Every commit touching the records at `paths` (live ones), oldest first."""
+    found = [touch for path in paths if (record := history.records.get(path)) for touch in record.touches]
+    yield from sorted(found, key=lambda touch: (touch.commit.timestamp, touch.commit.sha))
