@@ -63,7 +63,7 @@ class Cycle:
 
     level: str  # "task" or "project"
     path: tuple[str, ...]  # in depends-on order, the first repeated at the end
-    ignored: str  # "'design' depends on 'build'" - the link the schedule left out
+    ignored: str  # "the dependency of 'design' on 'build'": the link the schedule left out
     location: Location
 
     @property
@@ -208,9 +208,9 @@ class _Scheduler:
             path = [_ref(node, home) for node in nodes]
             level = "task"
         home = waiting[0]
-        ignored = f"'{_ref(waiting, home)}' depends on '{_ref(edge.pred, home)}'"
+        ignored = f"the dependency of '{_ref(waiting, home)}' on '{_ref(edge.pred, home)}'"
         if edge.dependency is None:
-            ignored = f"project '{waiting[0]}' depends on project '{edge.pred[0]}'"
+            ignored = f"the dependency of project '{waiting[0]}' on project '{edge.pred[0]}'"
         self.cycles.append(Cycle(level, (*path, path[0]), ignored, edge.location))
 
     # -- forward pass -----------------------------------------------------------------------------

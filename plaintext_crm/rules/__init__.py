@@ -24,6 +24,7 @@ RULE_MODULES: tuple[str, ...] = (
     "plaintext_crm.rules.settings",
     "plaintext_crm.rules.deals",
     "plaintext_crm.rules.references",
+    "plaintext_crm.rules.delivery",
 )
 
 

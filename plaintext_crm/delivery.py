@@ -1,0 +1,258 @@
+"""Delivery status from a schedule: task states and blockers, project health, promise drift, kickoff checklists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from plaintext_crm.dates import promised_finish
+from plaintext_crm.model import Deal, Project, Task, Workspace
+from plaintext_crm.schedule import ProjectSchedule, Schedule, TaskSchedule
+from plaintext_crm.workdays import WorkCalendar
+
+TASK_STATES = ("done", "late", "blocked", "in progress", "ready")
+HEALTHS = ("on track", "at risk", "late", "on hold", "done", "cancelled")
+
+_CHECKBOX = re.compile(r"^[ ]{0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX])\][ \t]+(.*?)\s*$")
+_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """Why a task cannot go ahead: an unfinished dependency, an approval, its status, or a whole project."""
+
+    kind: str  # "dependency", "approval", "status" or "project"
+    ref: str  # the task ref or project id it waits for ("" for its own status)
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    """A task's derived state and what holds it up."""
+
+    task: str
+    state: str  # one of TASK_STATES
+    late: bool  # due (or planned to finish) before today and not done
+    blockers: tuple[Blocker, ...]
+
+    @property
+    def blocked(self) -> bool:
+        """Held up: marked blocked, or not started while something it waits for is unfinished."""
+        return self.state == "blocked" or (self.state == "late" and bool(self.blockers))
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """What the sale promised: the deal's promised_timeline read as a finish date, when it can be."""
+
+    text: str
+    finish: dt.date | None  # None when the text is not understood
+    anchor: dt.date | None  # the kickoff (else the project's planned start) a span counts from; None for a date
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    text: str
+    done: bool
+    line: int  # the file line
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    """The Markdown task list (`- [ ]`, `- [x]`) of a project's notes."""
+
+    items: tuple[ChecklistItem, ...]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for item in self.items if item.done)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / len(self.items)) if self.items else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    task: str
+    title: str
+    date: dt.date
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectStatus:
+    """Everything the pages and data.json say about a project's delivery, computed once."""
+
+    project: str
+    health: str  # one of HEALTHS
+    reasons: tuple[str, ...]  # why it is at risk or late
+    percent_complete: int  # done share of the working days of all tasks (task count when all are milestones)
+    planned_start: dt.date
+    planned_finish: dt.date
+    due: dt.date | None
+    next_milestone: Milestone | None
+    milestones: tuple[Milestone, ...]
+    promise: Promise | None
+    drift: int | None  # working days the planned finish lies after the promised one (negative: earlier)
+    tasks: Mapping[str, TaskState]
+    pending_approvals: tuple[tuple[str, str], ...]  # (task id, who approves)
+    checklist: Checklist
+
+    @property
+    def active(self) -> bool:
+        return self.health not in ("done", "cancelled")
+
+    @property
+    def drifted(self) -> bool:
+        return self.drift is not None and self.drift > 0
+
+
+def parse_checklist(body: str, body_line: int) -> Checklist:
+    """Every Markdown task-list item of a body, outside fenced code, with its file line."""
+    items = []
+    fence: str | None = None
+    for index, line in enumerate(body.splitlines()):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opened:
+            fence = opened.group(1)
+            continue
+        match = _CHECKBOX.match(line)
+        if match and match.group(2):
+            items.append(ChecklistItem(match.group(2), match.group(1) != " ", body_line + index))
+    return Checklist(tuple(items))
+
+
+def parse_promise(text: str | None, kickoff: dt.date | None, calendar: WorkCalendar) -> Promise | None:
+    """The deal's promised timeline read as a finish date by dates.promised_finish (None when there is none)."""
+    if not text:
+        return None
+    if promised_finish(text, None, calendar) is not None:  # readable without a kickoff: a date
+        return Promise(text, promised_finish(text, None, calendar), None)
+    return Promise(text, promised_finish(text, kickoff, calendar), kickoff)
+
+
+def _project_finished(project: Project) -> bool:
+    return project.status == "done" or (bool(project.tasks) and all(task.status == "done" for task in project.tasks))
+
+
+class _Assessor:
+    """Derives task states and project health for one workspace and schedule."""
+
+    def __init__(self, workspace: Workspace, schedule: Schedule, today: dt.date) -> None:
+        self.workspace = workspace
+        self.schedule = schedule
+        self.today = today
+
+    def task(self, project_id: str, ref: str) -> Task | None:
+        other, _, task_id = ref.rpartition("/")
+        project = self.workspace.projects.get(other or project_id)
+        return project.task(task_id) if project else None
+
+    def blockers(self, project: Project, task: Task) -> list[Blocker]:
+        found = []
+        if task.status == "blocked":
+            found.append(Blocker("status", "", "marked blocked"))
+        for other_id in project.depends_on:
+            other = self.workspace.projects.get(other_id)
+            if other is not None and other_id != project.id and not _project_finished(other):
+                found.append(Blocker("project", other_id, f"waits for project '{other_id}' to finish"))
+        for dependency in task.depends_on:
+            if dependency.type in ("FF", "SF"):
+                continue  # these hold up the finish, not the start
+            pred = self.task(dependency.project or project.id, dependency.ref)
+            if pred is None:
+                continue
+            needed = "done" if dependency.type == "FS" else "started"
+            satisfied = pred.status == "done" or (needed == "started" and pred.status == "doing")
+            if not satisfied:
+                found.append(Blocker("dependency", dependency.ref,
+                                     f"waits for '{dependency.ref}' to be {needed} (it is {pred.status})"))
+            elif pred.approval is not None and pred.approval.status in ("pending", "rejected") and needed == "done":
+                who = pred.approval.by or "the client"
+                found.append(Blocker("approval", dependency.ref,
+                                     f"waits for {who}'s approval of '{dependency.ref}' ({pred.approval.status})"))
+        return found
+
+    def task_state(self, project: Project, task: Task, planned: TaskSchedule) -> TaskState:
+        blockers = tuple(self.blockers(project, task)) if task.status != "done" else ()
+        deadline = task.due or planned.earliest_finish
+        late = task.status != "done" and deadline < self.today
+        if task.status == "done":
+            state = "done"
+        elif late:
+            state = "late"
+        elif task.status == "doing":
+            state = "in progress"
+        elif blockers:
+            state = "blocked"
+        else:
+            state = "ready"
+        return TaskState(task.id, state, late, blockers)
+
+    def promise(self, project: Project, planned: ProjectSchedule) -> Promise | None:
+        deal: Deal | None = self.workspace.deals.get(project.deal) if project.deal else None
+        if deal is None:
+            return None
+        return parse_promise(deal.promised_timeline, deal.kickoff_date or planned.start, self.schedule.calendar)
+
+    def project_status(self, project: Project) -> ProjectStatus:
+        planned = self.schedule.projects[project.id]
+        calendar = self.schedule.calendar
+        states = {task.id: self.task_state(project, task, planned.tasks[task.id])
+                  for task in project.tasks if task.id in planned.tasks and project.task(task.id) is task}
+        tasks = [task for task in project.tasks if task.id in states]
+        total = sum(planned.tasks[task.id].duration for task in tasks)
+        if total:
+            done = sum(planned.tasks[task.id].duration for task in tasks if task.status == "done")
+            percent = round(100 * done / total)
+        else:
+            percent = round(100 * sum(task.status == "done" for task in tasks) / len(tasks)) if tasks else 0
+        milestones = tuple(sorted((Milestone(task.id, task.title or task.id, planned.tasks[task.id].earliest_start,
+                                             task.status == "done") for task in tasks if task.milestone),
+                                  key=lambda milestone: (milestone.date, milestone.task)))
+        upcoming = [milestone for milestone in milestones if not milestone.done]
+        promise = self.promise(project, planned)
+        drift = None
+        if promise is not None and promise.finish is not None:
+            drift = calendar.number_on_or_before(planned.finish) - calendar.number_on_or_before(promise.finish)
+        health, reasons = self.health(project, planned, states)
+        approvals = tuple((task.id, task.approval.by or "the client") for task in tasks
+                          if task.approval is not None and task.approval.status == "pending")
+        return ProjectStatus(
+            project=project.id, health=health, reasons=tuple(reasons), percent_complete=percent,
+            planned_start=planned.start, planned_finish=planned.finish, due=project.due,
+            next_milestone=upcoming[0] if upcoming else None, milestones=milestones, promise=promise, drift=drift,
+            tasks=states, pending_approvals=approvals, checklist=parse_checklist(project.body, project.body_line))
+
+    def health(self, project: Project, planned: ProjectSchedule,
+               states: Mapping[str, TaskState]) -> tuple[str, list[str]]:
+        if project.status == "cancelled":
+            return "cancelled", []
+        if _project_finished(project):
+            return "done", []
+        if project.status == "on_hold":
+            return "on hold", []
+        reasons = []
+        if project.due is not None and project.due < self.today:
+            reasons.append(f"the due date {project.due} has passed")
+            return "late", reasons
+        if planned.slack is not None and planned.slack < 0:
+            reasons.append(f"the critical path finishes {planned.finish}, {-planned.slack} working days after "
+                           f"the due date {project.due}")
+        late_critical = [task_id for task_id in planned.critical_path if states[task_id].late]
+        if late_critical:
+            reasons.append("late on the critical path: " + ", ".join(late_critical))
+        return ("at risk" if reasons else "on track"), reasons
+
+
+def project_statuses(workspace: Workspace, schedule: Schedule, today: dt.date) -> dict[str, ProjectStatus]:
+    """The delivery status of every project, by id."""
+    assessor = _Assessor(workspace, schedule, today)
+    return {project_id: assessor.project_status(project) for project_id, project in workspace.projects.items()}

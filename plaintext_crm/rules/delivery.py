@@ -1,0 +1,165 @@
+"""Delivery rules (project side): dependency cycles, schedule conflicts, plans that drift past the promise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from plaintext_crm.delivery import ProjectStatus, project_statuses
+from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.rules import Example, LintContext, Rule, rule
+from plaintext_crm.schedule import Schedule, schedule_workspace
+
+
+def planned(ctx: LintContext) -> tuple[Schedule, dict[str, ProjectStatus]]:
+    """The workspace's schedule and project statuses, computed once per lint run (kept in ctx.extra)."""
+    cached = ctx.extra.get("delivery")
+    if cached is None:
+        schedule = schedule_workspace(ctx.workspace, ctx.today)
+        cached = (schedule, project_statuses(ctx.workspace, schedule, ctx.today))
+        ctx.extra["delivery"] = cached
+    return cached
+
+
+PROJECT = """\
+    ---
+    title: Website relaunch
+    client: acme
+    owner: ana
+    status: active
+    start: 2026-12-07
+    due: 2027-01-29
+    tasks:
+      - id: design
+        owner: ana
+        duration: 5
+        depends_on: [{design_depends_on}]
+      - id: build
+        owner: ben
+        duration: 10
+        depends_on: [design]
+      - id: review
+        owner: ana
+        duration: 2
+        depends_on: [build]
+    ---
+    """
+
+
+@rule("P001", "dependency-cycle", Severity.ERROR,
+      "Tasks (or projects) depend on each other in a circle, so none of them can start first.",
+      examples=[Example({"projects/website.md": PROJECT.format(design_depends_on="review")},
+                        {"projects/website.md": PROJECT.format(design_depends_on="")},
+                        "A design that waits for the review of what it designs")])
+def dependency_cycle(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+    """Dependencies must form no circle: `design -> review -> build -> design` (each depends on the
+    next) has no task that can start first. The finding names the whole circle and sits on the
+    dependency the schedule leaves out to carry on; everything else is still scheduled. A cycle of
+    projects (`depends_on` between projects, or cross-project task dependencies) is reported the same
+    way, with the project ids."""
+    schedule, _statuses = planned(ctx)
+    for cycle in schedule.cycles:
+        what = "project dependency cycle" if cycle.level == "project" else "dependency cycle"
+        yield rule.finding(cycle.location, f"{what}: {cycle.description} (each depends on the next); "
+                                           f"scheduled as if {cycle.ignored} were not written")
+
+
+UAT_PROJECT = """\
+    ---
+    title: Website relaunch
+    client: acme
+    owner: ana
+    status: active
+    start: 2026-12-07
+    due: 2027-01-29
+    tasks:
+      - id: build
+        owner: ben
+        start: 2026-12-07
+        duration: 10
+      - id: uat
+        owner: ana
+        start: 2026-12-14
+        due: {uat_due}
+        duration: 3
+        depends_on: [build]
+    ---
+    """
+
+
+@rule("P002", "schedule-conflict", Severity.ERROR,
+      "A task's written dates cannot hold: its dependencies or duration push it past its due date, or it "
+      "started before a dependency allowed.",
+      examples=[Example({"projects/website.md": UAT_PROJECT.format(uat_due="2026-12-16")},
+                        {"projects/website.md": UAT_PROJECT.format(uat_due="2026-12-23")},
+                        "Acceptance testing booked before the build it tests is finished")])
+def schedule_conflict(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+    """A task's `start` is the earliest day it may begin and its `due` a deadline. When the schedule,
+    following the task's dependencies and duration in working days, has it finish after its `due`, or
+    a task that is `doing` or `done` was started before a dependency allowed, the written dates and the
+    plan disagree: move the date, shorten the work, or change the dependency. Done tasks keep their
+    recorded dates and are not checked against their due date."""
+    schedule, _statuses = planned(ctx)
+    for conflict in schedule.conflicts:
+        yield rule.finding(conflict.location, conflict.message)
+
+
+PROMISED_DEAL = """\
+    ---
+    title: Website relaunch
+    client: acme
+    owner: ana
+    stage: won
+    closed_on: 2026-11-20
+    scope_summary: Relaunch of the marketing site
+    promised_timeline: {promise}
+    key_constraints: [Launch before the trade fair]
+    main_stakeholder: Jane Doe
+    kickoff_date: 2026-12-07
+    project: website
+    ---
+    """
+PROMISED_PROJECT = """\
+    ---
+    title: Website relaunch
+    client: acme
+    deal: website
+    owner: ana
+    status: planned
+    start: 2026-12-07
+    tasks:
+      - id: design
+        owner: ana
+        duration: 15
+      - id: build
+        owner: ben
+        duration: 20
+        depends_on: [design]
+    ---
+    """
+
+
+@rule("P003", "promise-drift", Severity.WARNING,
+      "A project is planned to finish later than its deal's promised_timeline.",
+      examples=[Example({"deals/website.md": PROMISED_DEAL.format(promise="6 weeks from kickoff"),
+                         "projects/website.md": PROMISED_PROJECT},
+                        {"deals/website.md": PROMISED_DEAL.format(promise="8 weeks from kickoff"),
+                         "projects/website.md": PROMISED_PROJECT},
+                        "Seven weeks of work sold as six")])
+def promise_drift(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+    """The deal's `promised_timeline` (a date, or a span such as `12 weeks from kickoff` counted from
+    its `kickoff_date`) is what the client was told at the sale. When the schedule's planned finish
+    lies after it, the finding gives the drift in working days, so the promise can be renegotiated
+    early. Done and cancelled projects are not checked; a timeline that cannot be read is not
+    checked either (docs/delivery.md lists what is understood)."""
+    _schedule, statuses = planned(ctx)
+    for project_id, status in statuses.items():
+        if not status.active or not status.drifted or status.promise is None:
+            continue
+        project = ctx.workspace.projects[project_id]
+        promise = status.promise
+        counted = f", kickoff {promise.anchor}" if promise.anchor else ""
+        yield rule.finding(project.location("deal"),
+                           f"planned to finish {status.planned_finish}, {status.drift} working days after the "
+                           f"{promise.finish} promised at the sale (deal '{project.deal}': "
+                           f"promised_timeline '{promise.text}'{counted})")
+
