@@ -155,7 +155,7 @@ class DealFigures:
     closed_on: dt.date | None
     next_action: str | None
     next_action_due: dt.date | None
-    follow_up: FollowUpState  # NONE for closed deals
+    follow_up: FollowUpState  # NONE for won and lost deals
     days_overdue: int  # today - next_action_due when overdue, else 0
     stage_since: dt.date | None
     days_in_stage: int | None  # today - stage_since (0 when stage_since is after today)
@@ -180,7 +180,9 @@ def figures_for_deal(deal: Deal, workspace: Workspace, today: dt.date,
     rot_days = stage.rot_days if stage is not None else None
     value_base = base_value(deal, config)
     is_open = status is DealStatus.OPEN
-    state = follow_up_state(deal, today) if is_open else FollowUpState.NONE
+    # a deal with an unknown stage is still open work (Workspace.is_open): its next action counts
+    state = follow_up_state(deal, today) if status is not DealStatus.WON and status is not DealStatus.LOST \
+        else FollowUpState.NONE
     return DealFigures(
         id=deal.id, path=deal.path, title=deal.display_title, status=status, stage=deal.stage,
         client_id=deal.client, client_name=client.display_name if client else deal.client,
