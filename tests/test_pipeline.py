@@ -210,7 +210,7 @@ def test_good_exchange_rates(tmp_path: Path) -> None:
                                        encoding="utf-8")
     config, findings = load_config(tmp_path)
     assert findings == []
-    assert config.exchange_rates == {"USD": Decimal("0.92"), "GBP": Decimal("1"), "EUR": Decimal("1")}
+    assert config.exchange_rates == {"USD": Decimal("0.92"), "GBP": Decimal(1), "EUR": Decimal(1)}
 
 
 # --- overview and follow-ups -----------------------------------------------------------------------
@@ -271,8 +271,8 @@ def test_follow_ups_per_owner_in_disjoint_lists(make_workspace) -> None:
 
 # --- hand-offs -------------------------------------------------------------------------------------
 
-HANDOFF_FIELDS = dict(scope_summary="Site", promised_timeline="6 weeks", key_constraints="[Budget]",
-                      main_stakeholder="Jo", kickoff_date="2026-12-01")
+HANDOFF_FIELDS = {"scope_summary": "Site", "promised_timeline": "6 weeks", "key_constraints": "[Budget]",
+                      "main_stakeholder": "Jo", "kickoff_date": "2026-12-01"}
 
 
 def test_handoffs_completeness_and_projects(make_workspace) -> None:
