@@ -18,6 +18,10 @@ COMMANDS: dict[str, str] = {
     "lint": "plaintext_crm.commands.lint:lint",
     "rules": "plaintext_crm.commands.rules:rules",
     "install-hook": "plaintext_crm.commands.install_hook:install_hook",
+    "new": "plaintext_crm.commands.new:new",
+    "next": "plaintext_crm.commands.next:next_action",
+    "move": "plaintext_crm.commands.move:move",
+    "handoff": "plaintext_crm.commands.handoff:handoff",
 }
 
 
