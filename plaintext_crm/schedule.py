@@ -202,6 +202,8 @@ class _Scheduler:
         if any(task in (START, END) for _project, task in nodes):
             path = [project for project, _task in nodes]
             path = [project for index, project in enumerate(path) if index == 0 or path[index - 1] != project]
+            if len(path) > 1 and path[-1] == path[0]:
+                path.pop()
             level = "project"
         else:
             home = nodes[0][0] if all(project == nodes[0][0] for project, _ in nodes) else None
