@@ -215,10 +215,10 @@ def test_conflicts_with_written_dates(make_workspace) -> None:
         "short": "task 'short' is due 2026-12-11, but is planned to finish 2026-12-18: it starts 2026-12-07 "
                  "and takes 10 working days",
     }
-    # due of uat, start of early, due of short
+    # due of uat, start of early; short is written on one line (flow style)
     assert {conflict.task: conflict.location for conflict in result.conflicts} == {
         "uat": Location("projects/p.md", 12), "early": Location("projects/p.md", 17),
-        "short": Location("projects/p.md", 22)}
+        "short": Location("projects/p.md", 19)}
 
 
 def test_project_start_falls_back_to_task_start_then_kickoff_then_today(make_workspace) -> None:
