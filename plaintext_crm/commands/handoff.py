@@ -1,0 +1,34 @@
+"""`plaintext-crm handoff DEAL`: create the delivery project of a won deal and link the two."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from plaintext_crm.commands.edit_support import check_owner, dry_run_option, find_deal, finish, open_workspace
+from plaintext_crm.handoff import plan_handoff
+from plaintext_crm.options import today_option, workspace_argument
+
+
+@click.command()
+@click.argument("deal")
+@workspace_argument
+@click.option("--owner", metavar="MEMBER", help="Who runs the project (default: the deal's owner).")
+@dry_run_option
+@today_option
+def handoff(deal: str, workspace: Path | None, owner: str | None, dry_run: bool, today: dt.date) -> None:
+    """Hand a won DEAL over to delivery: create projects/<deal-id>.md and set the deal's `project`.
+
+    The project comes from templates/kickoff.md of the workspace (else the built-in one): client, deal,
+    owner, start on the kickoff date, due from the promised timeline when it can be read, the hand-off
+    fields in the front matter and the body, and the kickoff checklist as a Markdown task list.
+    Refuses a deal that is not won, an incomplete hand-off, or a project that exists already.
+    """
+    loaded = open_workspace(workspace, deal)
+    record = find_deal(loaded, deal)
+    if owner is not None:
+        check_owner(loaded, owner, "--owner")
+    plan = plan_handoff(loaded, record, today, owner)
+    finish([plan.project, plan.deal], dry_run, plan.notes)

@@ -1,0 +1,157 @@
+"""`plaintext-crm move DEAL STAGE`: change a deal's stage; won needs the hand-off, lost a reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from plaintext_crm.commands.edit_support import (
+    ask,
+    date_converter,
+    date_value,
+    dry_run_option,
+    fail_missing,
+    find_deal,
+    finish,
+    interactive,
+    open_workspace,
+    text_converter,
+)
+from plaintext_crm.config import Stage
+from plaintext_crm.dates import DATE_HELP
+from plaintext_crm.edit import REMOVE, plan_edit
+from plaintext_crm.errors import ToolError
+from plaintext_crm.handoff import missing_handoff_fields
+from plaintext_crm.model import DEAL_KEYS, Deal, Workspace
+from plaintext_crm.options import today_option, workspace_argument
+
+# Hand-off fields with their own option; any other field crm.yaml requires is given with --set.
+HANDOFF_OPTIONS = {"scope_summary": "--scope-summary", "promised_timeline": "--promised-timeline",
+                   "key_constraints": "--key-constraint", "main_stakeholder": "--main-stakeholder",
+                   "kickoff_date": "--kickoff-date"}
+
+
+def _stage(loaded: Workspace, name: str) -> Stage:
+    stage = loaded.config.stage(name) or next(
+        (candidate for candidate in loaded.config.stages if candidate.id.lower() == name.strip().lower()), None)
+    if stage is None:
+        raise ToolError(f"no stage '{name}' in the pipeline; stages: {', '.join(s.id for s in loaded.config.stages)}")
+    return stage
+
+
+def _handoff_values(loaded: Workspace, today: dt.date, given: dict[str, Any], extra: tuple[str, ...]) -> dict[str, Any]:
+    values = {key: value for key, value in given.items() if value not in (None, ())}
+    if "key_constraints" in values:
+        values["key_constraints"] = [item.strip() for item in values["key_constraints"] if item.strip()]
+    if "kickoff_date" in values:
+        values["kickoff_date"] = date_value(values["kickoff_date"], today, "--kickoff-date", loaded)
+    for item in extra:
+        key, separator, value = item.partition("=")
+        key = key.strip()
+        if not separator or not key.isidentifier():
+            raise ToolError(f"--set '{item}': write it as FIELD=VALUE, e.g. --set budget_holder=CFO")
+        if key in ("stage", "stage_since", "closed_on", "lost_reason"):
+            raise ToolError(f"--set {key}: `move` sets {key} itself")
+        values[key] = date_value(value, today, f"--set {key}", loaded) if key.endswith(("_date", "_due")) \
+            else value.strip()
+    return values
+
+
+def _ask_handoff(loaded: Workspace, record: Deal, today: dt.date, values: dict[str, Any]) -> list[str]:
+    """Ask for the missing hand-off fields in a terminal; return the ones still missing."""
+    missing = missing_handoff_fields(loaded.config, {**record.fields, **values})
+    if not missing or not interactive():
+        return missing
+    click.echo(f"Winning '{record.id}' needs the hand-off for delivery:")
+    for key in missing:
+        label = key.replace("_", " ").capitalize()
+        if key == "key_constraints":
+            answer = ask(None, f"{label} (separate several with ';')", text_converter)
+            values[key] = [part.strip() for part in str(answer).split(";") if part.strip()]
+        elif key.endswith(("_date", "_due")):
+            values[key] = ask(None, f"{label} ({DATE_HELP})", date_converter(today, loaded))
+        else:
+            values[key] = ask(None, label, text_converter)
+    return missing_handoff_fields(loaded.config, {**record.fields, **values})
+
+
+@click.command()
+@click.argument("deal")
+@click.argument("stage")
+@workspace_argument
+@click.option("--scope-summary", metavar="TEXT", help="Hand-off: what was sold, in a sentence or two.")
+@click.option("--promised-timeline", metavar="TEXT", help="Hand-off: e.g. '12 weeks from kickoff' or a date.")
+@click.option("--key-constraint", "key_constraints", metavar="TEXT", multiple=True,
+              help="Hand-off: a key constraint (repeat the option for several).")
+@click.option("--main-stakeholder", metavar="TEXT", help="Hand-off: the client's main person.")
+@click.option("--kickoff-date", metavar="DATE", help=f"Hand-off: the kickoff day ({DATE_HELP}).")
+@click.option("--set", "extra", metavar="FIELD=VALUE", multiple=True,
+              help="Another hand-off field crm.yaml requires (repeatable).")
+@click.option("--reason", "--lost-reason", "lost_reason", metavar="REASON", help="Why the deal was lost.")
+@dry_run_option
+@today_option
+def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | None, promised_timeline: str | None,
+         key_constraints: tuple[str, ...], main_stakeholder: str | None, kickoff_date: str | None,
+         extra: tuple[str, ...], lost_reason: str | None, dry_run: bool, today: dt.date) -> None:
+    """Move DEAL to STAGE and set stage_since to today.
+
+    Moving to the won stage needs every hand-off field crm.yaml requires, already in the deal or given
+    here as options; moving to the lost stage needs a reason (--reason). Both set closed_on. Moving a
+    closed deal back to an open stage removes its closed_on.
+    """
+    loaded = open_workspace(workspace, deal)
+    record = find_deal(loaded, deal)
+    target = _stage(loaded, stage)
+    values = _handoff_values(loaded, today, {"scope_summary": scope_summary, "promised_timeline": promised_timeline,
+                                             "key_constraints": key_constraints,
+                                             "main_stakeholder": main_stakeholder, "kickoff_date": kickoff_date},
+                             extra)
+    updates: dict[str, Any] = {}
+    if record.stage != target.id:
+        updates.update(stage=target.id, stage_since=today)
+    updates.update(values)
+    notes = []
+    if target.is_won:
+        still_missing = _ask_handoff(loaded, record, today, values)
+        updates.update(values)
+        if still_missing:
+            options = [HANDOFF_OPTIONS.get(key, f"--set {key}=...") for key in still_missing]
+            raise ToolError(f"cannot move '{record.id}' to {target.id}: the hand-off is missing "
+                            f"{', '.join(still_missing)}; give {' '.join(options)}; nothing was written")
+        notes.append(f"next: `plaintext-crm handoff {record.id}` creates its delivery project")
+    if target.is_lost:
+        allowed = loaded.config.lost_reasons
+        missing: list[str] = []
+
+        def check_reason(text: str) -> str:
+            if not text.strip():
+                raise ValueError("a reason is needed")
+            if allowed and text.strip() not in allowed:
+                raise ValueError(f"'{text}' is not one of {', '.join(allowed)}")
+            return text.strip()
+
+        has_reason = record.lost_reason is not None and (not allowed or record.lost_reason in allowed)
+        if lost_reason is not None:
+            try:
+                reason: str | None = check_reason(lost_reason)
+            except ValueError as exc:
+                raise ToolError(f"--reason: {exc}") from None
+        elif has_reason:
+            reason = None  # the deal already has a valid reason
+        else:
+            reason = ask(None, f"Lost reason{' (' + ', '.join(allowed) + ')' if allowed else ''}", check_reason,
+                         missing=missing, option="--reason" + (f" ({'|'.join(allowed)})" if allowed else ""))
+        fail_missing(missing, f"moving '{record.id}' to {target.id}")
+        if reason is not None:
+            updates["lost_reason"] = reason
+    if (target.is_won or target.is_lost) and "stage" in updates:
+        updates["closed_on"] = today
+    elif target.is_open and "closed_on" in record.fields:
+        updates["closed_on"] = REMOVE
+    if not updates:
+        click.echo(f"'{record.id}' is already in stage {target.id}; nothing changed.")
+        return
+    finish([plan_edit(loaded.root, record.path, updates, order=DEAL_KEYS)], dry_run, notes)
