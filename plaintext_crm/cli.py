@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "next": "plaintext_crm.commands.next:next_action",
     "move": "plaintext_crm.commands.move:move",
     "handoff": "plaintext_crm.commands.handoff:handoff",
+    "build": "plaintext_crm.commands.build:build",
 }
 
 

@@ -1,0 +1,68 @@
+"""`plaintext-crm build`: render the workspace as a static site (see docs/site.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from plaintext_crm.loader import workspace_root
+from plaintext_crm.options import today_option, workspace_argument
+
+PROGRESS_MIN_PAGES = 300  # smaller builds finish before a bar would be worth drawing
+
+
+@click.command()
+@workspace_argument
+@click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: site/ inside the workspace).")
+@today_option
+@click.option("--no-cache", is_flag=True, help="Ignore and do not update the caches: parse, render and write everything.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Worker processes for big builds (default: CPU count).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bool, jobs: int | None,
+          quiet: bool) -> None:
+    """Build the static site of WORKSPACE into OUT: dashboards, pipeline board, forecast, follow-ups,
+    a page per deal and client, hand-offs, problems, data.json and calendar feeds.
+
+    The site is written to a temporary folder beside OUT and swapped in when complete, so a failed
+    build leaves the previous site as it was. Broken records do not stop the build: they are listed
+    on the Problems page. Exit status 0 when the site was built, 2 when it could not be.
+    """
+    from plaintext_crm.site.builder import build_site
+
+    root = workspace_root(workspace)
+    target = out if out is not None else root / "site"
+    bar: Any = None
+    show_bar = not quiet and sys.stderr.isatty()
+
+    def on_plan(total: int) -> None:
+        nonlocal bar
+        if show_bar and total >= PROGRESS_MIN_PAGES:
+            bar = click.progressbar(length=total, label="Building", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+
+    def progress(count: int) -> None:
+        if bar is not None:
+            bar.update(count)
+
+    try:
+        result = build_site(root, target, today, use_cache=not no_cache, jobs=jobs, progress=progress,
+                            on_plan=on_plan)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if not quiet:
+        reused = f", {result.reused} unchanged" if result.reused else ""
+        click.echo(f"Built {result.pages} pages ({result.rendered} written{reused}) into {_shown(result.out)} "
+                   f"in {result.seconds:.2f} s; {result.findings} lint problems listed on problems.html.")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

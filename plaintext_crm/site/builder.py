@@ -1,0 +1,192 @@
+"""`build_site`: the whole static-site build as one readable pipeline, from files on disk to a swapped-in folder.
+
+    check folders -> load + lint (cached) -> analytics -> render Markdown bodies (cached, parallel)
+    -> plan pages (page types) -> render pages into a staging folder (unchanged pages reused)
+    -> copy assets -> manifest -> swap the staging folder in
+
+Everything is gathered before anything is written, so the pages agree with each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from plaintext_crm import __version__
+from plaintext_crm.site import output
+from plaintext_crm.site.bodies import render_bodies
+from plaintext_crm.site.pages import Page, SiteData, all_page_types, gather_site_data
+from plaintext_crm.site.templates import STATIC_FOLDER, make_environment, static_files, template_digest
+
+CACHE_FOLDER = ".plaintext-crm"
+MANIFEST = "site-manifest.json"
+PARALLEL_MIN_PAGES = 400  # below this a process pool costs more than it saves
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did: where, how many pages it wrote (and reused), and how long it took."""
+
+    out: Path
+    pages: int
+    rendered: int
+    reused: int
+    seconds: float
+    findings: int
+    engine: str  # the Markdown renderer used: "pyrs" or "py"
+
+
+def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True, jobs: int | None = None,
+               progress: Callable[[int], object] | None = None,
+               on_plan: Callable[[int], object] | None = None) -> BuildResult:
+    """Build the site of the workspace at `root` into `out`; the previous site stays whole if anything fails.
+
+    `progress(n)` is called as pages are written; `on_plan(total)` once the number of pages is known.
+    """
+    started = time.perf_counter()
+    out = output.check_output_folder(out, root)
+    cache_dir = root / CACHE_FOLDER
+
+    # 1. Gather: load, lint, analytics, rendered bodies. Nothing is written before this is complete.
+    site = gather_site_data(root, today, use_cache=use_cache)
+    site.bodies, engine = render_bodies(site.workspace, cache_dir if use_cache else None, jobs=jobs)
+
+    # 2. Plan every page; each knows its template, its context and which record files it reads.
+    env = make_environment(root)
+    pages = [page for page_type in all_page_types() for page in page_type(site)]
+    site.set_pages(pages)
+    global_key = _global_key(root, today, env)
+    if on_plan is not None:
+        on_plan(len(pages))
+
+    # 3. Render into a staging folder beside `out`; pages whose inputs did not change are reused.
+    previous = _read_manifest(cache_dir, out, global_key) if use_cache else {}
+    with output.staging_folder(out) as staging:
+        fingerprints = {page.output: _fingerprint(root, page) for page in pages}
+        reuse = [page for page in pages
+                 if page.output in previous and previous[page.output] == fingerprints[page.output]
+                 and fingerprints[page.output] is not None and (out / page.output).is_file()]
+        reused_paths = {page.output for page in reuse}
+        todo = [page for page in pages if page.output not in reused_paths]
+        for page in reuse:
+            target = staging / page.output
+            target.parent.mkdir(parents=True, exist_ok=True)
+            output.link_or_copy(out / page.output, target)
+        if progress is not None and reuse:
+            progress(len(reuse))
+        _render_pages(site, env, todo, staging, jobs, progress)
+        for rel, source in static_files(root):
+            target = staging / STATIC_FOLDER / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source)
+        output.swap_in(staging, out)
+    if use_cache:
+        _write_manifest(cache_dir, out, global_key, fingerprints)
+    return BuildResult(out, len(pages), len(todo), len(reuse), time.perf_counter() - started,
+                       len(site.findings), engine)
+
+
+# --- rendering pages, in parallel when there are many -------------------------------------------
+
+_SHARED: tuple[SiteData, object, Sequence[Page], Path] | None = None  # inherited by forked workers
+
+
+def _render_pages(site: SiteData, env: object, pages: Sequence[Page], staging: Path, jobs: int | None,
+                  progress: Callable[[int], object] | None) -> None:
+    """Write every page; on a big build, forked workers share the gathered data copy-on-write."""
+    global _SHARED
+    workers = min(jobs or os.cpu_count() or 1, 8)
+    for folder in sorted({str(Path(page.output).parent) for page in pages}):
+        (staging / folder).mkdir(parents=True, exist_ok=True)
+    if workers < 2 or len(pages) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        for page in pages:
+            _write_page(site, env, page, staging)
+            if progress is not None:
+                progress(1)
+        return
+    _SHARED = (site, env, pages, staging)
+    try:
+        chunk = max(50, len(pages) // (workers * 8))
+        batches = [(start, min(start + chunk, len(pages))) for start in range(0, len(pages), chunk)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for done in pool.imap_unordered(_render_batch, batches):
+                if progress is not None:
+                    progress(done)
+    finally:
+        _SHARED = None
+
+
+def _render_batch(span: tuple[int, int]) -> int:
+    """Render pages[start:end] in a forked worker (the pages and data come from the parent's memory)."""
+    assert _SHARED is not None
+    site, env, pages, staging = _SHARED
+    for index in range(*span):
+        _write_page(site, env, pages[index], staging)
+    return span[1] - span[0]
+
+
+def _write_page(site: SiteData, env: object, page: Page, staging: Path) -> None:
+    content = page.render(site, env)
+    target = staging / page.output
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        with open(target, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(content)
+
+
+# --- reuse of unchanged pages between builds ----------------------------------------------------
+
+def _global_key(root: Path, today: dt.date, env: object) -> str:
+    """What every page depends on: tool version, today, crm.yaml and the templates."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{__version__}|{today.isoformat()}|".encode())
+    try:
+        digest.update((root / "crm.yaml").read_bytes())
+    except OSError:
+        digest.update(b"-")
+    digest.update(template_digest(root).encode())
+    return digest.hexdigest()
+
+
+def _fingerprint(root: Path, page: Page) -> str | None:
+    """The state of a page's inputs (its record files' size and mtime, plus its key); None: always render."""
+    if page.sources is None:
+        return None
+    digest = hashlib.blake2b(page.key.encode("utf-8"), digest_size=16)
+    for rel in sorted(page.sources):
+        try:
+            stat = os.stat(root / rel)
+            digest.update(f"|{rel}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        except OSError:
+            digest.update(f"|{rel}:missing".encode())
+    return digest.hexdigest()
+
+
+def _read_manifest(cache_dir: Path, out: Path, global_key: str) -> dict[str, str]:
+    """The previous build's page fingerprints, if it built the same `out` with the same global inputs."""
+    try:
+        data = json.loads((cache_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("out") != str(out) or data.get("global") != global_key:
+        return {}
+    pages = data.get("pages")
+    return pages if isinstance(pages, dict) else {}
+
+
+def _write_manifest(cache_dir: Path, out: Path, global_key: str, fingerprints: dict[str, str | None]) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    temporary = cache_dir / (MANIFEST + ".tmp")
+    pages = {path: value for path, value in fingerprints.items() if value is not None}
+    temporary.write_text(json.dumps({"out": str(out), "global": global_key, "pages": pages}), encoding="utf-8")
+    os.replace(temporary, cache_dir / MANIFEST)

@@ -1,0 +1,56 @@
+"""data.json: the whole model (config, clients, deals, projects as loaded), the findings and every figure."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from plaintext_crm import __version__
+from plaintext_crm.config import Config
+from plaintext_crm.model import Record
+from plaintext_crm.pipeline import to_data
+
+DATA_VERSION = 1
+
+
+def site_data(site: Any) -> dict[str, Any]:
+    """A JSON-able dict of everything the site shows, for other tools (see docs/site.md for the shape)."""
+    workspace = site.workspace
+    return {
+        "version": DATA_VERSION,
+        "generator": f"plaintext-crm {__version__}",
+        "today": site.today.isoformat(),
+        "workspace": config_data(workspace.config),
+        "files": list(workspace.files),
+        "clients": {client_id: record_data(client) for client_id, client in sorted(workspace.clients.items())},
+        "deals": {deal_id: record_data(deal) for deal_id, deal in sorted(workspace.deals.items())},
+        "projects": {project_id: record_data(project) for project_id, project in sorted(workspace.projects.items())},
+        "findings": [{"path": f.path, "line": f.line, "column": f.column, "code": f.code, "rule": f.rule,
+                      "severity": f.severity.label, "message": f.message} for f in site.findings],
+        "figures": site.figures.crm.to_data(),
+        "pages": {path: output for path, output in sorted(site.links.items())},
+    }
+
+
+def record_data(record: Record) -> dict[str, Any]:
+    """A record's typed fields, its front matter as written (`fields`), history, and Markdown body."""
+    data: dict[str, Any] = {}
+    for field in dataclasses.fields(record):
+        if field.name in ("key_lines", "traps"):
+            continue
+        data[field.name] = to_data(getattr(record, field.name))
+    data["lines"] = {key: line for key, line in record.key_lines.items() if isinstance(key, str)}
+    return data
+
+
+def config_data(config: Config) -> dict[str, Any]:
+    """The settings the figures depend on."""
+    return {
+        "name": config.name,
+        "currency": config.currency,
+        "team": {member.id: to_data(member) for member in config.team.values()},
+        "pipeline": [to_data(stage) for stage in config.stages],
+        "handoff_fields": list(config.handoff_fields),
+        "lost_reasons": list(config.lost_reasons) if config.lost_reasons is not None else None,
+        "exchange_rates": {currency: float(rate) for currency, rate in sorted(config.exchange_rates.items())},
+    }

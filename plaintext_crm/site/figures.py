@@ -1,0 +1,39 @@
+"""The figures the site shows, all from the analytics modules: the site itself computes no business figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from plaintext_crm.findings import Finding
+from plaintext_crm.model import Workspace
+from plaintext_crm.pipeline import Board, CrmAnalytics, analyze, board_from
+
+NO_OWNER = "_none"  # the owner-filter key of deals without an owner
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every computed figure: the CRM analytics, and the board of each owner's deals for the owner filter."""
+
+    crm: CrmAnalytics
+    owner_boards: Mapping[str, Board]  # owner key (member id, or NO_OWNER) -> board of that owner's deals
+
+
+def owner_key(owner: str | None) -> str:
+    """The owner-filter key of an owner id."""
+    return owner or NO_OWNER
+
+
+def compute_figures(workspace: Workspace, today: dt.date, findings: Sequence[Finding]) -> Figures:
+    """Run the analytics once, with the stage dates the linter sees (front matter, else git history)."""
+    from plaintext_crm.lint import build_lint_context
+
+    stage_since = build_lint_context(workspace, today).stage_since
+    crm = analyze(workspace, today, findings, stage_since)
+    boards = {}
+    for ref in crm.board.owners:
+        mine = {deal_id: figures for deal_id, figures in crm.deals.items() if figures.owner == ref.id}
+        boards[owner_key(ref.id)] = board_from(mine, workspace.config, today)
+    return Figures(crm, boards)

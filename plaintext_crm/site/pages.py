@@ -1,0 +1,235 @@
+"""Page specs: what the site is made of. A page type is a function `SiteData -> list[Page]` in PAGE_TYPES.
+
+Adding a page type (projects, portfolio, this week) means writing one such function, its template,
+and appending it to PAGE_TYPES (and NAV when it belongs in the navigation). Each Page names the record
+files it reads (`sources`), so a rebuild can reuse pages whose inputs did not change; `None` means
+"reads the whole workspace" and is always rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import posixpath
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from plaintext_crm.findings import Finding
+from plaintext_crm.model import Client, Deal, HistoryEntry, Project, Record, Workspace
+
+Context = Callable[["SiteData"], Mapping[str, Any]]
+Content = Callable[["SiteData"], "str | bytes"]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """An entry of the navigation shown on every page."""
+
+    key: str  # the `section` of the pages it highlights
+    title: str
+    output: str
+
+
+@dataclass
+class SiteData:
+    """Everything gathered before any page is written: workspace, findings, figures, rendered bodies."""
+
+    workspace: Workspace
+    today: dt.date
+    findings: list[Finding]
+    figures: Any  # plaintext_crm.site.figures.Figures: every computed business figure
+    bodies: dict[str, Markup] = field(default_factory=dict)  # record path -> rendered body
+    links: dict[str, str] = field(default_factory=dict)  # record path -> page output path
+    nav: list[NavItem] = field(default_factory=list)
+    findings_by_path: dict[str, list[Finding]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for finding in self.findings:
+            self.findings_by_path.setdefault(finding.path, []).append(finding)
+
+    def set_pages(self, pages: Iterable[Page]) -> None:
+        """Index the planned pages: record pages for links, and the navigation (NAV entries that exist)."""
+        outputs = set()
+        for page in pages:
+            outputs.add(page.output)
+            if page.record is not None:
+                self.links[page.record] = page.output
+        self.nav = [NavItem(key, title, target) for key, title, target in NAV if target in outputs]
+
+    def record_url(self, record: Record | str | None) -> str | None:
+        """The site-relative path of a record's page, or None when it has none."""
+        if record is None:
+            return None
+        path = record if isinstance(record, str) else record.path
+        return self.links.get(path)
+
+    def deal_url(self, deal_id: str | None) -> str | None:
+        deal = self.workspace.deals.get(deal_id or "")
+        return self.record_url(deal) if deal else None
+
+    def client_url(self, client_id: str | None) -> str | None:
+        client = self.workspace.clients.get(client_id or "")
+        return self.record_url(client) if client else None
+
+    def project_url(self, project_id: str | None) -> str | None:
+        project = self.workspace.projects.get(project_id or "")
+        return self.record_url(project) if project else None
+
+    def member_name(self, member_id: str | None) -> str:
+        """A team member's name, or the id as written (or 'Unassigned')."""
+        if not member_id:
+            return "Unassigned"
+        member = self.workspace.config.team.get(member_id)
+        return member.name if member else member_id
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file: a template with its context, or raw content (data.json, .ics)."""
+
+    output: str  # relative to the site root, "/" separators
+    title: str
+    template: str | None = None
+    context: Context | None = None
+    content: Content | None = None
+    sources: frozenset[str] | None = None  # record files read; None = the whole workspace
+    key: str = ""  # other inputs that change the page, e.g. its record's findings
+    section: str | None = None  # the nav entry this page belongs to
+    record: str | None = None  # the record path this page presents
+
+    def render(self, site: SiteData, env: Environment) -> str | bytes:
+        """The page's text (or bytes)."""
+        if self.content is not None:
+            return self.content(site)
+        assert self.template is not None
+        context = dict(self.base_context(site))
+        if self.context is not None:
+            context.update(self.context(site))
+        return env.get_template(self.template).render(context)
+
+    def base_context(self, site: SiteData) -> dict[str, Any]:
+        """What every template gets: the page, the site, links relative to this page, today."""
+        depth = self.output.count("/")
+        root = "../" * depth
+
+        def url(target: str | None) -> str | None:
+            return None if target is None else root + target
+
+        return {
+            "page": self,
+            "site": site,
+            "workspace": site.workspace,
+            "config": site.workspace.config,
+            "today": site.today,
+            "root": root,
+            "url": url,
+            "nav": site.nav,
+            "member_name": site.member_name,
+            "record_url": lambda record: url(site.record_url(record)),
+            "deal_url": lambda deal_id: url(site.deal_url(deal_id)),
+            "client_url": lambda client_id: url(site.client_url(client_id)),
+            "project_url": lambda project_id: url(site.project_url(project_id)),
+        }
+
+
+def relative(target: str, page_output: str) -> str:
+    """A link from one site page to another, relative so the site works from any sub-path."""
+    return posixpath.relpath(target, posixpath.dirname(page_output) or ".")
+
+
+# --- timeline ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A dated history entry with the record it comes from."""
+
+    date: dt.date
+    title: str
+    text: str
+    record: Record
+    kind: str  # "client", "deal", "project"
+
+
+def client_timeline(workspace: Workspace, client: Client) -> list[TimelineEntry]:
+    """Every dated history entry of the client's notes, its deals and its projects, newest first."""
+    entries: list[TimelineEntry] = []
+    for kind, record in related_records(workspace, client):
+        entries.extend(TimelineEntry(entry.date, entry.title, entry.text, record, kind) for entry in record.history)
+    return sorted(entries, key=lambda entry: (entry.date, entry.record.path, entry.title), reverse=True)
+
+
+def related_records(workspace: Workspace, client: Client) -> list[tuple[str, Record]]:
+    """The client itself, its deals and its projects (by `client:`, or through one of its deals)."""
+    deals = [deal for deal in workspace.deals.values() if deal.client == client.id]
+    deal_ids = {deal.id for deal in deals}
+    projects = [project for project in workspace.projects.values()
+                if project.client == client.id or (project.deal is not None and project.deal in deal_ids)]
+    found: list[tuple[str, Record]] = [("client", client)]
+    found.extend(("deal", deal) for deal in sorted(deals, key=lambda deal: deal.id))
+    found.extend(("project", project) for project in sorted(projects, key=lambda project: project.id))
+    return found
+
+
+def deal_project(workspace: Workspace, deal: Deal) -> Project | None:
+    """The project a deal became: its `project:` key, else a project whose `deal:` names it."""
+    if deal.project and deal.project in workspace.projects:
+        return workspace.projects[deal.project]
+    for project in workspace.projects.values():
+        if project.deal == deal.id:
+            return project
+    return None
+
+
+def history_of(record: Record) -> list[HistoryEntry]:
+    """A record's dated entries, newest first."""
+    return sorted(record.history, key=lambda entry: (entry.date, entry.line), reverse=True)
+
+
+def findings_key(findings: Iterable[Finding]) -> str:
+    """A stable text of a record's findings, part of its page's fingerprint."""
+    return "\n".join(f"{f.line}:{f.column}:{f.code}:{f.severity.label}:{f.message}" for f in findings)
+
+
+# The navigation, in order: (section key, title, output path). A page type that adds a section
+# appends its entry here; entries whose page does not exist are left out of the menu.
+NAV: list[tuple[str, str, str]] = [
+    ("overview", "Overview", "index.html"),
+    ("board", "Pipeline", "board.html"),
+    ("forecast", "Forecast", "forecast.html"),
+    ("followups", "Follow-ups", "followups.html"),
+    ("clients", "Clients", "clients/index.html"),
+    ("handoffs", "Hand-offs", "handoffs.html"),
+    ("problems", "Problems", "problems.html"),
+]
+
+# Modules whose @page_type functions make up the site, in NAV order; importing them registers them.
+PAGE_MODULES: tuple[str, ...] = ("plaintext_crm.site.crm_pages",)
+PAGE_TYPES: list[Callable[[SiteData], list[Page]]] = []
+
+
+def page_type(function: Callable[[SiteData], list[Page]]) -> Callable[[SiteData], list[Page]]:
+    """Decorator registering a function that plans the pages of one kind."""
+    PAGE_TYPES.append(function)
+    return function
+
+
+def all_page_types() -> list[Callable[[SiteData], list[Page]]]:
+    """Every registered page type, after importing the modules of PAGE_MODULES."""
+    for module in PAGE_MODULES:
+        importlib.import_module(module)
+    return list(PAGE_TYPES)
+
+
+def gather_site_data(root: Path, today: dt.date, *, use_cache: bool = True) -> SiteData:
+    """Load and lint the workspace (through the parse cache) and compute every figure the pages show."""
+    from plaintext_crm.lint import run_lint
+    from plaintext_crm.site.figures import compute_figures
+
+    result = run_lint(root, today, use_cache=use_cache)
+    figures = compute_figures(result.workspace, today, result.findings)
+    return SiteData(result.workspace, today, list(result.findings), figures)
