@@ -393,3 +393,14 @@ def test_to_data_is_json_with_iso_dates_ids_and_cents(make_workspace) -> None:
     assert data["forecast"]["sources"][0] | {"won_revenue": None} == {
         "source": "(none)", "deal_ids": ["d", "w"], "open_ids": ["d"], "won_ids": ["w"], "lost_ids": [],
         "win_rate": 1.0, "won_revenue": None, "deals": 2, "open": 1, "won": 1, "lost": 0}
+
+
+def test_probability_override_only_weighs_open_deals(make_workspace) -> None:
+    analytics = run(make_workspace, {
+        "won": deal(stage="won", value=1000, probability=0.3, closed_on="2026-11-02"),
+        "lost": deal(stage="lost", value=1000, probability=0.3, closed_on="2026-11-02"),
+        "open": deal(stage="lead", value=1000, probability=0.3),
+    })
+    assert [analytics.deals[d].probability for d in ("won", "lost", "open")] == [1.0, 0.0, 0.3]
+    stages = {total.stage: total.weighted.value for total in analytics.forecast.stages}
+    assert stages == {"lead": Decimal("300.00"), "proposal": 0, "won": Decimal("1000.00"), "lost": 0}
