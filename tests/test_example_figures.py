@@ -16,7 +16,6 @@ import yaml
 
 from plaintext_crm.loader import load_workspace
 from plaintext_crm.pipeline import CrmAnalytics, analyze
-
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
