@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "move": "plaintext_crm.commands.move:move",
     "handoff": "plaintext_crm.commands.handoff:handoff",
     "build": "plaintext_crm.commands.build:build",
+    "changes": "plaintext_crm.commands.changes:changes",
 }
 
 
