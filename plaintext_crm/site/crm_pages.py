@@ -247,7 +247,8 @@ def problem_pages(site: SiteData) -> list[Page]:
 
     def context(site: SiteData) -> Mapping[str, Any]:
         files = sorted(site.findings_by_path.items())
-        return {"files": files, "counts": site.figures.crm.overview.lint_by_severity}
+        loaded = {record.path for record in site.workspace.records()}
+        return {"files": files, "counts": site.figures.crm.overview.lint_by_severity, "loaded": loaded}
 
     return [Page("problems.html", "Problems", "problems.html", context, section="problems")]
 
