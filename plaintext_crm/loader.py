@@ -86,30 +86,45 @@ def parse_files(root: Path, paths: list[str]) -> list[ParsedFile]:
     return [read_file(root, rel) for rel in paths]
 
 
-def load_workspace(root: Path, *, parse: ParseFiles = parse_files) -> tuple[Workspace, list[Finding]]:
-    """Load the workspace at `root`; return it with every finding the loading produced."""
+# One record file after building: its record (None when it could not be parsed) and the findings it gave.
+LoadedFile = tuple["Client | Deal | Project | None", list[Finding]]
+LoadFiles = Callable[[Path, list[str]], list[LoadedFile]]
+
+
+def build_record(item: ParsedFile) -> LoadedFile:
+    """The typed record of one parsed file with its own findings (F001 when it has no usable front matter)."""
+    findings: list[Finding] = []
+    if item.problem is not None or item.data is None:
+        problem = item.problem
+        findings.append(Finding(item.path, problem.line if problem else 1, 1, "F001", "invalid-front-matter",
+                                Severity.ERROR, problem.message if problem else "no front matter"))
+        return None, findings
+    kind = item.path.split("/", 1)[0]
+    builder = build_client if kind == "clients" else build_deal if kind == "deals" else build_project
+    return builder(item, findings), findings
+
+
+def load_workspace(root: Path, *, parse: ParseFiles = parse_files,
+                   load_files: LoadFiles | None = None) -> tuple[Workspace, list[Finding]]:
+    """Load the workspace at `root`; return it with every finding the loading produced.
+
+    `parse` turns files into ParsedFiles; `load_files`, when given, replaces parsing and building
+    altogether (the persistent cache in cache.py gives back records it built on an earlier run).
+    """
     config, findings = load_config(root)
     paths = record_files(root)
-    parsed = parse(root, paths)
+    loaded = load_files(root, paths) if load_files else [build_record(item) for item in parse(root, paths)]
     clients: dict[str, Client] = {}
     deals: dict[str, Deal] = {}
     projects: dict[str, Project] = {}
-    for item in parsed:
-        if item.problem is not None or item.data is None:
-            problem = item.problem
-            findings.append(Finding(item.path, problem.line if problem else 1, 1, "F001", "invalid-front-matter",
-                                    Severity.ERROR, problem.message if problem else "no front matter"))
-            continue
-        kind = item.path.split("/", 1)[0]
-        if kind == "clients":
-            client = build_client(item, findings)
-            clients[client.id] = client
-        elif kind == "deals":
-            deal = build_deal(item, findings)
-            deals[deal.id] = deal
-        else:
-            project = build_project(item, findings)
-            projects[project.id] = project
+    for record, record_findings in loaded:
+        findings.extend(record_findings)
+        if isinstance(record, Deal):
+            deals[record.id] = record
+        elif isinstance(record, Client):
+            clients[record.id] = record
+        elif isinstance(record, Project):
+            projects[record.id] = record
     workspace = Workspace(root, config, clients, deals, projects, tuple(paths))
     return workspace, findings
 
@@ -296,8 +311,8 @@ def _build_task(item: ParsedFile, index: int, raw: Any, findings: list[Finding])
                                 f"task {index + 1} must be a mapping with at least an 'id'"))
         return None
     task_id = str(raw["id"]).strip()
-    lines = {str(path[2]): line for path, line in item.key_lines.items()
-             if len(path) == 3 and path[:2] == prefix}
+    # Look up this task's own keys rather than scanning every key path of the file (quadratic in tasks).
+    lines = {str(key): item.key_lines[prefix + (str(key),)] for key in raw if prefix + (str(key),) in item.key_lines}
     f = _Fields(raw, lambda key: lines.get(key, first_line), item.path, findings, f"task '{task_id}': ")
     milestone = f.flag("milestone")
     duration = f.whole("duration")
