@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from plaintext_crm.config import Config
+from plaintext_crm.config import Config, Stage
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.model import DEAL_KEYS, Deal, Workspace
 
@@ -75,7 +75,10 @@ def follow_up_state(deal: Deal, today: dt.date) -> FollowUpState:
 
 def deal_status(deal: Deal, config: Config) -> DealStatus:
     """open / won / lost from the deal's stage; unknown when the stage is missing or not in the pipeline."""
-    stage = config.stage(deal.stage)
+    return _status_of(config.stage(deal.stage))
+
+
+def _status_of(stage: Stage | None) -> DealStatus:
     if stage is None:
         return DealStatus.UNKNOWN
     if stage.is_won:
@@ -90,7 +93,10 @@ def deal_probability(deal: Deal, config: Config) -> float | None:
 
     Closed deals always use their stage's probability (won 1.0, lost 0.0); None for an unknown stage.
     """
-    stage = config.stage(deal.stage)
+    return _probability_of(deal, config.stage(deal.stage))
+
+
+def _probability_of(deal: Deal, stage: Stage | None) -> float | None:
     if stage is None:
         return None
     if stage.is_open and deal.probability is not None:
@@ -171,14 +177,19 @@ def figures_for_deal(deal: Deal, workspace: Workspace, today: dt.date,
                      stage_since: StageSince = front_matter_stage_since) -> DealFigures:
     """The figures of one deal on `today`."""
     config = workspace.config
-    status = deal_status(deal, config)
     stage = config.stage(deal.stage)
+    status = _status_of(stage)
     client = workspace.clients.get(deal.client) if deal.client else None
     member = config.team.get(deal.owner) if deal.owner else None
     since = stage_since(deal)
     days_in_stage = max(0, (today - since).days) if since is not None else None
     rot_days = stage.rot_days if stage is not None else None
-    value_base = base_value(deal, config)
+    value = decimal(deal.value) if deal.value is not None else None
+    currency = deal_currency(deal, config)
+    rate = exchange_rate(currency, config)
+    value_base = value * rate if value is not None and rate is not None else None
+    probability = _probability_of(deal, stage)
+    weighted = value_base * decimal(probability) if value_base is not None and probability is not None else None
     is_open = status is DealStatus.OPEN
     # a deal with an unknown stage is still open work (Workspace.is_open): its next action counts
     state = follow_up_state(deal, today) if status is not DealStatus.WON and status is not DealStatus.LOST \
@@ -187,9 +198,8 @@ def figures_for_deal(deal: Deal, workspace: Workspace, today: dt.date,
         id=deal.id, path=deal.path, title=deal.display_title, status=status, stage=deal.stage,
         client_id=deal.client, client_name=client.display_name if client else deal.client,
         owner=deal.owner, owner_name=member.name if member else None,
-        value=decimal(deal.value) if deal.value is not None else None, currency=deal_currency(deal, config),
-        value_base=value_base, unconverted=deal.value is not None and value_base is None,
-        probability=deal_probability(deal, config), weighted=weighted_value(deal, config),
+        value=value, currency=currency, value_base=value_base, unconverted=value is not None and value_base is None,
+        probability=probability, weighted=weighted,
         source=deal.source, created=deal.created, expected_close=deal.expected_close, closed_on=deal.closed_on,
         next_action=deal.next_action, next_action_due=deal.next_action_due, follow_up=state,
         days_overdue=(today - deal.next_action_due).days if state is FollowUpState.OVERDUE and deal.next_action_due
@@ -440,8 +450,13 @@ class Handoffs:
         return tuple(item for item in self.items if item.project_id is None)
 
 
-def handoff_for(deal: Deal, figures: DealFigures, workspace: Workspace, today: dt.date) -> Handoff:
-    """Hand-off completeness of one won deal and the project it became."""
+def handoff_for(deal: Deal, figures: DealFigures, workspace: Workspace, today: dt.date,
+                projects_by_deal: Mapping[str, str] | None = None) -> Handoff:
+    """Hand-off completeness of one won deal and the project it became.
+
+    `projects_by_deal` (deal id -> first project id naming it, see projects_by_deal_of()) saves a scan
+    of every project when many deals are checked.
+    """
     required = workspace.config.handoff_fields
     missing: list[str] = []
     invalid: list[str] = []
@@ -454,16 +469,27 @@ def handoff_for(deal: Deal, figures: DealFigures, workspace: Workspace, today: d
             invalid.append(name)
     project_id = deal.project if deal.project in workspace.projects else None
     if project_id is None:
-        project_id = next((pid for pid in sorted(workspace.projects) if workspace.projects[pid].deal == deal.id), None)
+        project_id = (projects_by_deal if projects_by_deal is not None else projects_by_deal_of(workspace)).get(deal.id)
     return Handoff(figures, required, tuple(missing), tuple(invalid), deal.kickoff_date, deal.project, project_id,
                    project_id is None and deal.kickoff_date is not None and deal.kickoff_date < today)
+
+
+def projects_by_deal_of(workspace: Workspace) -> dict[str, str]:
+    """deal id -> the first project (by id) whose `deal` names it."""
+    index: dict[str, str] = {}
+    for project_id in sorted(workspace.projects):
+        deal_id = workspace.projects[project_id].deal
+        if deal_id and deal_id not in index:
+            index[deal_id] = project_id
+    return index
 
 
 def handoffs_from(deals: Mapping[str, DealFigures], workspace: Workspace, today: dt.date) -> Handoffs:
     """Hand-offs from already computed deal figures."""
     won = [f for f in deals.values() if f.status is DealStatus.WON]
     won.sort(key=lambda f: (f.closed_on is None, -(f.closed_on or dt.date.min).toordinal(), f.id))
-    return Handoffs(tuple(handoff_for(workspace.deals[f.id], f, workspace, today) for f in won))
+    index = projects_by_deal_of(workspace)
+    return Handoffs(tuple(handoff_for(workspace.deals[f.id], f, workspace, today, index) for f in won))
 
 
 # --- overview ----------------------------------------------------------------------------------
@@ -511,8 +537,8 @@ def overview_from(deals: Mapping[str, DealFigures], config: Config, today: dt.da
     quarter_start, quarter = quarter_of(today)
     this_month = [f for f in won if f.closed_on and (f.closed_on.year, f.closed_on.month) == (today.year, today.month)]
     this_quarter = [f for f in won if f.closed_on and quarter_of(f.closed_on)[0] == quarter_start]
-    lists = followups_from(deals, config, today).all
     open_or_unknown = [f for f in deals.values() if f.status in (DealStatus.OPEN, DealStatus.UNKNOWN)]
+    lists = _follow_up_lists(open_or_unknown, today)
     return Overview(
         today=today, currency=currency, month=f"{today:%Y-%m}", quarter=quarter,
         open_pipeline=_figure("open_pipeline", "Open pipeline", open_deals, currency),
@@ -566,29 +592,54 @@ def analyze(workspace: Workspace, today: dt.date, findings: Sequence[Finding] = 
                         handoffs_from(deals, workspace, today), forecast_from(deals, config, today))
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # dataclass -> (fields, properties)
+
+
+def _shape(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        shape = (tuple(field.name for field in dataclasses.fields(kind)),
+                 tuple(name for name, attribute in vars(kind).items() if isinstance(attribute, property)))
+        _SHAPES[kind] = shape
+    return shape
+
+
 def to_data(value: Any, *, nested: bool = True) -> Any:
     """A JSON-able copy: dataclasses to dicts (plus their scalar properties), dates to ISO, money to cents.
 
     With `nested` (the default), DealFigures inside other values become their deal id.
     """
-    if isinstance(value, DealFigures) and nested:
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is DealFigures and nested:
         return value.id
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        data = {field.name: to_data(getattr(value, field.name)) for field in dataclasses.fields(value)}
-        for name, attribute in vars(type(value)).items():
-            if isinstance(attribute, property):
-                computed = getattr(value, name)
-                if isinstance(computed, bool | int | float | str):
-                    data[name] = computed
+    shape = _SHAPES.get(kind)
+    if shape is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        shape = _shape(kind)
+    if shape is not None:
+        data = {}
+        for name in shape[0]:
+            item = getattr(value, name)
+            data[name] = item if type(item) in _PLAIN else to_data(item)
+        for name in shape[1]:
+            computed = getattr(value, name)
+            if type(computed) in _PLAIN:
+                data[name] = computed
         return data
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
+    if kind is Decimal:
         return float(cents(value))
+    if kind is dt.date:
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value._value_
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Mapping):
         return {str(key): to_data(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [to_data(item) for item in value]
+        return [item if type(item) in _PLAIN else to_data(item) for item in value]
+    if isinstance(value, set | frozenset):
+        return [to_data(item) for item in sorted(value)]
     return value
