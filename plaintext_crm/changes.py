@@ -22,6 +22,17 @@ from plaintext_crm.pipeline import Amount, deal_figures, sum_amount
 DEFAULT_DAYS = 7  # without --since: the last seven days
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DEAL_PATH = re.compile(r"^deals/([^/.][^/]*)\.md$")
+# (attribute, heading, what the before/after columns hold)
+SECTIONS = (
+    ("added", "Added", "stage"),
+    ("won", "Won", "stage"),
+    ("lost", "Lost", "stage"),
+    ("advanced", "Advanced", "stage"),
+    ("slipped_back", "Slipped back", "stage"),
+    ("owner_changes", "Owner changes", "owner"),
+    ("close_pushes", "Expected close pushed", "expected close"),
+    ("removed", "Removed", "stage"),
+)
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,7 @@ def deal_history_data(history: History, deal: Deal, today: dt.date) -> dict[str,
     return {
         "stage_since": since.isoformat() if since else None,
         "days_in_stage": max(0, (today - since).days) if since else None,
-        "stage_history": [span.to_data() for span in spans],
+        "stage_history": [{**span.to_data(), "days": span.days(today)} for span in spans],
         "stage_times": [time.to_data() for time in stage_times(spans, today)],
         **record_dates_data(record),
     }

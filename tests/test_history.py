@@ -122,7 +122,8 @@ def test_stage_history_spans_and_days(repo: ScriptedRepo) -> None:
     data = deal_history_data(history, workspace.deals["acme-site"], TODAY)
     assert data["stage_since"] == "2026-11-02" and data["days_in_stage"] == 24
     assert data["stage_history"][0] == {"stage": "lead", "entered": "2026-09-01", "left": "2026-09-15",
-                                        "author": "Ana Ruiz", "commit": spans[0].commit, "exact": True}
+                                        "author": "Ana Ruiz", "commit": spans[0].commit, "exact": True,
+                                        "days": 14}
     assert (data["created_on"], data["created_by"], data["last_changed_on"]) == ("2026-09-01", "Ana Ruiz",
                                                                                    "2026-11-02")
 

@@ -9,21 +9,10 @@ from pathlib import Path
 
 import click
 
-from plaintext_crm.changes import Changes, DealChange
+from plaintext_crm.changes import SECTIONS, Changes, DealChange
 from plaintext_crm.options import today_option, workspace_argument
 
 FORMATS = ("text", "markdown", "json")
-# (attribute, heading, what the before/after columns hold)
-SECTIONS = (
-    ("added", "Added", "stage"),
-    ("won", "Won", "stage"),
-    ("lost", "Lost", "stage"),
-    ("advanced", "Advanced", "stage"),
-    ("slipped_back", "Slipped back", "stage"),
-    ("owner_changes", "Owner changes", "owner"),
-    ("close_pushes", "Expected close pushed", "expected close"),
-    ("removed", "Removed", "stage"),
-)
 
 
 def money(value: Decimal, currency: str, signed: bool = False) -> str:
