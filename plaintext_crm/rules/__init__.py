@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding, Location, Severity
 from plaintext_crm.model import Deal, Workspace
 
@@ -159,7 +160,11 @@ def run_rules(ctx: LintContext) -> list[Finding]:
     findings: list[Finding] = []
     for registered in all_rules().values():
         if registered.check is not None:
-            findings.extend(registered.check(registered, ctx))
+            try:
+                findings.extend(registered.check(registered, ctx))
+            except Exception as exc:  # a bug in a rule is a tool failure: say which rule, no traceback
+                raise ToolError(f"rule {registered.code} {registered.name} failed: {type(exc).__name__}: {exc} "
+                                "(a bug in plaintext-crm; please report it)") from exc
     return findings
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -137,8 +138,11 @@ def yaml_trap(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
 KNOWN_KEYS = {"clients": CLIENT_KEYS, "deals": DEAL_KEYS, "projects": PROJECT_KEYS}
 
 
+@functools.lru_cache(maxsize=4096)
 def likely_typo(key: str, known: tuple[str, ...]) -> str | None:
-    """The known key that `key` is probably a misspelling of, or None for a deliberate extra key."""
+    """The known key that `key` is probably a misspelling of, or None for a deliberate extra key.
+
+    Cached: the same extra keys (`industry`, `budget_holder`) come back in thousands of records."""
     normal = key.strip().lower().replace("-", "_").replace(" ", "_")
     if normal in known:
         return normal
