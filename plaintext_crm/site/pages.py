@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import posixpath
+from urllib.parse import quote
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,11 +63,11 @@ class SiteData:
         self.nav = [NavItem(key, title, target) for key, title, target in NAV if target in outputs]
 
     def record_url(self, record: Record | str | None) -> str | None:
-        """The site-relative path of a record's page, or None when it has none."""
+        """The site-relative URL of a record's page (escaped: ids are file names), or None when it has none."""
         if record is None:
             return None
-        path = record if isinstance(record, str) else record.path
-        return self.links.get(path)
+        output = self.links.get(record if isinstance(record, str) else record.path)
+        return None if output is None else quote(output, safe="/")
 
     def deal_url(self, deal_id: str | None) -> str | None:
         deal = self.workspace.deals.get(deal_id or "")

@@ -1,0 +1,148 @@
+"""Time `plaintext-crm build` as a whole process on synthetic workspaces, beside Hugo rendering the same files.
+
+Usage: python benchmarks/bench_build.py [--deals 1000 10000] [--repeat 2] [--keep DIR]
+
+For each size it prints, best of --repeat runs: a cold build (no caches, no previous site) and a
+rebuild after one deal changed, each with markdown-it-pyrs (the `fast` extra) and with markdown-it-py
+only, and Hugo (Debian's `hugo`) building the same Markdown files as plain pages; with the peak
+memory (max RSS of the largest process) and the ratio to Hugo's time in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_workspace import generate_workspace  # noqa: E402
+
+TODAY = "2026-11-26"
+TARGETS = {"cold_vs_hugo": 0.8, "one_change_s": 1.3, "peak_mib": 1024}
+
+# Runs a command and reports its wall time and the peak RSS of the largest process it waited for.
+MEASURE = """\
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+result = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+seconds = time.perf_counter() - start
+peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024, "code": result.returncode,
+                  "stderr": result.stderr[-2000:]}))
+"""
+
+HUGO_CONFIG = """\
+baseURL = "http://example.invalid/"
+title = "bench"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404"]
+[markup.goldmark.renderer]
+unsafe = false
+"""
+HUGO_SINGLE = """<!doctype html><html><head><title>{{ .Title }}</title></head>
+<body><h1>{{ .Title }}</h1>{{ .Content }}</body></html>
+"""
+HUGO_LIST = """<!doctype html><html><head><title>{{ .Title }}</title></head>
+<body><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul></body></html>
+"""
+
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Wall seconds and peak MiB of one run of `command`."""
+    output = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True,
+                            env=env, check=True)
+    data = json.loads(output.stdout)
+    if data["code"] != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({data['code']}):\n{data['stderr']}")
+    return data
+
+
+def best(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {"seconds": min(run["seconds"] for run in runs), "peak_mib": max(run["peak_mib"] for run in runs)}
+
+
+def hugo_site(workspace: Path, folder: Path) -> Path:
+    """A Hugo site whose content is the workspace's record files, unchanged."""
+    for sub in ("content", "layouts/_default"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    (folder / "hugo.toml").write_text(HUGO_CONFIG)
+    (folder / "layouts/_default/single.html").write_text(HUGO_SINGLE)
+    (folder / "layouts/_default/list.html").write_text(HUGO_LIST)
+    (folder / "layouts/index.html").write_text(HUGO_LIST)
+    for kind in ("clients", "deals", "projects"):
+        shutil.copytree(workspace / kind, folder / "content" / kind, dirs_exist_ok=True)
+    return folder
+
+
+def run_size(deals: int, base: Path, repeat: int) -> dict[str, dict[str, float]]:
+    workspace = base / f"ws-{deals}"
+    if not (workspace / "crm.yaml").exists():
+        generate_workspace(workspace, deals)
+    hugo = hugo_site(workspace, base / f"hugo-{deals}")
+    out = base / f"site-{deals}"
+    build = ["plaintext-crm", "build", str(workspace), "-o", str(out), "--today", TODAY, "-q"]
+    engines = {"fast": dict(os.environ, PLAINTEXT_CRM_MARKDOWN="pyrs"),
+               "py": dict(os.environ, PLAINTEXT_CRM_MARKDOWN="py")}
+    changed = next(iter(sorted((workspace / "deals").iterdir())))
+    results: dict[str, dict[str, float]] = {}
+
+    def clean() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(workspace / ".plaintext-crm", ignore_errors=True)
+
+    for name, env in engines.items():
+        cold = []
+        change = []
+        for attempt in range(repeat):
+            clean()
+            cold.append(measure(build, env))
+            with changed.open("a", encoding="utf-8") as handle:
+                handle.write(f"\nOne more line, edit {attempt}.\n")
+            change.append(measure(build, env))
+        results[f"cold {name}"] = best(cold)
+        results[f"one change {name}"] = best(change)
+    hugo_runs = []
+    for _ in range(repeat):
+        shutil.rmtree(hugo / "public", ignore_errors=True)
+        shutil.rmtree(hugo / "resources", ignore_errors=True)
+        hugo_runs.append(measure(["hugo", "--quiet", "-s", str(hugo), "-d", str(hugo / "public")]))
+    results["hugo"] = best(hugo_runs)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deals", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="Keep the generated workspaces and sites in this folder.")
+    args = parser.parse_args()
+    if shutil.which("hugo") is None:
+        raise SystemExit("hugo is not installed (apt-get install hugo)")
+    base = args.keep or Path(tempfile.mkdtemp(prefix="bench-build-"))
+    base.mkdir(parents=True, exist_ok=True)
+    try:
+        for deals in args.deals:
+            results = run_size(deals, base, args.repeat)
+            hugo = results["hugo"]["seconds"]
+            print(f"\n{deals} deals (best of {args.repeat}; peak = max RSS of the largest process)")
+            print(f"  {'case':<20} {'seconds':>8} {'x Hugo':>7} {'peak MiB':>9}")
+            for case, figures in results.items():
+                print(f"  {case:<20} {figures['seconds']:>8.2f} {figures['seconds'] / hugo:>7.2f} "
+                      f"{figures['peak_mib']:>9.0f}")
+            if deals == 10000:
+                fast = results["cold fast"]["seconds"] / hugo
+                print(f"  targets: cold fast {fast:.2f}x Hugo (<= {TARGETS['cold_vs_hugo']}), one change fast "
+                      f"{results['one change fast']['seconds']:.2f} s (< {TARGETS['one_change_s']}), peak "
+                      f"{max(r['peak_mib'] for k, r in results.items() if k != 'hugo'):.0f} MiB "
+                      f"(< {TARGETS['peak_mib']})")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
