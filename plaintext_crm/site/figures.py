@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from plaintext_crm.findings import Finding
 from plaintext_crm.model import Workspace
@@ -19,6 +20,7 @@ class Figures:
 
     crm: CrmAnalytics
     owner_boards: Mapping[str, Board]  # owner key (member id, or NO_OWNER) -> board of that owner's deals
+    history: Any = None  # plaintext_crm.activity.HistoryFigures: stage histories, activity, this week
 
 
 def owner_key(owner: str | None) -> str:
@@ -36,4 +38,6 @@ def compute_figures(workspace: Workspace, today: dt.date, findings: Sequence[Fin
     for ref in crm.board.owners:
         mine = {deal_id: figures for deal_id, figures in crm.deals.items() if figures.owner == ref.id}
         boards[owner_key(ref.id)] = board_from(mine, workspace.config, today)
-    return Figures(crm, boards)
+    from plaintext_crm.activity import history_figures
+
+    return Figures(crm, boards, history_figures(workspace, today))
