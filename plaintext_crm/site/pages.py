@@ -202,6 +202,7 @@ NAV: list[tuple[str, str, str]] = [
     ("overview", "Overview", "index.html"),
     ("board", "Pipeline", "board.html"),
     ("forecast", "Forecast", "forecast.html"),
+    ("this-week", "This week", "this-week.html"),
     ("followups", "Follow-ups", "followups.html"),
     ("clients", "Clients", "clients/index.html"),
     ("handoffs", "Hand-offs", "handoffs.html"),
@@ -209,7 +210,7 @@ NAV: list[tuple[str, str, str]] = [
 ]
 
 # Modules whose @page_type functions make up the site, in NAV order; importing them registers them.
-PAGE_MODULES: tuple[str, ...] = ("plaintext_crm.site.crm_pages",)
+PAGE_MODULES: tuple[str, ...] = ("plaintext_crm.site.crm_pages", "plaintext_crm.site.history_pages")
 PAGE_TYPES: list[Callable[[SiteData], list[Page]]] = []
 
 
