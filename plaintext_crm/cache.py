@@ -219,7 +219,10 @@ class RecordCache:
         try:
             with open(self._shard_path(shard), "rb") as handle:
                 stored = pickle.load(handle)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        except OSError as exc:
+            self.stats.problems.append(f"could not read the cache: {exc.strerror or exc}")
             return {}
         except Exception as exc:  # noqa: BLE001 - whatever the damage, the answer is to rebuild
             self.stats.problems.append(f"ignored damaged cache file {self._shard_path(shard).name} "
