@@ -12,6 +12,7 @@ from plaintext_crm.site import svg
 from plaintext_crm.site.data import site_data
 from plaintext_crm.site.figures import owner_key
 from plaintext_crm.site.filters import compact_money, money, percent
+from plaintext_crm.site.history_pages import timeline_with_commits
 from plaintext_crm.site.pages import (
     Page,
     SiteData,
@@ -225,7 +226,8 @@ def _client_context(client: Client) -> Any:
         related = related_records(workspace, client)
         deals = [site.figures.crm.deals[record.id] for kind, record in related if kind == "deal"]
         projects = [record for kind, record in related if kind == "project"]
-        return {"client": client, "deals": deals, "projects": projects, "timeline": client_timeline(workspace, client),
+        timeline = timeline_with_commits(site, client, client_timeline(workspace, client))
+        return {"client": client, "deals": deals, "projects": projects, "timeline": timeline,
                 "body": site.bodies[client.path], "findings": site.findings_by_path.get(client.path, []),
                 "extra": client.extra()}
 

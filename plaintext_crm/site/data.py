@@ -23,13 +23,21 @@ def site_data(site: Any) -> dict[str, Any]:
         "workspace": config_data(workspace.config),
         "files": list(workspace.files),
         "clients": {client_id: record_data(client) for client_id, client in sorted(workspace.clients.items())},
-        "deals": {deal_id: record_data(deal) for deal_id, deal in sorted(workspace.deals.items())},
+        "deals": {deal_id: {**record_data(deal), **_history_of(site, deal_id)}
+                  for deal_id, deal in sorted(workspace.deals.items())},
         "projects": {project_id: record_data(project) for project_id, project in sorted(workspace.projects.items())},
         "findings": [{"path": f.path, "line": f.line, "column": f.column, "code": f.code, "rule": f.rule,
                       "severity": f.severity.label, "message": f.message} for f in site.findings],
         "figures": site.figures.crm.to_data(),
         "pages": {path: output for path, output in sorted(site.links.items())},
+        "history": site.figures.history.to_data() if site.figures.history is not None else None,
     }
+
+
+def _history_of(site: Any, deal_id: str) -> dict[str, Any]:
+    """A deal's git-history fields: stage_since, days_in_stage, stage_history, created/last changed."""
+    history = site.figures.history
+    return dict(history.deals.get(deal_id, {})) if history is not None else {}
 
 
 def record_data(record: Record) -> dict[str, Any]:
