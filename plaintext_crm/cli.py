@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "handoff": "plaintext_crm.commands.handoff:handoff",
     "build": "plaintext_crm.commands.build:build",
     "changes": "plaintext_crm.commands.changes:changes",
+    "followups": "plaintext_crm.commands.followups:followups",
 }
 
 

@@ -1,0 +1,114 @@
+"""`plaintext-crm followups`: each owner's overdue, due and missing next actions, as text, JSON or iCalendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import click
+
+from plaintext_crm.errors import ToolError
+from plaintext_crm.options import today_option, workspace_argument
+from plaintext_crm.pipeline import DealFigures, FollowUpLists, FollowUps, OwnerFollowUps, to_data
+
+FORMATS = ("text", "json", "ics")
+SECTIONS = (("overdue", "overdue"), ("due_today", "due today"), ("this_week", "due this week"),
+            ("later", "later"), ("missing", "no next action"))
+
+
+def _line(figures: DealFigures, prefix: str) -> str:
+    path = prefix + figures.path
+    if figures.next_action_due is None:
+        return f"{path}: {figures.title} has no dated next action"
+    when = figures.next_action_due.isoformat()
+    if figures.days_overdue:
+        when += f", {figures.days_overdue} day{'s' if figures.days_overdue != 1 else ''} overdue"
+    return f"{path}: {figures.next_action} ({when}) - {figures.title}"
+
+
+def render_text(followups: FollowUps, owners: tuple[OwnerFollowUps, ...], later: bool, prefix: str = "") -> str:
+    """Per owner, one line per deal: `deals/x.md: next action (due) - deal title`, then a summary.
+
+    `prefix` is put before each record path (the workspace folder seen from the current one).
+    """
+    today = followups.today
+    lines = [(f"Follow-ups on {today:%a %Y-%m-%d} (this week: {followups.week_start:%a %d %b} - "
+             f"{followups.week_end:%a %d %b})")]
+    totals = dict.fromkeys((key for key, _ in SECTIONS), 0)
+    for owner in owners:
+        lines += ["", f"{owner.owner.name}" + (f" ({owner.owner.id})" if owner.owner.id else "")]
+        shown = 0
+        for key, heading in SECTIONS:
+            items: tuple[DealFigures, ...] = getattr(owner.lists, key)
+            totals[key] += len(items)
+            if not items or (key == "later" and not later):
+                continue
+            shown += len(items)
+            lines.append(f"  {heading} ({len(items)})")
+            lines += [f"    {_line(figures, prefix)}" for figures in items]
+        if not shown:
+            lines.append("  nothing due this week")
+    if not owners:
+        lines += ["", "No open deals."]
+    summary = ", ".join(f"{totals[key]} {heading}" for key, heading in SECTIONS)
+    lines += ["", summary + (" (add --later to list those)" if totals["later"] and not later else "")]
+    return "\n".join(lines) + "\n"
+
+
+def _lists_data(lists: FollowUpLists) -> dict[str, list[dict[str, object]]]:
+    return {key: [to_data(figures, nested=False) for figures in getattr(lists, key)] for key, _ in SECTIONS}
+
+
+def render_json(followups: FollowUps, owners: tuple[OwnerFollowUps, ...]) -> str:
+    """The follow-up lists per owner with each deal's figures in full."""
+    data = {"today": followups.today.isoformat(), "week_start": followups.week_start.isoformat(),
+            "week_end": followups.week_end.isoformat(),
+            "owners": [{"owner": to_data(owner.owner), **_lists_data(owner.lists)} for owner in owners]}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command("followups")
+@workspace_argument
+@today_option
+@click.option("--owner", "owner_ids", multiple=True, metavar="ID",
+              help="Only this owner's follow-ups (repeat for several; `none` for deals without an owner).")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text for people, json for tools, ics for an iCalendar feed of the dated next actions.")
+@click.option("--later", is_flag=True, help="Also list next actions due after this week (text format).")
+def followups(workspace: Path | None, today: dt.date, owner_ids: tuple[str, ...], output_format: str,
+              later: bool) -> None:
+    """List each owner's overdue, due and missing next actions of open deals.
+
+    See docs/metrics.md for what counts as overdue, due this week and missing.
+    """
+    from plaintext_crm.cache import load_workspace_cached
+    from plaintext_crm.ics import followups_ics
+    from plaintext_crm.loader import workspace_root
+    from plaintext_crm.pipeline import deal_figures, followups_from
+
+    root = workspace_root(workspace)
+    loaded, _findings = load_workspace_cached(root)
+    result = followups_from(deal_figures(loaded, today), loaded.config, today)
+    owners = result.owners
+    if owner_ids:
+        wanted = {None if owner_id == "none" else owner_id for owner_id in owner_ids}
+        known = {owner.owner.id for owner in owners} | set(loaded.config.team)
+        unknown = sorted(str(owner_id) for owner_id in wanted if owner_id is not None and owner_id not in known)
+        if unknown:
+            raise ToolError(f"no owner {', '.join(unknown)}: owners are {', '.join(sorted(loaded.config.team))} "
+                            "(team in crm.yaml) and any owner named by an open deal")
+        owners = tuple(owner for owner in owners if owner.owner.id in wanted)
+    if output_format == "json":
+        text = render_json(result, owners)
+    elif output_format == "ics":
+        scheduled = [figures for owner in owners for figures in owner.lists.scheduled]
+        title = "follow-ups" if not owner_ids else "follow-ups of " + ", ".join(owner.owner.name for owner in owners)
+        text = followups_ics(scheduled, loaded.config.name, today, title)
+        click.get_binary_stream("stdout").write(text.encode("utf-8"))  # keep the CRLF line ends RFC 5545 wants
+        return
+    else:
+        prefix = Path(os.path.relpath(root, Path.cwd())).as_posix() + "/"
+        text = render_text(result, owners, later, "" if prefix == "./" else prefix)
+    click.echo(text, nl=False)
