@@ -21,6 +21,7 @@ from plaintext_crm.gitrepo import (
     GitRepository,
     locate_repository,
     read_blobs,
+    read_head,
     resolve_head,
     run_git,
     shallow_commits,
@@ -416,6 +417,18 @@ def _where(root: Path) -> tuple[GitRepository, str | None, frozenset[str]] | His
     if shutil.which("git") is None:
         return empty_history("git is not installed: days in stage come from front matter stage_since only")
     return repo, resolve_head(repo, root), shallow_commits(repo)
+
+
+def history_key(root: Path) -> str:
+    """A cheap key that changes whenever the history read for `root` would: HEAD and the shallow boundary.
+
+    For caches of things derived from history (the site's page reuse); no git process in the usual case.
+    """
+    repo = locate_repository(root)
+    if repo is None:
+        return "no-repository"
+    head = read_head(repo) or (resolve_head(repo, root) if shutil.which("git") else None)
+    return _cache_key(repo, head or "no-head", shallow_commits(repo))
 
 
 def read_history(root: Path, *, use_cache: bool = True) -> History:

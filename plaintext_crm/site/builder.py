@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plaintext_crm import __version__
+from plaintext_crm.history import history_key
 from plaintext_crm.site import output
 from plaintext_crm.site.bodies import render_bodies
 from plaintext_crm.site.pages import Page, SiteData, all_page_types, gather_site_data
@@ -155,6 +156,7 @@ def _global_key(root: Path, today: dt.date, env: object) -> str:
     except OSError:
         digest.update(b"-")
     digest.update(template_digest(root).encode())
+    digest.update(history_key(root).encode())  # stage histories, timelines and activity follow HEAD
     return digest.hexdigest()
 
 
