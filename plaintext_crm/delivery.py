@@ -149,24 +149,27 @@ class _Assessor:
         self.workspace = workspace
         self.schedule = schedule
         self.today = today
+        self.tasks: dict[str, dict[str, Task]] = {}  # project id -> task id -> the first task with that id
+        for project_id, project in workspace.projects.items():
+            index = self.tasks[project_id] = {}
+            for task in project.tasks:
+                index.setdefault(task.id, task)
+        self.finished = {project_id: _project_finished(project) for project_id, project in workspace.projects.items()}
 
-    def task(self, project_id: str, ref: str) -> Task | None:
-        other, _, task_id = ref.rpartition("/")
-        project = self.workspace.projects.get(other or project_id)
-        return project.task(task_id) if project else None
+    def task(self, project_id: str, task_id: str) -> Task | None:
+        return self.tasks.get(project_id, {}).get(task_id)
 
     def blockers(self, project: Project, task: Task) -> list[Blocker]:
         found = []
         if task.status == "blocked":
             found.append(Blocker("status", "", "marked blocked"))
         for other_id in project.depends_on:
-            other = self.workspace.projects.get(other_id)
-            if other is not None and other_id != project.id and not _project_finished(other):
+            if other_id in self.finished and other_id != project.id and not self.finished[other_id]:
                 found.append(Blocker("project", other_id, f"waits for project '{other_id}' to finish"))
         for dependency in task.depends_on:
             if dependency.type in ("FF", "SF"):
                 continue  # these hold up the finish, not the start
-            pred = self.task(dependency.project or project.id, dependency.ref)
+            pred = self.task(dependency.project or project.id, dependency.task)
             if pred is None:
                 continue
             needed = "done" if dependency.type == "FS" else "started"
@@ -205,9 +208,8 @@ class _Assessor:
     def project_status(self, project: Project) -> ProjectStatus:
         planned = self.schedule.projects[project.id]
         calendar = self.schedule.calendar
-        states = {task.id: self.task_state(project, task, planned.tasks[task.id])
-                  for task in project.tasks if task.id in planned.tasks and project.task(task.id) is task}
-        tasks = [task for task in project.tasks if task.id in states]
+        tasks = list(self.tasks[project.id].values())
+        states = {task.id: self.task_state(project, task, planned.tasks[task.id]) for task in tasks}
         total = sum(planned.tasks[task.id].duration for task in tasks)
         if total:
             done = sum(planned.tasks[task.id].duration for task in tasks if task.status == "done")

@@ -1,7 +1,9 @@
 """Delivery schedules by the critical path method: dependencies, cycles, working days, slack.
 
-One forward pass over every task of every project in topological order (graphlib) gives earliest
-starts and finishes; a backward pass per project gives latest dates, slack and the critical path.
+Projects are scheduled one after another in the topological order (graphlib) of their dependencies
+(project-level `depends_on` and cross-project task links), so another project's finish is known; within
+a project a forward pass in task order gives earliest starts and finishes and a backward pass gives
+latest dates, slack and the critical path. Cycles are reported and one link of each is left out.
 All arithmetic is on working-day numbers (see workdays.py). The conventions are documented in
 docs/delivery.md: a task occupies the working days from its start to its finish, both included;
 a milestone takes no time and sits on the first working day its dependencies allow.
@@ -20,11 +22,6 @@ from plaintext_crm.workdays import WorkCalendar
 
 DEFAULT_DURATION = 1  # working days of a task that gives neither a duration nor a start and a due date
 
-# Graph nodes: (project id, task id) for a task; (project id, START) and (project id, END) bracket a project
-# so that a project-level dependency is one edge END(other) -> START(project).
-START = "\x00start"
-END = "\x00end"
-Node = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +92,6 @@ class Schedule:
         return project.tasks.get(task_id) if project else None
 
 
-@dataclass(slots=True)
-class _Edge:
-    """A link in the scheduling graph: `succ` waits for `pred`."""
-
-    pred: Node
-    succ: Node
-    dependency: Dependency | None  # None for structural links and project-level dependencies
-    location: Location | None  # where a removable (user-written) link is written
-
-
 def task_duration(task: Task, calendar: WorkCalendar) -> int:
     """Working days a task takes: 0 for a milestone, else `duration`, else start..due, else 1."""
     if task.milestone:
@@ -120,105 +107,127 @@ def _has_actual_start(task: Task) -> bool:
     return task.status in ("doing", "done") and task.start is not None
 
 
-def _ref(node: Node, home: str | None) -> str:
-    project, task = node
-    if task in (START, END):
-        return project
-    return task if project == home else f"{project}/{task}"
+def _earliest_by(dependency: Dependency, pred_start: int, pred_finish: int, duration: int) -> int:
+    """The earliest start (working-day number) a dependency allows a task of `duration` days."""
+    kind, lag = dependency.type, dependency.lag
+    if kind == "SS":
+        return pred_start + lag
+    if kind == "FF":
+        return pred_finish + lag - duration
+    if kind == "SF":
+        return pred_start + lag - duration
+    return pred_finish + lag
+
+
+def _rotated(found: list[str]) -> list[str]:
+    """A cycle from graphlib (each node before the one waiting for it, the first repeated last) in
+    depends-on order, starting from its smallest node so that the report is stable."""
+    nodes = list(reversed(found[:-1]))
+    first = nodes.index(min(nodes))
+    return nodes[first:] + nodes[:first]
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One project's tasks and links, and the working-day numbers the passes compute for them."""
+
+    project: Project
+    tasks: dict[str, Task]  # the first task of each id, in file order
+    internal: dict[str, list[Dependency]]  # dependencies on tasks of the same project
+    external: dict[str, list[tuple[Dependency, _Plan]]]  # dependencies on tasks of projects scheduled before
+    order: list[str]
+    start: int = 0
+    end: int = 0  # the working-day number after the last task's finish (FS successors may start on it)
+    es: dict[str, int] | None = None
+    ef: dict[str, int] | None = None  # exclusive: es + duration
+    duration: dict[str, int] | None = None
+    driver: dict[str, Dependency | None] | None = None
 
 
 class _Scheduler:
-    """Builds the graph, breaks cycles, and runs the passes; `run()` returns the Schedule."""
+    """Orders projects and tasks, breaks cycles, runs the passes; `run()` returns the Schedule."""
 
     def __init__(self, workspace: Workspace, today: dt.date) -> None:
         self.workspace = workspace
         self.today = today
         self.calendar = WorkCalendar.from_config(workspace.config)
         self.projects = workspace.projects
-        self.tasks: dict[Node, Task] = {}
-        self.preds: dict[Node, list[_Edge]] = {}
-        self.succs: dict[Node, list[_Edge]] = {}
+        self.plans: dict[str, _Plan] = {}
+        self.dropped: set[tuple[str, str]] = set()  # (project, project it depends on) links left out
         self.cycles: list[Cycle] = []
         self.conflicts: list[Conflict] = []
 
-    # -- graph ------------------------------------------------------------------------------------
+    # -- ordering ---------------------------------------------------------------------------------
 
-    def _link(self, edge: _Edge) -> None:
-        self.preds[edge.succ].append(edge)
-        self.succs[edge.pred].append(edge)
-
-    def build_graph(self) -> None:
+    def project_order(self) -> list[str]:
+        """Project ids in dependency order; each project cycle is reported and one of its links dropped."""
+        links: dict[str, dict[str, list[Location]]] = {}
         for project_id, project in self.projects.items():
-            for marker in (START, END):
-                self.preds[(project_id, marker)] = []
-                self.succs[(project_id, marker)] = []
-            for task in project.tasks:
-                node = (project_id, task.id)
-                if node not in self.tasks:  # a duplicated id is the linter's business; the first one counts
-                    self.tasks[node] = task
-                    self.preds[node] = []
-                    self.succs[node] = []
-        for project_id, project in self.projects.items():
-            start, end = (project_id, START), (project_id, END)
-            for other in dict.fromkeys(project.depends_on):
+            preds = links[project_id] = {}
+            for other in project.depends_on:
                 if other in self.projects:
-                    self._link(_Edge((other, END), start, None, project.location("depends_on")))
+                    preds.setdefault(other, []).append(project.location("depends_on"))
             for task in project.tasks:
-                node = (project_id, task.id)
-                if self.tasks[node] is not task:
-                    continue
-                self._link(_Edge(start, node, None, None))
-                self._link(_Edge(node, end, None, None))
                 for dependency in task.depends_on:
-                    pred = (dependency.project or project_id, dependency.task)
-                    if pred in self.tasks:  # unknown references are R001's business
-                        self._link(_Edge(pred, node, dependency, Location(project.path, dependency.line)))
-
-    def order(self) -> list[Node]:
-        """Every node in dependency order; each cycle found is recorded and one of its links dropped."""
+                    other = dependency.project
+                    if other and other != project_id and other in self.projects:
+                        preds.setdefault(other, []).append(Location(project.path, dependency.line))
         while True:
-            sorter = graphlib.TopologicalSorter({node: [edge.pred for edge in edges]
-                                                 for node, edges in self.preds.items()})
+            graph = {project_id: [other for other in preds if (project_id, other) not in self.dropped]
+                     for project_id, preds in links.items()}
             try:
-                return list(sorter.static_order())
+                return list(graphlib.TopologicalSorter(graph).static_order())
             except graphlib.CycleError as error:
-                self._break_cycle(list(error.args[1]))
+                nodes = _rotated(list(error.args[1]))
+                waiting, pred = nodes[0], nodes[1 % len(nodes)]
+                self.dropped.add((waiting, pred))
+                self.cycles.append(Cycle("project", (*nodes, nodes[0]),
+                                         f"the dependency of project '{waiting}' on project '{pred}'",
+                                         links[waiting][pred][0]))
 
-    def _break_cycle(self, found: list[Node]) -> None:
-        # graphlib lists each node before the one that waits for it; reverse to depends-on order.
-        nodes = list(reversed(found[:-1]))
-        links = []  # (waiting node, edge) for each link of the cycle that a user wrote
-        for index, node in enumerate(nodes):
-            pred = nodes[(index + 1) % len(nodes)]
-            edge = next(edge for edge in self.preds[node] if edge.pred == pred)
-            if edge.location is not None:
-                links.append((node, edge))
-        waiting, edge = min(links, key=lambda item: (item[0][0], item[0][1] != START, item[0][1]))
-        self.preds[edge.succ].remove(edge)
-        self.succs[edge.pred].remove(edge)
-        first = nodes.index(waiting)
-        nodes = nodes[first:] + nodes[:first]
-        assert edge.location is not None
-        if any(task in (START, END) for _project, task in nodes):
-            path = [project for project, _task in nodes]
-            path = [project for index, project in enumerate(path) if index == 0 or path[index - 1] != project]
-            if len(path) > 1 and path[-1] == path[0]:
-                path.pop()
-            level = "project"
-        else:
-            home = nodes[0][0] if all(project == nodes[0][0] for project, _ in nodes) else None
-            path = [_ref(node, home) for node in nodes]
-            level = "task"
-        home = waiting[0]
-        ignored = f"the dependency of '{_ref(waiting, home)}' on '{_ref(edge.pred, home)}'"
-        if edge.dependency is None:
-            ignored = f"the dependency of project '{waiting[0]}' on project '{edge.pred[0]}'"
-        self.cycles.append(Cycle(level, (*path, path[0]), ignored, edge.location))
+    def plan(self, project: Project) -> _Plan:
+        """A project's tasks and links, with its tasks in dependency order (task cycles broken)."""
+        tasks: dict[str, Task] = {}
+        for task in project.tasks:
+            tasks.setdefault(task.id, task)  # a duplicated id is the linter's business (F003)
+        internal: dict[str, list[Dependency]] = {}
+        external: dict[str, list[tuple[Dependency, _Plan]]] = {}
+        for task_id, task in tasks.items():
+            own: list[Dependency] = []
+            others: list[tuple[Dependency, _Plan]] = []
+            internal[task_id], external[task_id] = own, others
+            for dependency in task.depends_on:
+                other = dependency.project or project.id
+                if other == project.id:
+                    if dependency.task in tasks:  # unknown references are R001's business
+                        own.append(dependency)
+                elif other in self.plans and (project.id, other) not in self.dropped:
+                    if dependency.task in self.plans[other].tasks:
+                        others.append((dependency, self.plans[other]))
+        return _Plan(project, tasks, internal, external, self.task_order(project, tasks, internal))
+
+    def task_order(self, project: Project, tasks: dict[str, Task], internal: dict[str, list[Dependency]]) -> list[str]:
+        position = {task_id: index for index, task_id in enumerate(tasks)}
+        if all(position[dependency.task] < position[task_id]
+               for task_id, dependencies in internal.items() for dependency in dependencies):
+            return list(tasks)  # written in dependency order already: nothing to sort
+        while True:
+            graph = {task_id: [dependency.task for dependency in dependencies]
+                     for task_id, dependencies in internal.items()}
+            try:
+                return list(graphlib.TopologicalSorter(graph).static_order())
+            except graphlib.CycleError as error:
+                nodes = _rotated(list(error.args[1]))
+                waiting, pred = nodes[0], nodes[1 % len(nodes)]
+                dependency = next(item for item in internal[waiting] if item.task == pred)
+                internal[waiting].remove(dependency)
+                self.cycles.append(Cycle("task", (*nodes, nodes[0]), f"the dependency of '{waiting}' on '{pred}'",
+                                         Location(project.path, dependency.line)))
 
     # -- forward pass -----------------------------------------------------------------------------
 
     def project_floor(self, project: Project) -> int:
-        """Working-day number the project's tasks start from (before project-level dependencies)."""
+        """Working-day number the project's tasks start from, before project-level dependencies."""
         if project.start is not None:
             return self.calendar.number(project.start)
         starts = [task.start for task in project.tasks if task.start is not None]
@@ -229,172 +238,155 @@ class _Scheduler:
             return self.calendar.number(deal.kickoff_date)
         return self.calendar.number(self.today)
 
-    def forward(self, order: list[Node]) -> None:
+    def forward(self, plan: _Plan) -> None:
         calendar = self.calendar
-        self.es: dict[Node, int] = {}
-        self.ef: dict[Node, int] = {}
-        self.duration: dict[Node, int] = {}
-        self.driver: dict[Node, _Edge | None] = {}
-        for node in order:
-            project_id, task_id = node
-            if task_id == START:
-                floor = self.project_floor(self.projects[project_id])
-                for edge in self.preds[node]:
-                    floor = max(floor, self.ef[edge.pred])
-                self.es[node] = self.ef[node] = floor
-                continue
-            if task_id == END:
-                finish = max([self.ef[edge.pred] for edge in self.preds[node]], default=self.es[(project_id, START)])
-                self.es[node] = self.ef[node] = finish
-                continue
-            task = self.tasks[node]
+        project = plan.project
+        floor = self.project_floor(project)
+        for other in project.depends_on:
+            if other in self.plans and (project.id, other) not in self.dropped:
+                floor = max(floor, self.plans[other].end)
+        es: dict[str, int] = {}
+        ef: dict[str, int] = {}
+        durations: dict[str, int] = {}
+        drivers: dict[str, Dependency | None] = {}
+        for task_id in plan.order:
+            task = plan.tasks[task_id]
             duration = task_duration(task, calendar)
             driver = None
-            if task.status == "done" and task.due is not None and duration == 0:
+            done = task.status == "done"
+            if done and task.due is not None and duration == 0:
                 start = calendar.number(task.start or task.due)
-            elif task.status == "done" and task.due is not None:
+            elif done and task.due is not None:
                 finish = calendar.number_on_or_before(task.due) + 1
                 start = calendar.number(task.start) if task.start is not None else finish - duration
                 duration = max(0, finish - start)
             elif _has_actual_start(task):
-                assert task.start is not None
-                start = calendar.number(task.start)
+                start = calendar.number(task.start)  # type: ignore[arg-type]
             else:
-                start = self.es[(project_id, START)]
+                start = floor
                 if task.start is not None:
                     start = max(start, calendar.number(task.start))
-                for edge in self.preds[node]:
-                    if edge.dependency is not None:
-                        candidate = self._earliest_by(edge, duration)
-                        if candidate > start:
-                            start, driver = candidate, edge
-            self.duration[node] = duration
-            self.es[node] = start
-            self.ef[node] = start + duration
-            self.driver[node] = driver
-
-    def _earliest_by(self, edge: _Edge, duration: int) -> int:
-        """The earliest start `edge.succ` may have because of this dependency."""
-        dependency = edge.dependency
-        assert dependency is not None
-        pred_start, pred_finish, lag = self.es[edge.pred], self.ef[edge.pred], dependency.lag
-        if dependency.type == "SS":
-            return pred_start + lag
-        if dependency.type == "FF":
-            return pred_finish + lag - duration
-        if dependency.type == "SF":
-            return pred_start + lag - duration
-        return pred_finish + lag
+                for dependency in plan.internal[task_id]:
+                    candidate = _earliest_by(dependency, es[dependency.task], ef[dependency.task], duration)
+                    if candidate > start:
+                        start, driver = candidate, dependency
+                for dependency, other in plan.external[task_id]:
+                    assert other.es is not None and other.ef is not None
+                    candidate = _earliest_by(dependency, other.es[dependency.task], other.ef[dependency.task],
+                                             duration)
+                    if candidate > start:
+                        start, driver = candidate, dependency
+            es[task_id], ef[task_id], durations[task_id], drivers[task_id] = start, start + duration, duration, driver
+        plan.start = floor
+        plan.end = max(ef.values(), default=floor)
+        plan.es, plan.ef, plan.duration, plan.driver = es, ef, durations, drivers
 
     # -- backward pass ----------------------------------------------------------------------------
 
-    def _finish_number(self, node: Node) -> int:
-        """Working-day number of the task's last day (its start for a milestone)."""
-        return self.ef[node] - 1 if self.duration[node] > 0 else self.es[node]
-
-    def backward(self, project: Project, nodes: list[Node]) -> ProjectSchedule:
+    def backward(self, plan: _Plan) -> ProjectSchedule:
         calendar = self.calendar
-        start = self.es[(project.id, START)]
-        finish = max((self._finish_number(node) for node in nodes), default=start)
-        target = finish
+        project = plan.project
+        es, ef, durations, drivers = plan.es, plan.ef, plan.duration, plan.driver
+        assert es is not None and ef is not None and durations is not None and drivers is not None
+        finishes = {task_id: ef[task_id] - 1 if durations[task_id] else es[task_id] for task_id in plan.order}
+        finish = max(finishes.values(), default=plan.start)
         due = calendar.number_on_or_before(project.due) if project.due is not None else None
-        if due is not None:
-            target = min(finish, due)  # a far due date gives no slack; an early one makes it negative
-        ls: dict[Node, int] = {}
-        lf: dict[Node, int] = {}
+        target = finish if due is None else min(finish, due)  # a far due date gives no slack
+        successors: dict[str, list[tuple[str, Dependency]]] = {task_id: [] for task_id in plan.order}
+        for task_id, dependencies in plan.internal.items():
+            for dependency in dependencies:
+                successors[dependency.task].append((task_id, dependency))
+        ls: dict[str, int] = {}
+        lf: dict[str, int] = {}
+        for task_id in reversed(plan.order):
+            if plan.tasks[task_id].status == "done":
+                continue  # done work has no slack to spend and holds nothing up
+            duration = durations[task_id]
+            latest = target + 1 if duration else target
+            for succ, dependency in successors[task_id]:
+                if succ not in lf:
+                    continue
+                kind, lag = dependency.type, dependency.lag
+                if kind == "SS":
+                    bound = ls[succ] - lag + duration
+                elif kind == "FF":
+                    bound = lf[succ] - lag
+                elif kind == "SF":
+                    bound = lf[succ] - lag + duration
+                else:
+                    bound = ls[succ] - lag
+                if bound < latest:
+                    latest = bound
+            lf[task_id], ls[task_id] = latest, latest - duration
+        date = calendar.date
         results: dict[str, TaskSchedule] = {}
-        for node in reversed(nodes):
-            task = self.tasks[node]
-            duration = self.duration[node]
-            done = task.status == "done"
-            if not done:
-                latest = target + 1 if duration > 0 else target
-                for edge in self.succs[node]:
-                    succ = edge.succ
-                    if edge.dependency is None or succ not in lf:  # other projects and done tasks impose nothing
-                        continue
-                    lag = edge.dependency.lag
-                    kind = edge.dependency.type
-                    if kind == "SS":
-                        latest = min(latest, ls[succ] - lag + duration)
-                    elif kind == "FF":
-                        latest = min(latest, lf[succ] - lag)
-                    elif kind == "SF":
-                        latest = min(latest, lf[succ] - lag + duration)
-                    else:
-                        latest = min(latest, ls[succ] - lag)
-                lf[node], ls[node] = latest, latest - duration
-            results[task.id] = self._task_schedule(project.id, node, ls.get(node), lf.get(node))
-        ordered = {node[1]: results[node[1]] for node in nodes}
-        critical = tuple(task_id for task_id, item in ordered.items() if item.critical)
-        return ProjectSchedule(project.id, calendar.date(start), calendar.date(finish), project.due,
-                               due - finish if due is not None else None, ordered, critical)
-
-    def _task_schedule(self, project_id: str, node: Node, ls: int | None, lf: int | None) -> TaskSchedule:
-        calendar = self.calendar
-        task = self.tasks[node]
-        duration = self.duration[node]
-        slack = ls - self.es[node] if ls is not None else None
-        latest_finish = None
-        if lf is not None:
-            latest_finish = calendar.date(lf - 1 if duration > 0 else lf)
-        driver = self.driver[node]
-        return TaskSchedule(
-            project=project_id, task=task.id, duration=duration,
-            earliest_start=calendar.date(self.es[node]), earliest_finish=calendar.date(self._finish_number(node)),
-            latest_start=calendar.date(ls) if ls is not None else None, latest_finish=latest_finish,
-            slack=slack, critical=slack is not None and slack <= 0,
-            actual=task.status == "done" and task.due is not None or _has_actual_start(task),
-            driver=_ref(driver.pred, project_id) if driver is not None else None,
-        )
+        critical = []
+        for task_id in plan.order:
+            task = plan.tasks[task_id]
+            duration = durations[task_id]
+            latest_start = ls.get(task_id)
+            slack = latest_start - es[task_id] if latest_start is not None else None
+            is_critical = slack is not None and slack <= 0
+            if is_critical:
+                critical.append(task_id)
+            driver = drivers[task_id]
+            results[task_id] = TaskSchedule(
+                project.id, task_id, duration, date(es[task_id]), date(finishes[task_id]),
+                date(latest_start) if latest_start is not None else None,
+                date(lf[task_id] - 1 if duration else lf[task_id]) if latest_start is not None else None,
+                slack, is_critical, _has_actual_start(task) or (task.status == "done" and task.due is not None),
+                driver.ref if driver is not None else None)
+            if task.status != "done":
+                self.check_conflicts(plan, task, finishes)
+        return ProjectSchedule(project.id, date(plan.start), date(finish), project.due,
+                               due - finish if due is not None else None, results, tuple(critical))
 
     # -- conflicts --------------------------------------------------------------------------------
 
-    def find_conflicts(self, project: Project, nodes: list[Node]) -> None:
+    def check_conflicts(self, plan: _Plan, task: Task, finishes: dict[str, int]) -> None:
+        """P002: a started task that began before a dependency allowed; a task planned past its due date."""
         calendar = self.calendar
-        for node in nodes:
-            task = self.tasks[node]
-            if task.status == "done":
-                continue
-            if _has_actual_start(task):
-                for edge in self.preds[node]:
-                    if edge.dependency is not None and self._earliest_by(edge, self.duration[node]) > self.es[node]:
-                        allowed = calendar.date(self._earliest_by(edge, self.duration[node]))
-                        self.conflicts.append(Conflict(project.id, task.id,
-                                                       Location(project.path, task.line_of("start")),
-                                                       f"task '{task.id}' started on {task.start}, but its "
-                                                       f"dependency on '{edge.dependency.ref}' "
-                                                       f"({edge.dependency.type}) allows {allowed} at the earliest"))
-            if task.due is not None and self._finish_number(node) > calendar.number_on_or_before(task.due):
-                finish = calendar.date(self._finish_number(node))
-                start = calendar.date(self.es[node])
-                driver = self.driver[node]
-                if driver is not None:
-                    why = (f"it waits for '{_ref(driver.pred, project.id)}', which finishes "
-                           f"{calendar.date(self._finish_number(driver.pred))}, and takes "
-                           f"{self.duration[node]} working days from {start}")
-                else:
-                    verb = "started" if _has_actual_start(task) else "starts"
-                    why = f"it {verb} {start} and takes {self.duration[node]} working days"
-                self.conflicts.append(Conflict(project.id, task.id, Location(project.path, task.line_of("due")),
-                                               f"task '{task.id}' is due {task.due}, but is planned to finish "
-                                               f"{finish}: {why}"))
+        project = plan.project
+        es, ef, durations = plan.es, plan.ef, plan.duration
+        assert es is not None and ef is not None and durations is not None
+        start, duration = es[task.id], durations[task.id]
+        if _has_actual_start(task):
+            links = [(dependency, es, ef) for dependency in plan.internal[task.id]]
+            links += [(dependency, other.es, other.ef) for dependency, other in plan.external[task.id]]
+            for dependency, pred_es, pred_ef in links:
+                assert pred_es is not None and pred_ef is not None
+                allowed = _earliest_by(dependency, pred_es[dependency.task], pred_ef[dependency.task], duration)
+                if allowed > start:
+                    self.conflicts.append(Conflict(
+                        project.id, task.id, Location(project.path, task.line_of("start")),
+                        f"task '{task.id}' started on {task.start}, but its dependency on '{dependency.ref}' "
+                        f"({dependency.type}) allows {calendar.date(allowed)} at the earliest"))
+        if task.due is not None and finishes[task.id] > calendar.number_on_or_before(task.due):
+            driver = plan.driver[task.id] if plan.driver else None
+            if driver is not None:
+                other = self.plans[driver.project] if driver.project and driver.project != project.id else plan
+                assert other.es is not None and other.ef is not None and other.duration is not None
+                pred_finish = other.ef[driver.task] - 1 if other.duration[driver.task] else other.es[driver.task]
+                why = (f"it waits for '{driver.ref}', which finishes {calendar.date(pred_finish)}, and takes "
+                       f"{duration} working days from {calendar.date(start)}")
+            else:
+                verb = "started" if _has_actual_start(task) else "starts"
+                why = f"it {verb} {calendar.date(start)} and takes {duration} working days"
+            self.conflicts.append(Conflict(project.id, task.id, Location(project.path, task.line_of("due")),
+                                           f"task '{task.id}' is due {task.due}, but is planned to finish "
+                                           f"{calendar.date(finishes[task.id])}: {why}"))
 
     # -- everything -------------------------------------------------------------------------------
 
     def run(self) -> Schedule:
-        self.build_graph()
-        order = self.order()
-        self.forward(order)
-        by_project: dict[str, list[Node]] = {project_id: [] for project_id in self.projects}
-        for node in order:
-            if node[1] not in (START, END):
-                by_project[node[0]].append(node)
-        schedules = {}
-        for project_id, project in self.projects.items():
-            schedules[project_id] = self.backward(project, by_project[project_id])
-            self.find_conflicts(project, by_project[project_id])
-        return Schedule(schedules, tuple(self.cycles), tuple(self.conflicts), self.calendar)
+        schedules: dict[str, ProjectSchedule] = {}
+        for project_id in self.project_order():
+            plan = self.plan(self.projects[project_id])
+            self.plans[project_id] = plan
+            self.forward(plan)
+            schedules[project_id] = self.backward(plan)
+        ordered = {project_id: schedules[project_id] for project_id in self.projects}
+        return Schedule(ordered, tuple(self.cycles), tuple(self.conflicts), self.calendar)
 
 
 def schedule_workspace(workspace: Workspace, today: dt.date) -> Schedule:

@@ -285,12 +285,18 @@ def test_project_cycle_is_reported(make_workspace) -> None:
     assert set(result.projects) == {"a", "b", "c"}
 
 
-def test_cycle_across_projects_through_tasks(make_workspace) -> None:
+def test_projects_waiting_for_each_other_through_tasks_are_a_project_cycle(make_workspace) -> None:
+    # projects are scheduled one after the other, so two projects cannot wait for each other even through
+    # different tasks; the link from the first project (by id) is left out
     result = schedule(make_workspace, {
-        "a": project([{"id": "x", "duration": 1, "depends_on": ["b/y"]}]),
-        "b": project([{"id": "y", "duration": 1, "depends_on": ["a/x"]}]),
+        "a": project([{"id": "x", "duration": 1, "depends_on": ["b/y"]}, {"id": "w", "duration": 2}]),
+        "b": project([{"id": "y", "duration": 1, "depends_on": ["a/w"]}]),
     })
-    assert [(cycle.level, cycle.description) for cycle in result.cycles] == [("task", "a/x -> b/y -> a/x")]
+    assert [(cycle.level, cycle.description, cycle.ignored) for cycle in result.cycles] == [
+        ("project", "a -> b -> a", "the dependency of project 'a' on project 'b'")]
+    assert result.cycles[0].location.path == "projects/a.md"
+    assert dates(result, "a")["x"] == (D(2026, 12, 7), D(2026, 12, 7))
+    assert dates(result, "b")["y"] == (D(2026, 12, 9), D(2026, 12, 9))
 
 
 def test_unknown_references_are_left_to_the_linter(make_workspace) -> None:
