@@ -35,7 +35,7 @@ class ActivityEvent:
     kind: str  # "clients", "deals", "projects"
     record_id: str
     action: str  # "created", "edited", "renamed", "deleted", "present" (a shallow clone's first commit)
-    details: tuple[str, ...]  # "stage: proposal → won", "owner: ana → ben", "renamed from deals/x.md"
+    details: tuple[str, ...]  # "stage: proposal → won", "owner: ana → ben", "from deals/x.md" (renamed)
     exists: bool  # False when the record has been deleted since
 
     def to_data(self) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def _events(record: RecordHistory, exists: bool) -> Iterable[tuple[Commit, Activ
     for touch in record.touches:
         details = list(by_commit.get(touch.commit.sha, ()))
         if touch.action == "renamed" and touch.old_path:
-            details.insert(0, f"renamed from {touch.old_path}")
+            details.insert(0, f"from {touch.old_path}")
         if touch.action == "created" and record.kind == "deals":
             first = next((visit for visit in record.visits if visit.commit.sha == touch.commit.sha), None)
             if first is not None and first.stage:
