@@ -25,7 +25,19 @@ class Blocker:
 
     kind: str  # "dependency", "approval", "status" or "project"
     ref: str  # the task ref or project id it waits for ("" for its own status)
-    message: str
+    needed: str = ""  # dependency: "done" or "started"; approval: who approves
+    status: str = ""  # the status of what it waits for (a task's or an approval's)
+
+    @property
+    def message(self) -> str:
+        """'waits for 'design' to be done (it is doing)' and the like."""
+        if self.kind == "status":
+            return "marked blocked"
+        if self.kind == "project":
+            return f"waits for project '{self.ref}' to finish"
+        if self.kind == "approval":
+            return f"waits for {self.needed}'s approval of '{self.ref}' ({self.status})"
+        return f"waits for '{self.ref}' to be {self.needed} (it is {self.status})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,31 +168,29 @@ class _Assessor:
                 index.setdefault(task.id, task)
         self.finished = {project_id: _project_finished(project) for project_id, project in workspace.projects.items()}
 
-    def task(self, project_id: str, task_id: str) -> Task | None:
-        return self.tasks.get(project_id, {}).get(task_id)
-
     def blockers(self, project: Project, task: Task) -> list[Blocker]:
         found = []
         if task.status == "blocked":
-            found.append(Blocker("status", "", "marked blocked"))
+            found.append(Blocker("status", ""))
         for other_id in project.depends_on:
-            if other_id in self.finished and other_id != project.id and not self.finished[other_id]:
-                found.append(Blocker("project", other_id, f"waits for project '{other_id}' to finish"))
+            if other_id != project.id and self.finished.get(other_id) is False:
+                found.append(Blocker("project", other_id))
+        own = self.tasks[project.id]
         for dependency in task.depends_on:
-            if dependency.type in ("FF", "SF"):
+            kind = dependency.type
+            if kind == "FF" or kind == "SF":
                 continue  # these hold up the finish, not the start
-            pred = self.task(dependency.project or project.id, dependency.task)
+            pred = own.get(dependency.task) if dependency.project is None else \
+                self.tasks.get(dependency.project, {}).get(dependency.task)
             if pred is None:
                 continue
-            needed = "done" if dependency.type == "FS" else "started"
-            satisfied = pred.status == "done" or (needed == "started" and pred.status == "doing")
-            if not satisfied:
-                found.append(Blocker("dependency", dependency.ref,
-                                     f"waits for '{dependency.ref}' to be {needed} (it is {pred.status})"))
-            elif pred.approval is not None and pred.approval.status in ("pending", "rejected") and needed == "done":
-                who = pred.approval.by or "the client"
-                found.append(Blocker("approval", dependency.ref,
-                                     f"waits for {who}'s approval of '{dependency.ref}' ({pred.approval.status})"))
+            status = pred.status
+            if status == "done" or (kind == "SS" and status == "doing"):
+                approval = pred.approval
+                if kind == "FS" and approval is not None and approval.status in ("pending", "rejected"):
+                    found.append(Blocker("approval", dependency.ref, approval.by or "the client", approval.status))
+            else:
+                found.append(Blocker("dependency", dependency.ref, "done" if kind == "FS" else "started", status))
         return found
 
     def task_state(self, project: Project, task: Task, planned: TaskSchedule) -> TaskState:
