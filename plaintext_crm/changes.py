@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -212,17 +213,32 @@ def workspace_at(root: Path, point: Point, current: Workspace) -> Workspace:
                 meta, _, path = line.partition("\t")
                 if _DEAL_PATH.match(path) and meta.split()[1:2] == ["blob"]:
                     paths[path] = meta.split()[2]
-            contents = read_blobs(root, paths.values())
+            current_blobs = {deal.path: blob_id(current.root / deal.path) for deal in current.deals.values()}
+            contents = read_blobs(root, [blob for path, blob in paths.items() if current_blobs.get(path) != blob])
         except GitFailed as exc:
             raise ToolError(f"cannot read {point.label} from git: {exc}") from None
         ignored: list[Finding] = []
+        current_by_path = {deal.path: deal for deal in current.deals.values()}
         for path, blob in sorted(paths.items()):
+            same = current_by_path.get(path)
+            if same is not None and current_blobs.get(path) == blob:
+                deals[same.id] = same  # unchanged since then: no need to parse it again
+                continue
             parsed = parse_record(path, contents.get(blob, b""))
             if parsed.data is not None:
                 found = build_deal(parsed, ignored)
                 deals[found.id] = found
     return Workspace(current.root, current.config, current.clients, deals, current.projects,
                      tuple(sorted(deal.path for deal in deals.values())))
+
+
+def blob_id(path: Path) -> str | None:
+    """The id git gives the file's content (`git hash-object`), or None when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def deal_renames(history: History) -> dict[str, str]:
