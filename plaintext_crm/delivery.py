@@ -6,10 +6,11 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from plaintext_crm.dates import promised_finish
 from plaintext_crm.model import Deal, Project, Task, Workspace
-from plaintext_crm.schedule import ProjectSchedule, Schedule, TaskSchedule
+from plaintext_crm.schedule import ProjectSchedule, Schedule, TaskSchedule, schedule_workspace
 from plaintext_crm.workdays import WorkCalendar
 
 TASK_STATES = ("done", "late", "blocked", "in progress", "ready")
@@ -268,3 +269,55 @@ def project_statuses(workspace: Workspace, schedule: Schedule, today: dt.date) -
     """The delivery status of every project, by id."""
     assessor = _Assessor(workspace, schedule, today)
     return {project_id: assessor.project_status(project) for project_id, project in workspace.projects.items()}
+
+
+@dataclass(frozen=True)
+class DeliveryFigures:
+    """The schedule and every project's status: what the project pages, the portfolio and data.json show."""
+
+    schedule: Schedule
+    statuses: Mapping[str, ProjectStatus]
+
+    def to_data(self) -> dict[str, dict[str, Any]]:
+        """Per project id: its plan, health and each task's computed dates, JSON-able (dates as ISO text)."""
+        return {project_id: _project_data(self.schedule.projects[project_id], status)
+                for project_id, status in sorted(self.statuses.items())}
+
+
+def delivery_figures(workspace: Workspace, today: dt.date) -> DeliveryFigures:
+    """Schedule the workspace and derive every project's status."""
+    schedule = schedule_workspace(workspace, today)
+    return DeliveryFigures(schedule, project_statuses(workspace, schedule, today))
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _project_data(planned: ProjectSchedule, status: ProjectStatus) -> dict[str, Any]:
+    milestone = status.next_milestone
+    promise = status.promise
+    return {
+        "health": status.health,
+        "health_reasons": list(status.reasons),
+        "percent_complete": status.percent_complete,
+        "planned_start": _iso(planned.start),
+        "planned_finish": _iso(planned.finish),
+        "due": _iso(planned.due),
+        "slack": planned.slack,
+        "next_milestone": {"task": milestone.task, "title": milestone.title, "date": _iso(milestone.date)}
+        if milestone else None,
+        "promised": {"text": promise.text, "finish": _iso(promise.finish), "kickoff": _iso(promise.anchor)}
+        if promise else None,
+        "drift": status.drift,
+        "critical_path": list(planned.critical_path),
+        "pending_approvals": [{"task": task, "by": who} for task, who in status.pending_approvals],
+        "checklist": {"done": status.checklist.done, "total": len(status.checklist.items)},
+        "tasks": {task_id: {
+            "earliest_start": _iso(item.earliest_start), "earliest_finish": _iso(item.earliest_finish),
+            "latest_start": _iso(item.latest_start), "latest_finish": _iso(item.latest_finish),
+            "slack": item.slack, "critical": item.critical, "duration": item.duration,
+            "state": status.tasks[task_id].state, "late": status.tasks[task_id].late,
+            "blocked_by": [blocker.message for blocker in status.tasks[task_id].blockers],
+        } for task_id, item in planned.tasks.items()},
+    }

@@ -50,7 +50,7 @@ class ProjectSchedule:
     finish: dt.date  # planned finish: the latest earliest-finish of its tasks
     due: dt.date | None
     slack: int | None  # working days from the planned finish to the due date; negative when behind
-    tasks: Mapping[str, TaskSchedule]
+    tasks: Mapping[str, TaskSchedule]  # in schedule order: each task after the tasks it depends on
     critical_path: tuple[str, ...]  # ids of unfinished tasks with zero or negative slack, in schedule order
 
 
@@ -86,6 +86,7 @@ class Schedule:
     cycles: tuple[Cycle, ...]
     conflicts: tuple[Conflict, ...]
     calendar: WorkCalendar
+    order: tuple[str, ...] = ()  # project ids in the order they were scheduled (dependencies first)
 
     def task(self, project_id: str, task_id: str) -> TaskSchedule | None:
         project = self.projects.get(project_id)
@@ -386,7 +387,7 @@ class _Scheduler:
             self.forward(plan)
             schedules[project_id] = self.backward(plan)
         ordered = {project_id: schedules[project_id] for project_id in self.projects}
-        return Schedule(ordered, tuple(self.cycles), tuple(self.conflicts), self.calendar)
+        return Schedule(ordered, tuple(self.cycles), tuple(self.conflicts), self.calendar, tuple(schedules))
 
 
 def schedule_workspace(workspace: Workspace, today: dt.date) -> Schedule:

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plaintext_crm.delivery import ProjectStatus, project_statuses
+from plaintext_crm.delivery import DeliveryFigures, delivery_figures
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.rules import Example, LintContext, Rule, rule
-from plaintext_crm.schedule import Schedule, schedule_workspace
 
 
-def planned(ctx: LintContext) -> tuple[Schedule, dict[str, ProjectStatus]]:
+def planned(ctx: LintContext) -> DeliveryFigures:
     """The workspace's schedule and project statuses, computed once per lint run (kept in ctx.extra)."""
     cached = ctx.extra.get("delivery")
     if cached is None:
-        schedule = schedule_workspace(ctx.workspace, ctx.today)
-        cached = (schedule, project_statuses(ctx.workspace, schedule, ctx.today))
-        ctx.extra["delivery"] = cached
+        cached = ctx.extra["delivery"] = delivery_figures(ctx.workspace, ctx.today)
     return cached
 
 
@@ -56,7 +53,7 @@ def dependency_cycle(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     dependency the schedule leaves out to carry on; everything else is still scheduled. A cycle of
     projects (`depends_on` between projects, or cross-project task dependencies) is reported the same
     way, with the project ids."""
-    schedule, _statuses = planned(ctx)
+    schedule = planned(ctx).schedule
     for cycle in schedule.cycles:
         what = "project dependency cycle" if cycle.level == "project" else "dependency cycle"
         yield rule.finding(cycle.location, f"{what}: {cycle.description} (each depends on the next); "
@@ -98,7 +95,7 @@ def schedule_conflict(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     a task that is `doing` or `done` was started before a dependency allowed, the written dates and the
     plan disagree: move the date, shorten the work, or change the dependency. Done tasks keep their
     recorded dates and are not checked against their due date."""
-    schedule, _statuses = planned(ctx)
+    schedule = planned(ctx).schedule
     for conflict in schedule.conflicts:
         yield rule.finding(conflict.location, conflict.message)
 
@@ -151,7 +148,7 @@ def promise_drift(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     lies after it, the finding gives the drift in working days, so the promise can be renegotiated
     early. Done and cancelled projects are not checked; a timeline that cannot be read is not
     checked either (docs/delivery.md lists what is understood)."""
-    _schedule, statuses = planned(ctx)
+    statuses = planned(ctx).statuses
     for project_id, status in statuses.items():
         if not status.active or not status.drifted or status.promise is None:
             continue
