@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plaintext_crm.config import load_config
 from plaintext_crm.findings import Finding, Severity
@@ -404,3 +407,62 @@ def test_probability_override_only_weighs_open_deals(make_workspace) -> None:
     assert [analytics.deals[d].probability for d in ("won", "lost", "open")] == [1.0, 0.0, 0.3]
     stages = {total.stage: total.weighted.value for total in analytics.forecast.stages}
     assert stages == {"lead": Decimal("300.00"), "proposal": 0, "won": Decimal("1000.00"), "lost": 0}
+
+
+# --- invariants over random workspaces --------------------------------------------------------------
+
+_dates = st.dates(min_value=dt.date(2025, 6, 1), max_value=dt.date(2027, 6, 30))
+_deals = st.dictionaries(
+    st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+    st.fixed_dictionaries({
+        "stage": st.sampled_from(["lead", "proposal", "won", "lost", "mystery"]),
+        "value": st.one_of(st.none(), st.integers(0, 10**6), st.decimals(0, 10**5, places=2).map(str)),
+        "currency": st.sampled_from([None, "EUR", "USD", "CHF"]),
+        "probability": st.one_of(st.none(), st.decimals(0, 1, places=3).map(str)),
+        "owner": st.sampled_from([None, "ana", "ben", "zed"]),
+        "next_action_due": st.one_of(st.none(), _dates), "expected_close": st.one_of(st.none(), _dates),
+        "closed_on": st.one_of(st.none(), _dates), "stage_since": st.one_of(st.none(), _dates),
+    }), max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_deals)
+def test_figures_are_consistent(deals: dict[str, dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "crm.yaml").write_text(RATES_CONFIG, encoding="utf-8")
+        (root / "deals").mkdir()
+        for deal_id, fields in deals.items():
+            written = {key: value for key, value in fields.items() if value is not None}
+            if "next_action_due" in written:
+                written["next_action"] = "Call"
+            (root / "deals" / f"{deal_id}.md").write_text(deal(**written), encoding="utf-8")
+        analytics = analyze(load_workspace(root)[0], TODAY)
+    overview, board, forecast = analytics.overview, analytics.board, analytics.forecast
+    active = sorted(d for d, f in analytics.deals.items() if f.status in (DealStatus.OPEN, DealStatus.UNKNOWN))
+    lists = analytics.followups.all
+    placed = [f.id for part in (lists.overdue, lists.due_today, lists.this_week, lists.later, lists.missing)
+              for f in part]
+    assert sorted(placed) == active  # every open deal in exactly one list
+    assert sorted(f.id for owner in analytics.followups.owners for f in owner.lists.scheduled + owner.lists.missing) \
+        == active
+    open_ids = sorted(d for d, f in analytics.deals.items() if f.status is DealStatus.OPEN)
+    amount = overview.open_pipeline.amount
+    assert sorted(amount.deal_ids + amount.unconverted + amount.no_value) == open_ids
+    assert len(set(amount.deal_ids + amount.unconverted + amount.no_value)) == len(open_ids)
+    for on_board, headline in ((board.total, amount), (board.weighted, overview.weighted_forecast.amount)):
+        assert on_board.value == headline.value
+        assert sorted(on_board.deal_ids + on_board.unconverted) == sorted(headline.deal_ids + headline.unconverted)
+    assert forecast.weighted_total == overview.weighted_forecast.amount
+    cent = Decimal("0.01")
+    columns = sum((column.total.value for column in board.columns), Decimal(0))
+    assert abs(columns - board.total.value) <= cent * len(board.columns)  # each column rounded once
+    buckets = [*forecast.months, forecast.no_date, forecast.overdue_close]
+    assert abs(sum((b.weighted.value for b in buckets), Decimal(0)) - forecast.weighted_total.value) \
+        <= cent * len(buckets)
+    assert sorted(d for b in buckets for d in b.weighted.deal_ids + b.weighted.unconverted + b.weighted.no_value) \
+        == open_ids
+    assert sum(row.deals for row in forecast.sources) == len(deals)
+    for figures in analytics.deals.values():
+        assert figures.rotting == (figures.is_open and figures.rot_days is not None
+                                   and figures.days_in_stage is not None and figures.days_in_stage > figures.rot_days)
