@@ -23,7 +23,14 @@ def escape_text(text: str) -> str:
 
 def fold(line: str) -> str:
     """Fold one content line into CRLF-separated pieces of at most 75 octets, never splitting a character."""
-    pieces: list[str] = []
+    encoded = line.encode("utf-8")
+    if len(encoded) <= MAX_OCTETS:
+        return line
+    if len(encoded) == len(line):  # ASCII: one octet per character, slice directly
+        pieces = [line[:MAX_OCTETS]]
+        pieces += [line[start:start + MAX_OCTETS - 1] for start in range(MAX_OCTETS, len(line), MAX_OCTETS - 1)]
+        return "\r\n ".join(pieces)
+    pieces = []
     current: list[str] = []
     size = 0
     limit = MAX_OCTETS
@@ -39,7 +46,7 @@ def fold(line: str) -> str:
 
 
 def _date(day: dt.date) -> str:
-    return f"{day:%Y%m%d}"
+    return day.isoformat().replace("-", "")  # YYYYMMDD; isoformat is much faster than strftime
 
 
 def event_uid(deal_id: str) -> str:

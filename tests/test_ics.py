@@ -127,7 +127,9 @@ def test_escape_text() -> None:
     assert unescape(escape_text("a\\b;c,d\ne")) == "a\\b;c,d\ne"
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=400))
+@given(st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=400),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=400)))
 def test_fold_round_trips_and_respects_octets(value: str) -> None:
     line = "SUMMARY:" + value
     folded = fold(line)
