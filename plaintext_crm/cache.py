@@ -258,11 +258,12 @@ class RecordCache:
         packed: dict[str, Packed] = {}
         stamps: dict[str, tuple[int, int] | None] = {}
         cold: list[str] = []
+        base = str(root) + os.sep
         for shard, shard_paths in by_shard.items():
             entries = stored.get(shard, {})
             for rel in shard_paths:
                 try:
-                    status = os.stat(root / rel)
+                    status = os.stat(base + rel)
                     stamp: tuple[int, int] | None = (status.st_size, status.st_mtime_ns)
                 except OSError:
                     stamp = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -65,8 +66,10 @@ def record_files(root: Path) -> list[str]:
     for kind in KINDS:
         folder = root / kind
         if folder.is_dir():
-            found.extend(f"{kind}/{entry.name}" for entry in folder.iterdir()
-                         if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file())
+            # os.scandir knows the entry type from the directory listing: no stat per file.
+            with os.scandir(folder) as entries:
+                found.extend(f"{kind}/{entry.name}" for entry in entries
+                             if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file())
     return sorted(found)
 
 
