@@ -21,6 +21,7 @@ from plaintext_crm.pipeline import (
 
 NO_SOURCE = "(none)"
 WINDOW_MONTHS = 12
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # not locale-bound
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -163,8 +164,8 @@ def _months(open_deals: Sequence[DealFigures], won: Sequence[DealFigures], today
     buckets = []
     month = first
     while month <= last:
-        buckets.append(_bucket(f"{month:%Y-%m}", f"{month:%b %Y}", month, closed.get(month, []),
-                               expected.get(month, []), currency))
+        buckets.append(_bucket(f"{month:%Y-%m}", f"{MONTH_NAMES[month.month - 1]} {month.year}", month,
+                               closed.get(month, []), expected.get(month, []), currency))
         month = add_months(month, 1)
     return tuple(buckets)
 
