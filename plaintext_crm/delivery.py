@@ -278,10 +278,20 @@ class DeliveryFigures:
     schedule: Schedule
     statuses: Mapping[str, ProjectStatus]
 
+    def by_health(self) -> dict[str, list[str]]:
+        """Project ids by health, in HEALTHS order (healths no project has are left out)."""
+        grouped: dict[str, list[str]] = {health: [] for health in HEALTHS}
+        for project_id, status in self.statuses.items():
+            grouped[status.health].append(project_id)
+        return {health: ids for health, ids in grouped.items() if ids}
+
+    def project_data(self, project_id: str) -> dict[str, Any]:
+        """A project's plan, health and each task's computed dates, JSON-able (dates as ISO text)."""
+        return _project_data(self.schedule.projects[project_id], self.statuses[project_id])
+
     def to_data(self) -> dict[str, dict[str, Any]]:
-        """Per project id: its plan, health and each task's computed dates, JSON-able (dates as ISO text)."""
-        return {project_id: _project_data(self.schedule.projects[project_id], status)
-                for project_id, status in sorted(self.statuses.items())}
+        """project_data of every project, by id."""
+        return {project_id: self.project_data(project_id) for project_id in sorted(self.statuses)}
 
 
 def delivery_figures(workspace: Workspace, today: dt.date) -> DeliveryFigures:

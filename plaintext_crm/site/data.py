@@ -25,13 +25,20 @@ def site_data(site: Any) -> dict[str, Any]:
         "clients": {client_id: record_data(client) for client_id, client in sorted(workspace.clients.items())},
         "deals": {deal_id: {**record_data(deal), **_history_of(site, deal_id)}
                   for deal_id, deal in sorted(workspace.deals.items())},
-        "projects": {project_id: record_data(project) for project_id, project in sorted(workspace.projects.items())},
+        "projects": {project_id: {**record_data(project), **_schedule_of(site, project_id)}
+                     for project_id, project in sorted(workspace.projects.items())},
         "findings": [{"path": f.path, "line": f.line, "column": f.column, "code": f.code, "rule": f.rule,
                       "severity": f.severity.label, "message": f.message} for f in site.findings],
         "figures": site.figures.crm.to_data(),
         "pages": {path: output for path, output in sorted(site.links.items())},
         "history": site.figures.history.to_data() if site.figures.history is not None else None,
     }
+
+
+def _schedule_of(site: Any, project_id: str) -> dict[str, Any]:
+    """A project's `schedule`: planned dates, health, drift and each task's computed dates (docs/delivery.md)."""
+    delivery = site.figures.delivery
+    return {"schedule": delivery.project_data(project_id)} if delivery is not None else {}
 
 
 def _history_of(site: Any, deal_id: str) -> dict[str, Any]:

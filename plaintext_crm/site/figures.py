@@ -21,6 +21,7 @@ class Figures:
     crm: CrmAnalytics
     owner_boards: Mapping[str, Board]  # owner key (member id, or NO_OWNER) -> board of that owner's deals
     history: Any = None  # plaintext_crm.activity.HistoryFigures: stage histories, activity, this week
+    delivery: Any = None  # plaintext_crm.delivery.DeliveryFigures: schedules, project health, drift
 
 
 def owner_key(owner: str | None) -> str:
@@ -40,4 +41,6 @@ def compute_figures(workspace: Workspace, today: dt.date, findings: Sequence[Fin
         boards[owner_key(ref.id)] = board_from(mine, workspace.config, today)
     from plaintext_crm.activity import history_figures
 
-    return Figures(crm, boards, history_figures(workspace, today))
+    from plaintext_crm.delivery import delivery_figures
+
+    return Figures(crm, boards, history_figures(workspace, today), delivery_figures(workspace, today))

@@ -206,11 +206,14 @@ NAV: list[tuple[str, str, str]] = [
     ("followups", "Follow-ups", "followups.html"),
     ("clients", "Clients", "clients/index.html"),
     ("handoffs", "Hand-offs", "handoffs.html"),
+    ("projects", "Projects", "projects/index.html"),
+    ("portfolio", "Portfolio", "portfolio.html"),
     ("problems", "Problems", "problems.html"),
 ]
 
 # Modules whose @page_type functions make up the site, in NAV order; importing them registers them.
-PAGE_MODULES: tuple[str, ...] = ("plaintext_crm.site.crm_pages", "plaintext_crm.site.history_pages")
+PAGE_MODULES: tuple[str, ...] = ("plaintext_crm.site.crm_pages", "plaintext_crm.site.history_pages",
+                                 "plaintext_crm.site.delivery_pages")
 PAGE_TYPES: list[Callable[[SiteData], list[Page]]] = []
 
 
