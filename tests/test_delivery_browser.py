@@ -1,0 +1,92 @@
+"""Delivery pages in real headless Chromium: the project page's Gantt marks the critical path, the portfolio
+draws every open project, and no page logs a console error."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from plaintext_crm.site.builder import build_site
+from tests.conftest import EXAMPLE, EXAMPLE_TODAY, REPO
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("delivery-browser") / "site"
+    build_site(EXAMPLE, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def page() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.errors = errors  # type: ignore[attr-defined]
+        yield tab
+        browser.close()
+
+
+def test_project_page_gantt_marks_the_critical_path(site: Path, page) -> None:
+    page.errors.clear()
+    page.goto((site / "projects" / "helix-website.html").as_uri())
+    gantt = page.locator("#gantt svg.gantt")
+    assert gantt.is_visible()
+    critical = gantt.locator('[data-critical="true"]')
+    keys = [critical.nth(index).get_attribute("data-key") for index in range(critical.count())]
+    assert keys == ["content-migration", "build", "accessibility-audit", "qa", "a11y-fixes", "launch"]
+    assert gantt.locator('.gantt-bar[data-key="discovery"]').get_attribute("data-critical") == "false"
+    # critical bars are drawn with the critical stroke, which the stylesheet makes red
+    stroke = gantt.locator('.gantt-bar[data-key="qa"]').evaluate("bar => getComputedStyle(bar).stroke")
+    assert stroke == "rgb(192, 38, 45)"
+    assert gantt.locator(".is-milestone").count() == 1
+    assert gantt.locator(".gantt-today").count() == 1
+    assert gantt.locator(".gantt-link.is-critical").count() >= 5
+    box = gantt.bounding_box()
+    assert box is not None and box["width"] > 600 and box["height"] > 200
+    assert page.locator('table.tasks tr[data-critical="true"]').count() == 6
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#gantt").screenshot(path=str(ARTIFACTS / "gantt-helix-website.png"))
+    assert page.errors == []
+
+
+def test_blocked_and_late_colours_and_blockers(site: Path, page) -> None:
+    page.errors.clear()
+    page.goto((site / "projects" / "museum-website.html").as_uri())
+    bar = page.locator('#gantt .gantt-bar[data-key="collection-import"]')
+    assert bar.get_attribute("data-state") == "late"
+    assert bar.evaluate("bar => getComputedStyle(bar).fill") == "rgb(212, 87, 76)"
+    page.goto((site / "projects" / "atlas-dashboard.html").as_uri())
+    assert page.locator('#gantt .gantt-bar[data-key="uat"]').get_attribute("data-state") == "blocked"
+    blocked = page.locator("#blocked-title").locator("..")
+    assert "waits for 'frontend-build' to be done (it is doing)" in blocked.inner_text()
+    assert "P002" in page.locator("#gantt-title").locator("../..").inner_text()
+    assert page.errors == []
+
+
+def test_portfolio_timeline_and_graph(site: Path, page) -> None:
+    page.errors.clear()
+    page.goto((site / "portfolio.html").as_uri())
+    bars = page.locator("svg.portfolio .gantt-bar")
+    assert bars.count() == 7
+    assert page.locator('svg.portfolio .gantt-bar[data-key="helix-website"]').get_attribute("data-state") == "at-risk"
+    graph = page.locator("svg.depgraph")
+    assert graph.locator('[data-link="northwind-rebrand>northwind-webshop"]').count() == 1
+    page.locator('svg.depgraph a:has([data-key="northwind-webshop"])').click()
+    assert page.url.endswith("projects/northwind-webshop.html")
+    assert page.errors == []

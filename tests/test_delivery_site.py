@@ -1,0 +1,55 @@
+"""The delivery part of the built site: data.json's schedule fields, the pages, the navigation, health on others."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from plaintext_crm.site.builder import build_site
+from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("delivery-site") / "site"
+    build_site(EXAMPLE, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
+    return out
+
+
+def test_data_json_schedule(site: Path) -> None:
+    data = json.loads((site / "data.json").read_text(encoding="utf-8"))
+    helix = data["projects"]["helix-website"]["schedule"]
+    assert (helix["health"], helix["planned_start"], helix["planned_finish"], helix["due"], helix["slack"],
+            helix["drift"], helix["percent_complete"]) == ("at risk", "2026-08-03", "2026-12-30", "2026-12-11", -11,
+                                                         26, 21)
+    assert helix["promised"] == {"text": "16 weeks from kickoff", "finish": "2026-11-20", "kickoff": "2026-08-03"}
+    assert helix["next_milestone"] == {"task": "launch", "title": "Launch", "date": "2026-12-30"}
+    qa = helix["tasks"]["qa"]
+    assert {key: qa[key] for key in ("earliest_start", "earliest_finish", "latest_start", "latest_finish", "slack",
+                                     "critical", "state")} == {
+        "earliest_start": "2026-12-07", "earliest_finish": "2026-12-18", "latest_start": "2026-11-20",
+        "latest_finish": "2026-12-03", "slack": -11, "critical": True, "state": "blocked"}
+    done = helix["tasks"]["discovery"]
+    assert (done["latest_start"], done["slack"], done["critical"]) == (None, None, False)
+    for project in data["projects"].values():
+        for task in project["schedule"]["tasks"].values():
+            assert set(task) >= {"earliest_start", "earliest_finish", "latest_start", "latest_finish", "slack",
+                                 "critical"}
+
+
+def test_pages_and_navigation(site: Path) -> None:
+    for name in ("projects/index.html", "portfolio.html", *(f"projects/{path.stem}.html"
+                                                           for path in (EXAMPLE / "projects").glob("*.md"))):
+        assert (site / name).is_file(), name
+    overview = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="projects/index.html"' in overview and 'href="portfolio.html"' in overview
+    assert 'data-figure="projects_at_risk"' in overview and "Helix Health website relaunch" in overview
+    client = (site / "clients" / "northwind-coffee.html").read_text(encoding="utf-8")
+    assert client.count('data-health="on track"') == 2
+    listing = (site / "projects" / "index.html").read_text(encoding="utf-8")
+    assert listing.index('data-project="helix-website"') < listing.index('data-project="northwind-rebrand"')
+    page = (site / "projects" / "kite-mobile-app.html").read_text(encoding="utf-8")
+    assert "Nina Park" in page and "20 weeks from kickoff" in page and "3 of 5 done" in page
