@@ -9,7 +9,7 @@ from typing import Any
 from plaintext_crm.model import DEAL_KEYS, Client, Deal
 from plaintext_crm.pipeline import DealFigures
 from plaintext_crm.site import svg
-from plaintext_crm.site.data import site_data
+from plaintext_crm.site.data import data_json
 from plaintext_crm.site.figures import owner_key
 from plaintext_crm.site.filters import compact_money, money, percent
 from plaintext_crm.site.history_pages import timeline_with_commits
@@ -258,5 +258,4 @@ def problem_pages(site: SiteData) -> list[Page]:
 @page_type
 def data_pages(site: SiteData) -> list[Page]:
     """data.json: the whole model and every computed figure."""
-    return [Page("data.json", "Data", content=lambda site: json.dumps(site_data(site), ensure_ascii=False,
-                                                                        indent=1, default=str) + "\n")]
+    return [Page("data.json", "Data", content=data_json)]

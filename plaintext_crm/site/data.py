@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import enum
+import json
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from plaintext_crm import __version__
@@ -47,13 +52,49 @@ def _history_of(site: Any, deal_id: str) -> dict[str, Any]:
     return dict(history.deals.get(deal_id, {})) if history is not None else {}
 
 
+def data_json(site: Any) -> str:
+    """data.json's text: one line, encoded by json's C encoder (nested values converted by `_plain`)."""
+    data = site_data(site)
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_plain) + "\n"
+    except (TypeError, ValueError):  # e.g. a front matter mapping with date keys: convert everything first
+        return json.dumps(to_data(data), ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what the encoder does not know: dates as ISO text, money as numbers, records as objects."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: getattr(value, name) for name in _field_names(type(value))}
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in dataclasses.fields(kind))
+    return names
+
+
 def record_data(record: Record) -> dict[str, Any]:
-    """A record's typed fields, its front matter as written (`fields`), history, and Markdown body."""
-    data: dict[str, Any] = {}
-    for field in dataclasses.fields(record):
-        if field.name in ("key_lines", "traps"):
-            continue
-        data[field.name] = to_data(getattr(record, field.name))
+    """A record's typed fields, its front matter as written (`fields`), history, and Markdown body.
+
+    Nested values (dates, contacts, tasks, history entries) are left as they are for `data_json`'s
+    encoder to convert, which is much faster than converting them here.
+    """
+    data = {name: getattr(record, name) for name in _field_names(type(record)) if name not in ("key_lines", "traps")}
     data["lines"] = {key: line for key, line in record.key_lines.items() if isinstance(key, str)}
     return data
 

@@ -164,26 +164,57 @@ def client_timeline(workspace: Workspace, client: Client) -> list[TimelineEntry]
     return sorted(entries, key=lambda entry: (entry.date, entry.record.path, entry.title), reverse=True)
 
 
+@dataclass(frozen=True)
+class RecordIndex:
+    """Who refers to whom, built once per workspace so pages never scan every record."""
+
+    deals_by_client: Mapping[str, list[Deal]]
+    projects_by_client: Mapping[str, list[Project]]
+    projects_by_deal: Mapping[str, list[Project]]
+
+
+_INDEX: list[tuple[Workspace, RecordIndex]] = []  # a one-entry cache: the workspace is immutable
+
+
+def record_index(workspace: Workspace) -> RecordIndex:
+    """The reference index of `workspace` (computed on first use, then reused)."""
+    if _INDEX and _INDEX[0][0] is workspace:
+        return _INDEX[0][1]
+    deals_by_client: dict[str, list[Deal]] = {}
+    for deal in sorted(workspace.deals.values(), key=lambda deal: deal.id):
+        if deal.client:
+            deals_by_client.setdefault(deal.client, []).append(deal)
+    projects_by_client: dict[str, list[Project]] = {}
+    projects_by_deal: dict[str, list[Project]] = {}
+    for project in sorted(workspace.projects.values(), key=lambda project: project.id):
+        if project.client:
+            projects_by_client.setdefault(project.client, []).append(project)
+        if project.deal:
+            projects_by_deal.setdefault(project.deal, []).append(project)
+    index = RecordIndex(deals_by_client, projects_by_client, projects_by_deal)
+    _INDEX[:] = [(workspace, index)]
+    return index
+
+
 def related_records(workspace: Workspace, client: Client) -> list[tuple[str, Record]]:
     """The client itself, its deals and its projects (by `client:`, or through one of its deals)."""
-    deals = [deal for deal in workspace.deals.values() if deal.client == client.id]
-    deal_ids = {deal.id for deal in deals}
-    projects = [project for project in workspace.projects.values()
-                if project.client == client.id or (project.deal is not None and project.deal in deal_ids)]
+    index = record_index(workspace)
+    deals = index.deals_by_client.get(client.id, [])
+    projects = {project.id: project for project in index.projects_by_client.get(client.id, [])}
+    for deal in deals:
+        projects.update((project.id, project) for project in index.projects_by_deal.get(deal.id, []))
     found: list[tuple[str, Record]] = [("client", client)]
-    found.extend(("deal", deal) for deal in sorted(deals, key=lambda deal: deal.id))
-    found.extend(("project", project) for project in sorted(projects, key=lambda project: project.id))
+    found.extend(("deal", deal) for deal in deals)
+    found.extend(("project", projects[project_id]) for project_id in sorted(projects))
     return found
 
 
 def deal_project(workspace: Workspace, deal: Deal) -> Project | None:
-    """The project a deal became: its `project:` key, else a project whose `deal:` names it."""
+    """The project a deal became: its `project:` key, else the first project whose `deal:` names it."""
     if deal.project and deal.project in workspace.projects:
         return workspace.projects[deal.project]
-    for project in workspace.projects.values():
-        if project.deal == deal.id:
-            return project
-    return None
+    projects = record_index(workspace).projects_by_deal.get(deal.id)
+    return projects[0] if projects else None
 
 
 def history_of(record: Record) -> list[HistoryEntry]:
