@@ -21,7 +21,17 @@ from plaintext_crm import __version__, frontmatter, loader, model
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.frontmatter import YamlTrap
 from plaintext_crm.loader import LoadedFile, build_record, load_workspace, read_file
-from plaintext_crm.model import Approval, Client, Contact, Deal, Dependency, HistoryEntry, Project, Task, Workspace
+from plaintext_crm.model import (
+    Approval,
+    Client,
+    Contact,
+    Deal,
+    Dependency,
+    HistoryEntry,
+    Project,
+    Task,
+    Workspace,
+)
 
 CACHE_DIR = Path(".plaintext-crm") / "cache"
 # Bump when the packed layout changes; the parser's and model's code are part of the signature anyway.
@@ -121,14 +131,15 @@ def unpack_loaded(packed: Packed) -> LoadedFile:
     """The inverse of pack_loaded."""
     record_part, packed_findings = packed
     findings = [Finding(path, line, column, code, rule, Severity(severity), message)
-                for path, line, column, code, rule, severity, message in packed_findings]
+                for path, line, column, code, rule, severity, message in packed_findings] if packed_findings else []
     if record_part is None:
         return None, findings
     kind, values = record_part
     cls = _KINDS[kind]
     items = list(values)
     for index, (_pack, unpack) in _NESTED_AT[cls]:
-        items[index] = unpack(items[index]) if unpack else _unpack_history(items[index], items[_BODY])
+        if items[index]:  # most records have no traps (and many no contacts): keep their empty tuple
+            items[index] = unpack(items[index]) if unpack else _unpack_history(items[index], items[_BODY])
     return cls(*items), findings
 
 
@@ -148,10 +159,9 @@ def load_files_packed(root: Path, paths: Sequence[str], workers: int | None = No
         return dict(_load_chunk((str(root), paths))), 1
     chunk_count = workers * 4  # interleaved chunks balance the work across workers
     chunks = [(str(root), paths[index::chunk_count]) for index in range(chunk_count)]
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - platforms without fork
-        context = multiprocessing.get_context()
+    # fork: workers start at once with everything imported; elsewhere the platform's default.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    context = multiprocessing.get_context(method)
     results: dict[str, Packed] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for chunk in pool.map(_load_chunk, chunks):

@@ -62,7 +62,7 @@ def workspace_root(path: Path | None) -> Path:
 
 def record_files(root: Path) -> list[str]:
     """Relative paths of every record file, sorted: clients/*.md, deals/*.md, projects/*.md."""
-    found = []
+    found: list[str] = []
     for kind in KINDS:
         folder = root / kind
         if folder.is_dir():

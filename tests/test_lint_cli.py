@@ -153,7 +153,7 @@ def test_crm_yaml_policy_and_lint_ignore(make_workspace, monkeypatch) -> None:
 def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:
     (tmp_path / "crm.yaml").write_text("name: X\n")
     result = subprocess.run([sys.executable, "-m", "plaintext_crm", *args], cwd=tmp_path, capture_output=True,
-                            text=True)
+                            text=True, check=False)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
@@ -178,7 +178,7 @@ def test_lint_imports_neither_jinja2_nor_markdown_it(tmp_path: Path) -> None:
     code = ("import sys; from plaintext_crm.cli import main; sys.argv=['plaintext-crm','lint'];\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2','markdown_it','ruamel')))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stderr
 
 

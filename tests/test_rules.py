@@ -85,9 +85,10 @@ def test_any_lost_reason_without_a_list(make_workspace) -> None:
     ({"kickoff_date": "2026-11-26"}, None, []),  # kicking off today has not passed yet
 ])
 def test_won_without_project(make_workspace, deal_fields, project, expected) -> None:
-    fields = dict(stage="won", closed_on="2026-11-01", scope_summary="s", promised_timeline="4 weeks",
-                  key_constraints="[none]", main_stakeholder="Jane", kickoff_date="2026-11-16", next_action=None,
-                  next_action_due=None)
+    fields: dict[str, object] = {
+        "stage": "won", "closed_on": "2026-11-01", "scope_summary": "s", "promised_timeline": "4 weeks",
+        "key_constraints": "[none]", "main_stakeholder": "Jane", "kickoff_date": "2026-11-16", "next_action": None,
+        "next_action_due": None}
     fields.update(deal_fields)
     files = {"deals/x.md": deal(**fields)}
     if project:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -74,8 +75,10 @@ def resolve_targets(paths: tuple[Path, ...]) -> list[Target]:
     return list(targets.values())
 
 
-def _shown_path(root: Path, rel: str, cwd: Path) -> str:
-    return Path(os.path.relpath(root / rel, cwd)).as_posix()
+def _shown_prefix(root: Path, cwd: Path) -> str:
+    """What to put before a workspace-relative path to make it relative to the current folder."""
+    prefix = Path(os.path.relpath(root, cwd)).as_posix()
+    return "" if prefix == "." else prefix + "/"
 
 
 def _codes(values: tuple[str, ...], option: str) -> list[str]:
@@ -123,6 +126,8 @@ def lint(paths: tuple[Path, ...], output_format: str, today: dt.date, strict: bo
     records = 0
     for target in resolve_targets(paths):
         workspace, load_findings, stats = load_workspace_with_stats(target.root, use_cache=not no_cache)
+        # The records live until the process ends: keep the cyclic GC from walking them again and again.
+        gc.freeze()
         for problem in stats.problems:
             click.echo(f"warning: {problem}", err=True)
         if verbose:
@@ -130,8 +135,8 @@ def lint(paths: tuple[Path, ...], output_format: str, today: dt.date, strict: bo
                        f"({stats.workers} process{'es' if stats.workers > 1 else ''})", err=True)
         records += len(workspace.files)
         findings = select_findings(lint_workspace(workspace, load_findings, today), select=selected, ignore=ignored)
-        shown.extend(Shown(_shown_path(target.root, finding.path, cwd), finding)
-                     for finding in findings if target.shows(finding))
+        prefix = _shown_prefix(target.root, cwd)
+        shown.extend(Shown(prefix + finding.path, finding) for finding in findings if target.shows(finding))
     shown = sort_shown(shown)
     code = exit_code((item.finding for item in shown), strict)
     click.echo(render(output_format, shown, Summary.of(shown, records, code)))

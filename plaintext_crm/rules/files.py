@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import functools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from plaintext_crm.config import CONFIG_FILE, KNOWN_SETTINGS
 from plaintext_crm.findings import Finding, Location, Severity
@@ -153,10 +154,21 @@ def likely_typo(key: str, known: tuple[str, ...]) -> str | None:
     return longer[0] if len(normal) >= 5 and len(longer) == 1 else None
 
 
-def _typos(record_path: str, fields: dict, known: tuple[str, ...], line_of, what: str = "") -> Iterator[tuple]:
-    for key in fields:
+def _line_or_first(key_lines: Mapping[str, int], key: str) -> int:
+    return key_lines.get(key, 1)
+
+
+_KNOWN_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _typos(record_path: str, fields: Mapping[str, Any], known: tuple[str, ...], line_of: Callable[[str], int],
+           what: str = "") -> Iterator[tuple[Location, str]]:
+    known_set = _KNOWN_SETS.get(known)
+    if known_set is None:
+        known_set = _KNOWN_SETS[known] = frozenset(known + COMMON_KEYS)
+    for key in fields.keys() - known_set:
         key_text = str(key)
-        if key_text in known or key_text in COMMON_KEYS:
+        if key_text in known_set:
             continue
         guess = likely_typo(key_text, known + COMMON_KEYS)
         if guess is not None:
@@ -196,15 +208,15 @@ def unknown_key(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     workspace = ctx.workspace
     if workspace.config.path:
         config = workspace.config
-        for where, message in _typos(CONFIG_FILE, dict(config.extra), KNOWN_SETTINGS, lambda key: config.line_of(key)):
+        for where, message in _typos(CONFIG_FILE, config.extra, KNOWN_SETTINGS, lambda key: config.line_of(key)):
             yield rule.finding(where, message)
     record: Record
     for record in workspace.records():
         known = KNOWN_KEYS[record.path.split("/", 1)[0]]
-        for where, message in _typos(record.path, dict(record.fields), known, lambda key: record.key_lines.get(key, 1)):
+        for where, message in _typos(record.path, record.fields, known, functools.partial(_line_or_first, record.key_lines)):
             yield rule.finding(where, message)
     for project in workspace.projects.values():
         for task in project.tasks:
-            for where, message in _typos(project.path, dict(task.fields), TASK_KEYS, task.line_of,
+            for where, message in _typos(project.path, task.fields, TASK_KEYS, task.line_of,
                                          f"task '{task.id}': "):
                 yield rule.finding(where, message)
