@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,6 +69,7 @@ def text_report(shown: Sequence[Shown], summary: Summary) -> str:
 
 def json_report(shown: Sequence[Shown], summary: Summary) -> str:
     """{"findings": [{path, line, column, code, rule, severity, message}], "summary": {...}}."""
+    import json
     document = {
         "findings": [{"path": item.path, "line": item.finding.line, "column": item.finding.column,
                       "code": item.finding.code, "rule": item.finding.rule,
