@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -105,25 +106,36 @@ def fast_import_stream(commits: int, deals: int, seed: int = 7) -> bytes:
 
 
 def make_repository(folder: Path, commits: int, deals: int) -> float:
-    """Create the synthetic repository; return the seconds it took."""
+    """Create the synthetic repository (or reuse the one made last time with the same sizes); return seconds."""
     started = time.perf_counter()
+    marker = folder / ".git" / "bench-history-sizes"
+    if marker.is_file() and marker.read_text() == f"{commits} {deals}":
+        return 0.0
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(folder)], check=True)
     subprocess.run(["git", "fast-import", "--quiet"], cwd=folder, input=fast_import_stream(commits, deals), check=True)
     subprocess.run(["git", "checkout", "-q", "main"], cwd=folder, check=True)
+    marker.write_text(f"{commits} {deals}")
     return time.perf_counter() - started
 
 
 def timed(command: list[str], cwd: Path, runs: int) -> float:
-    """The median wall time of `command` as a whole process."""
-    times = []
+    """The median wall time of `command` as a whole process; its CPU time goes to CPU_TIMES."""
+    times, cpu = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
         times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    CPU_TIMES.append(statistics.median(cpu))
     return statistics.median(times)
+
+
+CPU_TIMES: list[float] = []  # CPU seconds (user + sys, children included) of each timed() call, in order
 
 
 READ = ("import sys; from pathlib import Path; from plaintext_crm.history import read_history; "
@@ -133,23 +145,43 @@ SUMMARY = ("from pathlib import Path; from plaintext_crm.history import read_sta
 IMPORTS = "from plaintext_crm import history"
 
 
-def compare_readers(folder: Path) -> tuple[float, float, int, int]:
-    """In-process: seconds to read every deal version with the line scanner and with the full parser."""
+def breakdown(folder: Path) -> dict[str, float]:
+    """In-process seconds of each step of a cold read, and of the full parser in place of the line scanner."""
     from plaintext_crm.gitrepo import read_blobs
-    from plaintext_crm.history import DealFieldReader, _git_log, _is_deal, parse_log, read_deal_fields
+    from plaintext_crm.history import (
+        DealFieldReader,
+        _git_log,
+        _is_deal,
+        fold_history,
+        parse_log,
+        read_deal_fields,
+    )
 
-    commits = parse_log(_git_log(folder))
+    steps: dict[str, float] = {}
+    started = time.perf_counter()
+    output = _git_log(folder)
+    steps["git log"] = time.perf_counter() - started
+    started = time.perf_counter()
+    commits = parse_log(output)
+    steps["parse log"] = time.perf_counter() - started
+    started = time.perf_counter()
     blobs = read_blobs(folder, {entry.blob for item in commits for entry in item.entries
                                 if entry.status != "D" and _is_deal(entry.new_path or entry.path)})
+    steps["git cat-file"] = time.perf_counter() - started
     reader = DealFieldReader()
     started = time.perf_counter()
     scanned = {blob: reader.read(raw) for blob, raw in blobs.items()}
-    scan = time.perf_counter() - started
+    steps["line scanner"] = time.perf_counter() - started
+    started = time.perf_counter()
+    fold_history(commits, scanned, frozenset())
+    steps["fold"] = time.perf_counter() - started
     started = time.perf_counter()
     parsed = {blob: read_deal_fields(raw) for blob, raw in blobs.items()}
-    full = time.perf_counter() - started
+    steps["full parser instead"] = time.perf_counter() - started
     assert scanned == parsed, "the line scanner and the full parser disagree"
-    return scan, full, len(blobs), reader.full_parses
+    steps["versions"] = len(blobs)
+    steps["fallbacks"] = reader.full_parses
+    return steps
 
 
 def main() -> None:
@@ -172,16 +204,37 @@ def main() -> None:
     first = timed([python, "-c", READ.format(cache=True)], folder, 1)
     cached = timed([python, "-c", READ.format(cache=True)], folder, args.runs)
     summary = timed([python, "-c", SUMMARY], folder, args.runs)
-    scan, full, versions, fallbacks = compare_readers(folder)
-    print(f"python start-up + imports     {startup:6.3f} s")
-    print(f"bare git log (floor)          {floor:6.3f} s")
-    print(f"read history, no cache        {cold:6.3f} s   ({cold / floor:4.1f}x git log; target < 5 s)")
-    print(f"read history, writing cache   {first:6.3f} s")
-    print(f"read history, cached          {cached:6.3f} s   (+{cached - startup:.3f} s over start-up)")
-    print(f"stage summary (lint), cached  {summary:6.3f} s   (+{summary - startup:.3f} s over start-up)")
-    print(f"deal versions: {versions}; line scanner {scan:.3f} s vs full front matter parse {full:.3f} s "
-          f"({full / scan:.1f}x), {fallbacks} fell back to the full parse; results identical")
-
+    after_commit = []
+    for run in range(args.runs):
+        deal = folder / "deals" / "deal-00001.md"
+        if not deal.exists():
+            deal = next((folder / "deals").glob("deal-00001*.md"))
+        deal.write_text(deal.read_text() + f"\n## 2026-11-2{run} Bench note\n")
+        subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=b@example.com", "commit", "-qam",
+                        "one more"], cwd=folder, check=True)
+        after_commit.append(timed([python, "-c", READ.format(cache=True)], folder, 1))
+    incremental = statistics.median(after_commit)
+    (folder / ".git" / "bench-history-sizes").unlink()  # the repository now has extra commits
+    steps = breakdown(folder)
+    cpu = dict(zip(("startup", "floor", "cold", "first", "cached", "summary"), CPU_TIMES))
+    cpu["incremental"] = statistics.median(CPU_TIMES[6:])
+    print("whole process, median wall time (CPU time user+sys; wall time suffers when the machine is shared)")
+    print(f"python start-up + imports     {startup:6.3f} s  (cpu {cpu['startup']:.3f} s)")
+    print(f"bare git log (floor)          {floor:6.3f} s  (cpu {cpu['floor']:.3f} s)")
+    print(f"read history, no cache        {cold:6.3f} s  (cpu {cpu['cold']:.3f} s)   "
+          f"{cold / floor:4.1f}x git log; target < 5 s")
+    print(f"read history, writing cache   {first:6.3f} s  (cpu {cpu['first']:.3f} s)")
+    print(f"read history, cached          {cached:6.3f} s  (cpu {cpu['cached']:.3f} s)   "
+          f"+{cached - startup:.3f} s over start-up")
+    print(f"stage summary (lint), cached  {summary:6.3f} s  (cpu {cpu['summary']:.3f} s)   "
+          f"+{summary - startup:.3f} s over start-up")
+    print(f"after one new commit          {incremental:6.3f} s  (cpu {cpu['incremental']:.3f} s)   "
+          "only the new commit is read and folded")
+    print("cold read in-process: " + ", ".join(f"{name} {steps[name]:.3f} s" for name in
+                                               ("git log", "parse log", "git cat-file", "line scanner", "fold")))
+    print(f"{steps['versions']:.0f} deal versions: line scanner {steps['line scanner']:.3f} s vs full front matter "
+          f"parse {steps['full parser instead']:.3f} s ({steps['full parser instead'] / steps['line scanner']:.1f}x); "
+          f"{steps['fallbacks']:.0f} fell back to the full parser; results identical")
 
 if __name__ == "__main__":
     main()

@@ -300,16 +300,29 @@ class _Builder:
                 self.visits[-1] = StageVisit(last.stage, last.commit, values["stage_since"], last.exact)
         self.committed = values
 
+    @classmethod
+    def thaw(cls, record: RecordHistory) -> _Builder:
+        """A builder that continues a frozen record."""
+        return cls(record.path, record.complete, list(record.former_paths), list(record.touches),
+                   dict(record.committed) or None, list(record.changes), list(record.visits), record.deleted)
+
     def freeze(self) -> RecordHistory:
         return RecordHistory(self.path, tuple(self.former_paths), tuple(self.touches), self.deleted, self.complete,
                              self.committed or {}, tuple(self.changes), tuple(self.visits))
 
 
 def fold_history(commits: list[_LogCommit], contents: Mapping[str, dict[str, Any] | None],
-                 boundary: frozenset[str]) -> tuple[dict[str, RecordHistory], list[RecordHistory]]:
-    """Replay the commits oldest first into per-record histories: (live records by path, removed records)."""
+                 boundary: frozenset[str], start: History | None = None
+                 ) -> tuple[dict[str, RecordHistory], list[RecordHistory]]:
+    """Replay the commits oldest first into per-record histories: (live records by path, removed records).
+
+    With `start`, the commits continue that history (they are the ones after its HEAD).
+    """
     live: dict[str, _Builder] = {}
     removed: list[_Builder] = []
+    if start is not None:
+        live = {path: _Builder.thaw(record) for path, record in start.records.items()}
+        removed = [_Builder.thaw(record) for record in start.removed]
 
     def remove(path: str, commit: Commit) -> None:
         builder = live.pop(path, None)
@@ -365,16 +378,17 @@ def fold_history(commits: list[_LogCommit], contents: Mapping[str, dict[str, Any
 
 # ---------------------------------------------------------------- the whole read, with its cache
 
-def _git_log(root: Path, prefix: str = "") -> bytes:
+def _git_log(root: Path, prefix: str = "", after: str | None = None) -> bytes:
     """The raw log of every commit, oldest first, with paths relative to the workspace.
 
     In a repository of its own the workspace is read without a pathspec: a pathspec makes git
     diff each commit twice (once to simplify history, once to print), ~3x slower; paths outside
     the record folders are dropped while folding. In a sub-folder of a bigger repository the
-    pathspec "." keeps git from diffing the rest of the repository.
+    pathspec "." keeps git from diffing the rest of the repository. With `after`, only the commits
+    since that one.
     """
     args = ["log", "--reverse", "-M", "--raw", "-z", "--no-abbrev", "--root", "--relative", "--no-color",
-            "--no-ext-diff", "--no-textconv", f"--format={LOG_FORMAT}", "HEAD", "--"]
+            "--no-ext-diff", "--no-textconv", f"--format={LOG_FORMAT}", f"{after}..HEAD" if after else "HEAD", "--"]
     return run_git(root, args + (["."] if prefix else []))
 
 
@@ -434,7 +448,8 @@ def history_key(root: Path) -> str:
 def read_history(root: Path, *, use_cache: bool = True) -> History:
     """The committed history of every record under `root`, from one `git log` and one `git cat-file`.
 
-    Cached under <root>/.plaintext-crm/ by HEAD: an unchanged repository costs one small file read.
+    Cached under <root>/.plaintext-crm/ by HEAD: an unchanged repository costs one file read, and
+    after new commits only those are read and folded onto the cached history.
     Never raises on a missing git, a folder outside a repository or a git failure: the History is
     then empty (`available` False) and `notices` says why.
     """
@@ -444,23 +459,37 @@ def read_history(root: Path, *, use_cache: bool = True) -> History:
     repo, head, boundary = where
     if head is None:
         return History(True, None, False, {}, (), 0, ())
-    key = _cache_key(repo, head, boundary)
     cache = root / CACHE_DIR / CACHE_FILE
+    base_key = _cache_key(repo, "any-head", boundary)
+    start: History | None = None
     if use_cache:
-        cached = _load_cache(cache, key)
-        if isinstance(cached, History):
+        cached = _load_cache(cache, base_key)
+        if isinstance(cached, History) and cached.head == head:
             return cached
-    history = build_history(root, head, boundary, repo.prefix)
+        if isinstance(cached, History) and cached.head and _is_ancestor(root, cached.head, head):
+            start = cached  # new commits on top of the cached ones: read only those
+    history = build_history(root, head, boundary, repo.prefix, start)
     if use_cache and history.available:
-        _save_cache(cache, key, history)
-        _save_cache(root / CACHE_DIR / SUMMARY_FILE, key, (stage_summary(history), history.notices))
+        _save_cache(cache, base_key, history)
+        _save_cache(root / CACHE_DIR / SUMMARY_FILE, _cache_key(repo, head, boundary),
+                    (stage_summary(history), history.notices))
     return history
 
 
-def build_history(root: Path, head: str, boundary: frozenset[str], prefix: str = "") -> History:
-    """Read and fold the history (no cache)."""
+def _is_ancestor(root: Path, older: str, newer: str) -> bool:
+    """True when `older` is in the history of `newer` (false after an amend, a rebase or a reset)."""
     try:
-        commits = parse_log(_git_log(root, prefix))
+        run_git(root, ["merge-base", "--is-ancestor", older, newer])
+    except GitFailed:
+        return False
+    return True
+
+
+def build_history(root: Path, head: str, boundary: frozenset[str], prefix: str = "",
+                  start: History | None = None) -> History:
+    """Read and fold the history (no cache); with `start`, only the commits after its HEAD."""
+    try:
+        commits = parse_log(_git_log(root, prefix, start.head if start else None))
         blobs = {entry.blob for item in commits for entry in item.entries
                  if entry.status != "D" and _is_deal(entry.new_path or entry.path)}
         raw = read_blobs(root, blobs)
@@ -468,9 +497,9 @@ def build_history(root: Path, head: str, boundary: frozenset[str], prefix: str =
         return empty_history(f"cannot read git history ({exc}): days in stage come from front matter only")
     reader = DealFieldReader()
     contents = {blob: reader.read(data) for blob, data in raw.items()}
-    records, removed = fold_history(commits, contents, boundary)
-    notices: list[str] = []
-    if boundary:
+    records, removed = fold_history(commits, contents, boundary, start)
+    notices: list[str] = list(start.notices) if start else []
+    if boundary and not start:
         first = min((item.commit.date for item in commits), default=None)
         notices.append(f"shallow clone: history starts on {first or 'an unknown date'}; dates before it are "
                        "unknown, so days in stage for older deals are at least what is shown "
@@ -478,6 +507,7 @@ def build_history(root: Path, head: str, boundary: frozenset[str], prefix: str =
     counted = sum(1 for item in commits
                   if any(RECORD_PATH.match(entry.path) or (entry.new_path and RECORD_PATH.match(entry.new_path))
                          for entry in item.entries))
+    counted += start.commit_count if start else 0
     return History(True, head, bool(boundary), records, tuple(removed), counted, tuple(notices))
 
 

@@ -320,3 +320,32 @@ TRICKY = [
 def test_line_scanner_reads_like_the_full_parser(text: str) -> None:
     raw = text.encode()
     assert DealFieldReader().read(raw) == read_deal_fields(raw)
+
+
+def test_new_commits_are_folded_onto_the_cached_history(repo: ScriptedRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    read_history(repo.root)
+    repo.commit("2026-11-20T10:00:00+00:00", "cy", {"deals/app.md": deal("proposal", owner="ben")},
+                renames={"deals/acme-site.md": "deals/acme.md"})
+    repo.commit("2026-11-21T10:00:00+00:00", "ana", {"deals/app.md": None, "clients/acme.md": "---\nname: ACME\n---\n"})
+    ranges: list[str | None] = []
+    real_log = history_module._git_log
+
+    def logged(root: Path, prefix: str = "", after: str | None = None) -> bytes:
+        ranges.append(after)
+        return real_log(root, prefix, after)
+
+    monkeypatch.setattr(history_module, "_git_log", logged)
+    incremental = read_history(repo.root)
+    assert len(ranges) == 1 and ranges[0] is not None  # only the two new commits were read
+    full = read_history(repo.root, use_cache=False)
+    assert incremental == full
+    assert incremental.commit_count == 9
+    assert incremental.records["deals/acme.md"].former_paths == ("deals/site.md", "deals/acme-site.md")
+    assert [gone.path for gone in incremental.removed] == ["deals/old.md", "deals/app.md"]
+    # Rewritten history (amend): the cached HEAD is no longer an ancestor, so everything is read again.
+    repo.git("commit", "-q", "--amend", "-m", "Reworded", when="2026-11-22T10:00:00+00:00")
+    ranges.clear()
+    rewritten = read_history(repo.root)
+    assert ranges == [None]
+    assert rewritten == read_history(repo.root, use_cache=False)
+    assert rewritten.records["clients/acme.md"].last_changed.commit.subject == "Reworded"
