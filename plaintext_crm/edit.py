@@ -121,6 +121,7 @@ class _KeySpan:
     colon_end: int  # just after the ':'
     value_start: int
     value_end: int  # end of the value's last character (comments after it are not part of it)
+    after: int  # start of the line after the value (after the blank lines a `|+` scalar keeps)
     node: yaml.Node
 
 
@@ -136,6 +137,19 @@ def _node_end(node: yaml.Node, text: str) -> int:
     return _node_end(last[1] if isinstance(node, yaml.MappingNode) else last, text)
 
 
+def _node_after(node: yaml.Node, text: str) -> int:
+    """Where the line after the value starts: new keys go there, a removal ends there."""
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        header = re.compile(r"[|>][0-9+-]*").match(text, node.start_mark.index)
+        end = int(node.end_mark.index)
+        if header and "+" in header.group(0) and end > 0 and text[end - 1] in "\r\n":
+            return end  # keep chomping: the trailing blank lines are part of the value
+    elif isinstance(node, yaml.SequenceNode | yaml.MappingNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return _node_after(last[1] if isinstance(node, yaml.MappingNode) else last, text)
+    return _line_end(text, _node_end(node, text))
+
+
 def _line_start(text: str, index: int) -> int:
     return max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
 
@@ -147,7 +161,8 @@ def _line_end(text: str, index: int) -> int:
 
 
 def _compose(yaml_text: str, where: str) -> yaml.Node | None:
-    loader = yaml.SafeLoader(yaml_text)
+    # The same (libyaml) parser as the loader, so both agree on what is valid; its marks count characters.
+    loader = (getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)(yaml_text)
     try:
         return loader.get_single_node()
     except yaml.YAMLError as exc:
@@ -168,11 +183,12 @@ def _key_spans(root: yaml.MappingNode, text: str, where: str) -> dict[str, _KeyS
             # `? complex key`, an alias (*x) pointing back at an earlier value, or another layout
             # whose span is not simply `key: value`: do not guess.
             spans.pop(key, None)
-            spans[key] = _KeySpan(key, -1, key_start, -1, -1, -1, value_node)
+            spans[key] = _KeySpan(key, -1, key_start, -1, -1, -1, -1, value_node)
             continue
         value_end = _node_end(value_node, text)
+        after = _node_after(value_node, text)
         spans[key] = _KeySpan(key, _line_start(text, key_start), key_start, colon.end(), value_start, value_end,
-                              value_node)
+                              after, value_node)
         previous_end = max(value_end, colon.end())
     return spans
 
@@ -264,7 +280,7 @@ def edit_front_matter(text: str, updates: Updates, *, order: Sequence[str] = (),
                 continue
             if yaml_text[span.line_start:span.key_start].strip():
                 raise EditError(f"{where}: '{key}' does not start its own line; remove it by hand")
-            edits.append((span.line_start, _line_end(yaml_text, span.value_end), ""))
+            edits.append((span.line_start, span.after, ""))
         elif span is not None:
             edits.append(_replacement(yaml_text, span, value, indent, newline))
         else:
@@ -272,7 +288,7 @@ def edit_front_matter(text: str, updates: Updates, *, order: Sequence[str] = (),
             if anchor in insert_at:
                 position = insert_at[anchor]
             elif anchor is not None and updates.get(anchor) is not REMOVE:
-                position = _line_end(yaml_text, spans[anchor].value_end)
+                position = spans[anchor].after
             else:
                 position = len(yaml_text)
             insert_at[key] = position
