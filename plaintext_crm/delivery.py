@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plaintext_crm.dates import promised_finish
+from plaintext_crm.loader import unfenced_lines
 from plaintext_crm.model import Deal, Project, Task, Workspace
 from plaintext_crm.schedule import ProjectSchedule, Schedule, TaskSchedule, schedule_workspace
 from plaintext_crm.workdays import WorkCalendar
@@ -17,7 +18,6 @@ TASK_STATES = ("done", "late", "blocked", "in progress", "ready")
 HEALTHS = ("on track", "at risk", "late", "on hold", "done", "cancelled")
 
 _CHECKBOX = re.compile(r"^[ ]{0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX])\][ \t]+(.*?)\s*$")
-_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +126,7 @@ class ProjectStatus:
 def parse_checklist(body: str, body_line: int) -> Checklist:
     """Every Markdown task-list item of a body, outside fenced code, with its file line."""
     items = []
-    fence: str | None = None
-    for index, line in enumerate(body.splitlines()):
-        opened = _FENCE.match(line)
-        if fence is not None:
-            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
-                fence = None
-            continue
-        if opened:
-            fence = opened.group(1)
-            continue
+    for index, line in unfenced_lines(body.splitlines()):
         match = _CHECKBOX.match(line)
         if match and match.group(2):
             items.append(ChecklistItem(match.group(2), match.group(1) != " ", body_line + index))

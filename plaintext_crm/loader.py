@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -375,11 +375,8 @@ def _approval(raw: Any, f: _Fields) -> Approval | None:
                     date=inner.date("date"))
 
 
-def history_entries(body: str, body_line: int) -> list[HistoryEntry]:
-    """Dated headings (`## 2026-11-20 Call with Jane`) in a Markdown body, with the text under each."""
-    lines = body.splitlines()
-    entries: list[tuple[int, int, dt.date, str]] = []  # (index, level, date, title)
-    headings: list[tuple[int, int]] = []  # (index, level) of every heading
+def unfenced_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """(index, line) of the Markdown lines outside fenced code blocks (the fences themselves left out)."""
     fence: str | None = None
     for index, line in enumerate(lines):
         opened = _FENCE_OPEN.match(line)
@@ -390,6 +387,15 @@ def history_entries(body: str, body_line: int) -> list[HistoryEntry]:
         if opened:
             fence = opened.group(1)
             continue
+        yield index, line
+
+
+def history_entries(body: str, body_line: int) -> list[HistoryEntry]:
+    """Dated headings (`## 2026-11-20 Call with Jane`) in a Markdown body, with the text under each."""
+    lines = body.splitlines()
+    entries: list[tuple[int, int, dt.date, str]] = []  # (index, level, date, title)
+    headings: list[tuple[int, int]] = []  # (index, level) of every heading
+    for index, line in unfenced_lines(lines):
         heading = _HEADING.match(line)
         if not heading:
             continue
