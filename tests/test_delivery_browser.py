@@ -3,43 +3,26 @@ draws every open project, and no page logs a console error."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from plaintext_crm.site.builder import build_site
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY, REPO
+from tests.test_browser_site import ARTIFACTS, browser, site  # noqa: F401 - fixtures: the example site, Chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = REPO / "test-artifacts"
-
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("delivery-browser") / "site"
-    build_site(EXAMPLE, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
-    return out
-
-
-@pytest.fixture(scope="module")
-def page() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.errors = errors  # type: ignore[attr-defined]
-        yield tab
-        browser.close()
+def page(browser) -> Iterator[object]:
+    """A tab of the shared headless Chromium that records console errors and page errors."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.errors = errors  # type: ignore[attr-defined]
+    yield tab
+    tab.close()
 
 
 def test_project_page_gantt_marks_the_critical_path(site: Path, page) -> None:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
-import pytest
-
-from plaintext_crm.site.builder import build_site
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("delivery-site") / "site"
-    build_site(EXAMPLE, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
-    return out
+from tests.conftest import EXAMPLE
+from tests.test_site_links import site  # noqa: F401 - the example site, built once per module
 
 
 def test_data_json_schedule(site: Path) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from plaintext_crm.delivery import DeliveryFigures, delivery_figures
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.rules import Example, LintContext, Rule, rule
+from plaintext_crm.rules.references import LINKED_DEAL
 
 
 def planned(ctx: LintContext) -> DeliveryFigures:
@@ -17,7 +18,7 @@ def planned(ctx: LintContext) -> DeliveryFigures:
     return cached
 
 
-PROJECT = """\
+PROJECT_HEAD = """\
     ---
     title: Website relaunch
     client: acme
@@ -26,6 +27,8 @@ PROJECT = """\
     start: 2026-12-07
     due: 2027-01-29
     tasks:
+"""
+PROJECT = PROJECT_HEAD + """\
       - id: design
         owner: ana
         duration: 5
@@ -60,15 +63,7 @@ def dependency_cycle(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
                                            f"scheduled as if {cycle.ignored} were not written")
 
 
-UAT_PROJECT = """\
-    ---
-    title: Website relaunch
-    client: acme
-    owner: ana
-    status: active
-    start: 2026-12-07
-    due: 2027-01-29
-    tasks:
+UAT_PROJECT = PROJECT_HEAD + """\
       - id: build
         owner: ben
         start: 2026-12-07
@@ -100,21 +95,7 @@ def schedule_conflict(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
         yield rule.finding(conflict.location, conflict.message)
 
 
-PROMISED_DEAL = """\
-    ---
-    title: Website relaunch
-    client: acme
-    owner: ana
-    stage: won
-    closed_on: 2026-11-20
-    scope_summary: Relaunch of the marketing site
-    promised_timeline: {promise}
-    key_constraints: [Launch before the trade fair]
-    main_stakeholder: Jane Doe
-    kickoff_date: 2026-12-07
-    project: website
-    ---
-    """
+PROMISED_DEAL = LINKED_DEAL.replace("promised_timeline: 10 weeks", "promised_timeline: {promise}")
 PROMISED_PROJECT = """\
     ---
     title: Website relaunch
