@@ -12,6 +12,7 @@ from plaintext_crm.config import CONFIG_FILE, KNOWN_SETTINGS
 from plaintext_crm.findings import Finding, Location, Severity
 from plaintext_crm.model import CLIENT_KEYS, COMMON_KEYS, DEAL_KEYS, PROJECT_KEYS, TASK_KEYS, Record
 from plaintext_crm.rules import Example, LintContext, Rule, add_examples, rule
+from plaintext_crm.rules.deals import OPEN_DEAL
 
 DEAL = """\
     ---
@@ -177,29 +178,11 @@ def _typos(record_path: str, fields: Mapping[str, Any], known: tuple[str, ...], 
 
 @rule("K001", "unknown-key", Severity.WARNING,
       "An unknown key looks like a misspelling of a known one (next_action_date for next_action_due).",
-      examples=[Example({"deals/website.md": """\
-                             ---
-                             title: Website relaunch
-                             client: acme
-                             owner: ana
-                             stage: proposal
-                             next_action: Send the revised proposal
-                             next_action_due: 2026-11-30
-                             expected_close_date: 2026-12-18
-                             ---
-                             """},
-                        {"deals/website.md": """\
-                             ---
-                             title: Website relaunch
-                             client: acme
-                             owner: ana
-                             stage: proposal
-                             next_action: Send the revised proposal
-                             next_action_due: 2026-11-30
-                             expected_close: 2026-12-18
-                             budget_holder: CFO
-                             ---
-                             """}, "A typo hides the date from the forecast; an extra key of your own is fine")])
+      examples=[Example({"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
+                             "stage: proposal\n", "stage: proposal\n    expected_close_date: 2026-12-18\n")},
+                        {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
+                            "stage: proposal\n", "stage: proposal\n    expected_close: 2026-12-18\n    budget_holder: CFO\n")},
+                        "A typo hides the date from the forecast; an extra key of your own is fine")])
 def unknown_key(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """Keys the tool does not know are kept as they are (add your own, like `budget_holder`), so a
     misspelt key silently does nothing: `next_action_date` leaves the deal without a due date. Keys

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from plaintext_crm.findings import Finding, Location, Severity
 from plaintext_crm.rules import Example, LintContext, Rule, rule
+from plaintext_crm.rules.deals import OPEN_DEAL, WON_DEAL
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -46,26 +47,8 @@ PROJECT = """\
           Example({"projects/website.md": PROJECT.format(owner="jane", dependency="design")},
                   {"projects/website.md": PROJECT.format(owner="ana", dependency="design")},
                   "A project owner who is not in crm.yaml's team"),
-          Example({"deals/website.md": """\
-                       ---
-                       title: Website relaunch
-                       client: acme-corp
-                       owner: ana
-                       stage: lead
-                       next_action: Intro call
-                       next_action_due: 2026-11-30
-                       ---
-                       """},
-                  {"deals/website.md": """\
-                       ---
-                       title: Website relaunch
-                       client: acme
-                       owner: ana
-                       stage: lead
-                       next_action: Intro call
-                       next_action_due: 2026-11-30
-                       ---
-                       """},
+          Example({"deals/website.md": OPEN_DEAL.format(owner="ana").replace("client: acme", "client: acme-corp")},
+                  {"deals/website.md": OPEN_DEAL.format(owner="ana")},
                   "A deal for a client that has no file (the client is clients/acme.md)"),
       ])
 def unknown_reference(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
@@ -119,21 +102,7 @@ def unknown_reference(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
                                               f"{_suggest(dependency.task, others)}")
 
 
-LINKED_DEAL = """\
-    ---
-    title: Website relaunch
-    client: acme
-    owner: ana
-    stage: won
-    closed_on: 2026-11-20
-    scope_summary: Relaunch of the marketing site
-    promised_timeline: 10 weeks
-    key_constraints: [Launch before the trade fair]
-    main_stakeholder: Jane Doe
-    kickoff_date: 2026-12-07
-    project: website
-    ---
-    """
+LINKED_DEAL = WON_DEAL.replace("    kickoff_date: 2026-12-07\n", "    kickoff_date: 2026-12-07\n    project: website\n")
 LINKED_PROJECT = """\
     ---
     title: Website relaunch
