@@ -206,8 +206,9 @@ def _replacement(text: str, span: _KeySpan, value: Any, indent: str, newline: st
     """(start, end, new text) replacing the value of an existing key."""
     node = span.node
     empty_old = isinstance(node, yaml.ScalarNode) and span.value_start == span.value_end
-    if isinstance(value, list | tuple) and value:
-        if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+    flow_list = isinstance(node, yaml.SequenceNode) and node.flow_style
+    if isinstance(value, list | tuple) and value and not flow_list:  # a flow list stays a flow list
+        if isinstance(node, yaml.SequenceNode) and node.value:
             first = node.value[0].start_mark.index
             start = _line_start(text, first)
             prefix = text[start:first]
@@ -272,9 +273,9 @@ def edit_front_matter(text: str, updates: Updates, *, order: Sequence[str] = (),
     insert_at: dict[str, int] = {}
     for key, value in updates.items():
         span = spans.get(key)
-        if span is not None and span.line_start < 0:
+        if span is not None and (span.line_start < 0 or yaml_text[span.value_start] in "&*"):
             raise EditError(f"{where}: the value of '{key}' is written in a form this tool does not edit "
-                            "(a complex key or an alias); edit it by hand")
+                            "(a complex key, an anchor or an alias); edit it by hand")
         if value is REMOVE:
             if span is None:
                 continue
