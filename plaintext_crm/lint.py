@@ -61,13 +61,11 @@ def unknown_patterns(patterns: Iterable[str]) -> list[str]:
     return [pattern for pattern in patterns if not any(code.startswith(pattern) for code in codes)]
 
 
-def select_findings(findings: Iterable[Finding], *, select: Sequence[str] = (), ignore: Sequence[str] = (),
-                    paths: set[str] | None = None) -> list[Finding]:
-    """Keep findings whose code is selected (all when `select` is empty) and not ignored, located in
-    `paths` (workspace-relative; None keeps every path)."""
+def select_findings(findings: Iterable[Finding], *, select: Sequence[str] = (), ignore: Sequence[str] = ()
+                    ) -> list[Finding]:
+    """Keep findings whose code is selected (all when `select` is empty) and not ignored."""
     return [finding for finding in findings
-            if (not select or matches(finding.code, select)) and not matches(finding.code, ignore)
-            and (paths is None or finding.path in paths)]
+            if (not select or matches(finding.code, select)) and not matches(finding.code, ignore)]
 
 
 def exit_code(findings: Iterable[Finding], strict: bool) -> int:

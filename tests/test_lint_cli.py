@@ -189,3 +189,18 @@ def test_rules_command_lists_every_rule() -> None:
     assert any(line.split()[:3] == ["D004", "handoff-required", "error"] for line in lines)
     codes = [item["code"] for item in json.loads(run("rules", "--format", "json").stdout)]
     assert codes == sorted(codes) and {"F001", "R001", "H001", "Y001", "K001", "C002"} <= set(codes)
+
+
+def test_missing_libyaml_is_said_once(make_workspace, monkeypatch) -> None:
+    root = make_workspace({"clients/acme.md": CLIENT})
+    monkeypatch.setattr("plaintext_crm.commands.lint.HAVE_LIBYAML", False)
+    result = run("lint", "--today", "2026-11-26", cwd=root, monkeypatch=monkeypatch)
+    assert result.stderr.count("without libyaml") == 1 and result.exit_code == 0
+
+
+def test_verbose_says_what_came_from_the_cache(make_workspace, monkeypatch) -> None:
+    root = make_workspace({"clients/acme.md": CLIENT, "deals/late.md": DEAL.format(stage="lead", due="2026-12-01")})
+    run("lint", "--today", "2026-11-26", cwd=root, monkeypatch=monkeypatch)
+    result = run("lint", "-v", "--today", "2026-11-26")
+    assert ": 2 files from the cache, 0 parsed (1 process)" in result.stderr
+    assert (root / ".plaintext-crm/cache").is_dir()
