@@ -75,7 +75,9 @@ def _watch(page: object, base: str) -> tuple[list[str], list[str]]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", lambda request: outside.append(request.url)
             if not (request.url.startswith(base) or request.url.startswith("data:")) else None)
-    page.on("requestfailed", lambda request: errors.append(f"failed: {request.url}"))
+    # ERR_ABORTED: a request cut short by the next navigation (e.g. the favicon); 404s are caught below
+    page.on("requestfailed", lambda request: errors.append(f"failed: {request.url} {request.failure}")
+            if "ERR_ABORTED" not in (request.failure or "") else None)
     page.on("response", lambda response: errors.append(f"{response.status}: {response.url}")
             if response.status >= 400 else None)
     return errors, outside

@@ -33,18 +33,25 @@ def _deals(site: SiteData, ids: tuple[str, ...]) -> list[DealFigures]:
 
 @page_type
 def overview_pages(site: SiteData) -> list[Page]:
-    """index.html, and lists/<figure>.html: the deals behind each headline figure."""
+    """index.html, and lists/<figure>.html: the deals behind each headline figure.
+
+    Figures over the same deals (open pipeline and weighted forecast) share one list page.
+    """
     overview = site.figures.crm.overview
+    shared: dict[tuple[str, ...], list[Any]] = {}
+    for figure in overview.figures():
+        shared.setdefault(figure.deal_ids, []).append(figure)
+    list_urls = {figure.key: figure_list_url(group[0].key) for group in shared.values() for figure in group}
 
     def context(site: SiteData) -> Mapping[str, Any]:
-        return {"overview": overview, "board": site.figures.crm.board, "list_url": figure_list_url,
+        return {"overview": overview, "board": site.figures.crm.board, "list_url": list_urls.__getitem__,
                 "overdue": _deals(site, overview.overdue.deal_ids)[:8],
                 "rotting": _deals(site, overview.rotting.deal_ids)[:8]}
 
     pages = [Page("index.html", "Overview", "overview.html", context, section="overview")]
-    for figure in overview.figures():
-        pages.append(Page(f"lists/{figure.key.replace('_', '-')}.html", figure.label, "list.html",
-                          _list_context(figure), section="overview"))
+    for group in shared.values():
+        pages.append(Page(figure_list_url(group[0].key), " · ".join(figure.label for figure in group), "list.html",
+                          _list_context(group), section="overview"))
     return pages
 
 
@@ -53,8 +60,8 @@ def figure_list_url(key: str) -> str:
     return f"lists/{key.replace('_', '-')}.html"
 
 
-def _list_context(figure: Any) -> Any:
-    return lambda site: {"figure": figure, "deals": _deals(site, figure.deal_ids)}
+def _list_context(figures: list[Any]) -> Any:
+    return lambda site: {"figures": figures, "deals": _deals(site, figures[0].deal_ids)}
 
 
 # --- board -----------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class SiteData:
     links: dict[str, str] = field(default_factory=dict)  # record path -> page output path
     nav: list[NavItem] = field(default_factory=list)
     findings_by_path: dict[str, list[Finding]] = field(default_factory=dict)
+    partials: dict[tuple[str, str, str | None], Markup] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for finding in self.findings:
@@ -109,9 +110,21 @@ class Page:
             return self.content(site)
         assert self.template is not None
         context = dict(self.base_context(site))
+        context["partial"] = lambda name: self.partial(site, env, name, context)
         if self.context is not None:
             context.update(self.context(site))
         return env.get_template(self.template).render(context)
+
+    def partial(self, site: SiteData, env: Environment, name: str, context: Mapping[str, Any]) -> Markup:
+        """A page-independent partial (_header.html, _footer.html), rendered once per folder depth and section.
+
+        Such a partial may use root, url, nav, page.section, config, workspace and today, nothing page-specific.
+        """
+        key = (name, context["root"], self.section)
+        cached = site.partials.get(key)
+        if cached is None:
+            cached = site.partials[key] = Markup(env.get_template(name).render(context))
+        return cached
 
     def base_context(self, site: SiteData) -> dict[str, Any]:
         """What every template gets: the page, the site, links relative to this page, today."""
