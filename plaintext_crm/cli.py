@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "build": "plaintext_crm.commands.build:build",
     "changes": "plaintext_crm.commands.changes:changes",
     "followups": "plaintext_crm.commands.followups:followups",
+    "schedule": "plaintext_crm.commands.schedule:schedule",
 }
 
 

@@ -1,0 +1,59 @@
+"""`plaintext-crm schedule`: exact lines on the example workspace, JSON shape, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from plaintext_crm.cli import cli
+from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["schedule", str(EXAMPLE), "--today", EXAMPLE_TODAY, *args])
+    return result.exit_code, result.output
+
+
+def test_projects_text() -> None:
+    code, output = run()
+    assert code == 0
+    lines = output.splitlines()
+    start = lines.index("projects/helix-website.md: Helix Health website relaunch - at risk, 21% done")
+    assert lines[start + 1:start + 5] == [
+        "  planned 2026-08-03 -> 2026-12-30, due 2026-12-11 (11 working days behind); promised 2026-11-20 "
+        "(26 working days late)",
+        "  critical path: content-migration -> build -> accessibility-audit -> qa -> a11y-fixes -> launch",
+        "  next milestone: Launch 2026-12-30",
+        "  the critical path finishes 2026-12-30, 11 working days after the due date 2026-12-11",
+    ]
+    assert lines[-2:] == ["8 projects: 5 on track, 1 at risk, 1 on hold, 1 done",
+                          "1 schedule problem (P001/P002): see `plaintext-crm lint`"]
+
+
+def test_one_project_tasks() -> None:
+    code, output = run("--project", "atlas-dashboard")
+    assert code == 0
+    lines = output.splitlines()
+    assert lines[0] == "projects/atlas-dashboard.md: Atlas dispatcher dashboard - on track"
+    uat = next(line for line in lines if line.startswith(" uat"))
+    assert uat.split() == ["uat", "blocked", "3", "2026-12-14", "2026-12-16", "2027-01-05", "2027-01-07", "12"]
+    assert next(line for line in lines if line.startswith("*go-live")).split()[-1] == "0"
+    assert "uat: waits for 'frontend-build' to be done (it is doing)" in lines
+
+
+def test_json() -> None:
+    code, output = run("--format", "json")
+    assert code == 0
+    data = json.loads(output)
+    assert sorted(data) == sorted(path.stem for path in (EXAMPLE / "projects").glob("*.md"))
+    assert data["northwind-webshop"]["tasks"]["qa"]["earliest_start"] == "2027-03-08"
+    code, output = run("--format", "json", "--project", "kite-mobile-app")
+    assert json.loads(output)["pending_approvals"] == [{"task": "design-signoff", "by": "Nina Park"}]
+
+
+def test_unknown_project_is_a_tool_error() -> None:
+    code, output = run("--project", "helix-websit")
+    assert code == 2
+    assert "no project 'helix-websit' (did you mean 'helix-website'?)" in output
+    assert "Traceback" not in output
