@@ -90,6 +90,7 @@ def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | 
         "deal_owner_name": member_name(workspace, deal.owner), "owner": owner,
         "owner_name": member_name(workspace, owner),
         "status": "active" if kickoff is not None and kickoff <= today else "planned",
+        "kickoff_status": "done" if kickoff is not None and kickoff < today else "todo",
         "start": kickoff, "due": due, "value": deal.value, "currency": deal.currency or config.currency,
         "closed_on": deal.closed_on, "scope_summary": deal.scope_summary,
         "promised_timeline": deal.promised_timeline, "key_constraints": list(deal.key_constraints),

@@ -51,6 +51,10 @@ def find_template(root: Path, name: str) -> Template:
 
 def _front_value(value: Any) -> str:
     """Jinja finalize for the front matter: every printed value becomes one complete YAML value."""
+    import jinja2
+
+    if isinstance(value, jinja2.Undefined):
+        return str(value)  # StrictUndefined raises the usual "'x' is undefined"
     if isinstance(value, list | tuple):
         return render_inline(list(value)) if value else "[]"
     return render_inline(value)
