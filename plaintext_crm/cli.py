@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "move": "plaintext_crm.commands.move:move",
     "handoff": "plaintext_crm.commands.handoff:handoff",
     "build": "plaintext_crm.commands.build:build",
+    "serve": "plaintext_crm.commands.serve:serve",
     "changes": "plaintext_crm.commands.changes:changes",
     "followups": "plaintext_crm.commands.followups:followups",
     "schedule": "plaintext_crm.commands.schedule:schedule",
