@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import graphlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plaintext_crm.findings import Location
 from plaintext_crm.model import Dependency, Project, Task, Workspace
@@ -139,10 +139,10 @@ class _Plan:
     order: list[str]
     start: int = 0
     end: int = 0  # the working-day number after the last task's finish (FS successors may start on it)
-    es: dict[str, int] | None = None
-    ef: dict[str, int] | None = None  # exclusive: es + duration
-    duration: dict[str, int] | None = None
-    driver: dict[str, Dependency | None] | None = None
+    es: dict[str, int] = field(default_factory=dict)
+    ef: dict[str, int] = field(default_factory=dict)  # exclusive: es + duration
+    duration: dict[str, int] = field(default_factory=dict)
+    driver: dict[str, Dependency | None] = field(default_factory=dict)
 
 
 class _Scheduler:
@@ -170,9 +170,9 @@ class _Scheduler:
                     preds.setdefault(other, []).append(project.location("depends_on"))
             for task in project.tasks:
                 for dependency in task.depends_on:
-                    other = dependency.project
-                    if other and other != project_id and other in self.projects:
-                        preds.setdefault(other, []).append(Location(project.path, dependency.line))
+                    target = dependency.project
+                    if target and target != project_id and target in self.projects:
+                        preds.setdefault(target, []).append(Location(project.path, dependency.line))
         while True:
             graph = {project_id: [other for other in preds if (project_id, other) not in self.dropped]
                      for project_id, preds in links.items()}
@@ -202,12 +202,13 @@ class _Scheduler:
                 if other == project.id:
                     if dependency.task in tasks:  # unknown references are R001's business
                         own.append(dependency)
-                elif other in self.plans and (project.id, other) not in self.dropped:
-                    if dependency.task in self.plans[other].tasks:
-                        others.append((dependency, self.plans[other]))
+                elif (other in self.plans and (project.id, other) not in self.dropped
+                      and dependency.task in self.plans[other].tasks):
+                    others.append((dependency, self.plans[other]))
         return _Plan(project, tasks, internal, external, self.task_order(project, tasks, internal))
 
-    def task_order(self, project: Project, tasks: dict[str, Task], internal: dict[str, list[Dependency]]) -> list[str]:
+    def task_order(self, project: Project, tasks: dict[str, Task],
+                   internal: dict[str, list[Dependency]]) -> list[str]:
         position = {task_id: index for index, task_id in enumerate(tasks)}
         if all(position[dependency.task] < position[task_id]
                for task_id, dependencies in internal.items() for dependency in dependencies):
@@ -222,7 +223,8 @@ class _Scheduler:
                 waiting, pred = nodes[0], nodes[1 % len(nodes)]
                 dependency = next(item for item in internal[waiting] if item.task == pred)
                 internal[waiting].remove(dependency)
-                self.cycles.append(Cycle("task", (*nodes, nodes[0]), f"the dependency of '{waiting}' on '{pred}'",
+                self.cycles.append(Cycle("task", (*nodes, nodes[0]),
+                                         f"the dependency of '{waiting}' on '{pred}'",
                                          Location(project.path, dependency.line)))
 
     # -- forward pass -----------------------------------------------------------------------------
@@ -271,13 +273,13 @@ class _Scheduler:
                     candidate = _earliest_by(dependency, es[dependency.task], ef[dependency.task], duration)
                     if candidate > start:
                         start, driver = candidate, dependency
-                for dependency, other in plan.external[task_id]:
-                    assert other.es is not None and other.ef is not None
-                    candidate = _earliest_by(dependency, other.es[dependency.task], other.ef[dependency.task],
-                                             duration)
+                for dependency, other_plan in plan.external[task_id]:
+                    candidate = _earliest_by(dependency, other_plan.es[dependency.task],
+                                             other_plan.ef[dependency.task], duration)
                     if candidate > start:
                         start, driver = candidate, dependency
-            es[task_id], ef[task_id], durations[task_id], drivers[task_id] = start, start + duration, duration, driver
+            es[task_id], ef[task_id] = start, start + duration
+            durations[task_id], drivers[task_id] = duration, driver
         plan.start = floor
         plan.end = max(ef.values(), default=floor)
         plan.es, plan.ef, plan.duration, plan.driver = es, ef, durations, drivers
@@ -288,7 +290,6 @@ class _Scheduler:
         calendar = self.calendar
         project = plan.project
         es, ef, durations, drivers = plan.es, plan.ef, plan.duration, plan.driver
-        assert es is not None and ef is not None and durations is not None and drivers is not None
         finishes = {task_id: ef[task_id] - 1 if durations[task_id] else es[task_id] for task_id in plan.order}
         finish = max(finishes.values(), default=plan.start)
         due = calendar.number_on_or_before(project.due) if project.due is not None else None
@@ -316,8 +317,7 @@ class _Scheduler:
                     bound = lf[succ] - lag + duration
                 else:
                     bound = ls[succ] - lag
-                if bound < latest:
-                    latest = bound
+                latest = min(latest, bound)
             lf[task_id], ls[task_id] = latest, latest - duration
         date = calendar.date
         results: dict[str, TaskSchedule] = {}
@@ -335,7 +335,8 @@ class _Scheduler:
                 project.id, task_id, duration, date(es[task_id]), date(finishes[task_id]),
                 date(latest_start) if latest_start is not None else None,
                 date(lf[task_id] - 1 if duration else lf[task_id]) if latest_start is not None else None,
-                slack, is_critical, _has_actual_start(task) or (task.status == "done" and task.due is not None),
+                slack, is_critical,
+                _has_actual_start(task) or (task.status == "done" and task.due is not None),
                 driver.ref if driver is not None else None)
             if task.status != "done":
                 self.check_conflicts(plan, task, finishes)
@@ -348,26 +349,27 @@ class _Scheduler:
         """P002: a started task that began before a dependency allowed; a task planned past its due date."""
         calendar = self.calendar
         project = plan.project
-        es, ef, durations = plan.es, plan.ef, plan.duration
-        assert es is not None and ef is not None and durations is not None
+        es, durations = plan.es, plan.duration
         start, duration = es[task.id], durations[task.id]
         if _has_actual_start(task):
-            links = [(dependency, es, ef) for dependency in plan.internal[task.id]]
-            links += [(dependency, other.es, other.ef) for dependency, other in plan.external[task.id]]
-            for dependency, pred_es, pred_ef in links:
-                assert pred_es is not None and pred_ef is not None
-                allowed = _earliest_by(dependency, pred_es[dependency.task], pred_ef[dependency.task], duration)
+            links = [(dependency, plan) for dependency in plan.internal[task.id]] + plan.external[task.id]
+            for dependency, pred_plan in links:
+                pred_es, pred_ef = pred_plan.es, pred_plan.ef
+                allowed = _earliest_by(dependency, pred_es[dependency.task], pred_ef[dependency.task],
+                                       duration)
                 if allowed > start:
                     self.conflicts.append(Conflict(
                         project.id, task.id, Location(project.path, task.line_of("start")),
                         f"task '{task.id}' started on {task.start}, but its dependency on '{dependency.ref}' "
                         f"({dependency.type}) allows {calendar.date(allowed)} at the earliest"))
         if task.due is not None and finishes[task.id] > calendar.number_on_or_before(task.due):
-            driver = plan.driver[task.id] if plan.driver else None
+            driver = plan.driver[task.id]
             if driver is not None:
-                other = self.plans[driver.project] if driver.project and driver.project != project.id else plan
-                assert other.es is not None and other.ef is not None and other.duration is not None
-                pred_finish = other.ef[driver.task] - 1 if other.duration[driver.task] else other.es[driver.task]
+                other = plan
+                if driver.project and driver.project != project.id:
+                    other = self.plans[driver.project]
+                pred_finish = (other.ef[driver.task] - 1 if other.duration[driver.task]
+                               else other.es[driver.task])
                 why = (f"it waits for '{driver.ref}', which finishes {calendar.date(pred_finish)}, and takes "
                        f"{duration} working days from {calendar.date(start)}")
             else:

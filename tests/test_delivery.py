@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from test_schedule import CONFIG, project
 
 from plaintext_crm.delivery import parse_checklist, parse_promise, project_statuses
 from plaintext_crm.lint import run_lint
 from plaintext_crm.loader import load_workspace
 from plaintext_crm.schedule import schedule_workspace
 from plaintext_crm.workdays import WorkCalendar
-from test_schedule import CONFIG, project
 
 D = dt.date
 TODAY = D(2026, 12, 10)  # a Thursday
@@ -47,8 +47,8 @@ def test_task_states_and_blockers(make_workspace) -> None:
         "copy": ("blocked", ["waits for Jane's approval of 'design' (pending)"]),
         "test": ("ready", []),  # start-to-start: build has started
         "docs": ("ready", []),  # finish-to-finish holds up the finish only
-        "launch": ("blocked", ["waits for 'build' to be done (it is doing)", "waits for 'test' to be done "
-                                                                          "(it is todo)"]),
+        "launch": ("blocked", ["waits for 'build' to be done (it is doing)", ("waits for 'test' to be done "
+                                                                          "(it is todo)")]),
         "stuck": ("blocked", ["marked blocked"]),
         "overdue": ("late", []),
     }
@@ -262,11 +262,11 @@ def test_example_delivery_findings() -> None:
              if finding.code.startswith("P")]
     assert found == [
         ("projects/atlas-dashboard.md", 62, "P002",
-         "task 'uat' is due 2026-12-09, but is planned to finish 2026-12-16: it waits for 'frontend-build', "
-         "which finishes 2026-12-11, and takes 3 working days from 2026-12-14"),
+         ("task 'uat' is due 2026-12-09, but is planned to finish 2026-12-16: it waits for 'frontend-build', "
+         "which finishes 2026-12-11, and takes 3 working days from 2026-12-14")),
         ("projects/helix-website.md", 4, "P003",
-         "planned to finish 2026-12-30, 26 working days after the 2026-11-20 promised at the sale "
-         "(deal 'helix-health-website': promised_timeline '16 weeks from kickoff', kickoff 2026-08-03)"),
+         ("planned to finish 2026-12-30, 26 working days after the 2026-11-20 promised at the sale "
+         "(deal 'helix-health-website': promised_timeline '16 weeks from kickoff', kickoff 2026-08-03)")),
     ]
 
 
@@ -277,5 +277,5 @@ def test_cycle_finding_names_the_cycle(make_workspace) -> None:
     ], due=D(2027, 1, 29))}, config=CONFIG)
     result = run_lint(root, TODAY, use_cache=False)
     assert [(finding.code, finding.message) for finding in result.findings if finding.code == "P001"] == [
-        ("P001", "dependency cycle: design -> review -> design (each depends on the next); scheduled as if the "
-                 "dependency of 'design' on 'review' were not written")]
+        ("P001", ("dependency cycle: design -> review -> design (each depends on the next); scheduled as if the "
+                 "dependency of 'design' on 'review' were not written"))]

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser_site import ARTIFACTS, browser, site  # noqa: F401 - fixtures: the example site, Chromium
+from tests import test_browser_site as shared
+
+# the example site and headless Chromium of the site's browser tests (module-scoped fixtures)
+site, browser, ARTIFACTS = shared.site, shared.browser, shared.ARTIFACTS
 
 pytestmark = pytest.mark.browser
 

@@ -21,8 +21,8 @@ def test_projects_text() -> None:
     lines = output.splitlines()
     start = lines.index("projects/helix-website.md: Helix Health website relaunch - at risk, 21% done")
     assert lines[start + 1:start + 5] == [
-        "  planned 2026-08-03 -> 2026-12-30, due 2026-12-11 (11 working days behind); promised 2026-11-20 "
-        "(26 working days late)",
+        ("  planned 2026-08-03 -> 2026-12-30, due 2026-12-11 (11 working days behind); promised 2026-11-20 "
+        "(26 working days late)"),
         "  critical path: content-migration -> build -> accessibility-audit -> qa -> a11y-fixes -> launch",
         "  next milestone: Launch 2026-12-30",
         "  the critical path finishes 2026-12-30, 11 working days after the due date 2026-12-11",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests import test_site_links
 from tests.conftest import EXAMPLE
-from tests.test_site_links import site  # noqa: F401 - the example site, built once per module
+
+site = test_site_links.site  # the example site, built once per module (a fixture)
 
 
 def test_data_json_schedule(site: Path) -> None:

@@ -100,3 +100,50 @@ def test_early_due_date_makes_the_critical_path_negative(dag: tuple[list[Task], 
     # the tasks that set the finish are the ones with the least slack
     last = [item for item in project.tasks.values() if item.earliest_finish == finish]
     assert all(item.slack == -early for item in last)
+
+
+@st.composite
+def messy_workspaces(draw: st.DrawFn) -> Workspace:
+    """Several projects with every kind of link: unknown, self, cross-project, project-level, cycles; explicit
+    and actual dates, statuses, duplicated ids, approvals."""
+    project_ids = [f"p{index}" for index in range(draw(st.integers(1, 4)))]
+    projects = {}
+    for project_id in project_ids:
+        count = draw(st.integers(0, 7))
+        tasks = []
+        for index in range(count):
+            refs = draw(st.lists(st.tuples(st.sampled_from([None, *project_ids, "ghost"]),
+                                           st.sampled_from([f"t{n}" for n in range(8)])), max_size=3))
+            depends_on = tuple(Dependency(task=task, project=project, type=draw(st.sampled_from(["FS", "SS", "FF", "SF"])),
+                                          lag=draw(st.integers(-10, 10))) for project, task in refs)
+            start = draw(st.none() | st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)))
+            due = draw(st.none() | st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)))
+            status = draw(st.sampled_from(["todo", "doing", "done", "blocked"]))
+            duration = draw(st.none() | st.integers(0, 30))
+            task_id = f"t{draw(st.integers(0, 7))}"  # ids may repeat
+            tasks.append(Task(id=task_id, title=None, owner=None, start=start, due=due, duration=duration,
+                              status=status, depends_on=depends_on, milestone=draw(st.booleans()),
+                              approval=None, line=index + 2))
+        projects[project_id] = Project(
+            id=project_id, path=f"projects/{project_id}.md", fields={}, key_lines={}, body="", body_line=1,
+            history=(), lint_ignore=(), traps=(), title=None, client=None, deal=None, owner=None,
+            status=draw(st.sampled_from([None, "active", "done", "on_hold"])),
+            start=draw(st.none() | st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31))),
+            due=draw(st.none() | st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31))),
+            depends_on=tuple(draw(st.lists(st.sampled_from([*project_ids, "ghost"]), max_size=2))),
+            tasks=tuple(tasks))
+    return Workspace(Path("."), Config(), {}, {}, projects, tuple(project.path for project in projects.values()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(messy_workspaces())
+def test_any_workspace_schedules_without_error(workspace: Workspace) -> None:
+    from plaintext_crm.delivery import project_statuses
+
+    result = schedule_workspace(workspace, TODAY)
+    statuses = project_statuses(workspace, result, TODAY)
+    assert set(result.projects) == set(workspace.projects) == set(statuses)
+    for project_id, project in workspace.projects.items():
+        assert set(result.projects[project_id].tasks) == {task.id for task in project.tasks}
+    for cycle in result.cycles:
+        assert cycle.path[0] == cycle.path[-1] and cycle.location.path.startswith("projects/")

@@ -66,7 +66,7 @@ def render_tasks(workspace: Workspace, figures: DeliveryFigures, project_id: str
                      "-" if item.slack is None else str(item.slack)))
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     lines = [f"{project.path}: {project.display_title} - {status.health}", ""]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines += ["", "* critical (slack <= 0); dates are working days, finishes the last working day"]
     for task_id, state in status.tasks.items():
         for blocker in state.blockers:

@@ -12,7 +12,6 @@ from plaintext_crm.schedule import ProjectSchedule, TaskSchedule
 from plaintext_crm.site import gantt
 from plaintext_crm.site.pages import Page, SiteData, findings_key, page_type, relative
 
-
 ATTENTION = ("late", "at risk", "on track", "on hold", "done", "cancelled")  # the projects list's order
 assert set(ATTENTION) == set(HEALTHS)
 
@@ -33,7 +32,7 @@ class TaskRow:
 
 def task_rows(project: Project, planned: ProjectSchedule, status: ProjectStatus) -> list[TaskRow]:
     """The project's tasks in schedule order (each after the tasks it waits for)."""
-    first = {}
+    first: dict[str, Task] = {}
     for task in project.tasks:
         first.setdefault(task.id, task)
     return [TaskRow(first[task_id], item, status.tasks[task_id]) for task_id, item in planned.tasks.items()]

@@ -47,6 +47,16 @@ class Link:
     critical: bool = False
 
 
+def _arrowheads(ident: str) -> str:
+    """Arrowhead markers `<ident>-arrow` and `<ident>-arrow-critical` for the links of one figure."""
+    markers = []
+    for suffix, css in (("", ""), ("-critical", " is-critical")):
+        markers.append(f'<marker id="{ident}-arrow{suffix}" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
+                       f'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="gantt-arrowhead{css}"/>'
+                       "</marker>")
+    return "<defs>" + "".join(markers) + "</defs>"
+
+
 def _span(bars: Sequence[Bar], today: dt.date) -> tuple[dt.date, dt.date]:
     dates = [day for bar in bars for day in (bar.start, bar.finish, bar.marker) if day is not None]
     first = min(dates, default=today)
@@ -72,11 +82,7 @@ def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[
     def x_of(day: dt.date) -> float:
         return LABEL_W + (day - first).days * scale
 
-    parts = [head, f'<defs><marker id="{ident}-arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
-             f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" class="gantt-arrowhead"/>'
-             f'</marker><marker id="{ident}-arrow-critical" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
-             f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" '
-             f'class="gantt-arrowhead is-critical"/></marker></defs>']
+    parts = [head, _arrowheads(ident)]
     # weeks and months
     day = first
     while day <= last:
@@ -188,7 +194,7 @@ def _arrange(order: Sequence[str], links: Sequence[Link], layer: Mapping[str, in
         for earlier in columns[:column_index - 1]:
             rank.update({key: index for index, key in enumerate(earlier)})
 
-        def centre(key: str) -> float:
+        def centre(key: str, rank: dict[str, int] = rank) -> float:
             placed = [rank[pred] for pred in preds[key] if pred in rank]
             return sum(placed) / len(placed) if placed else float(len(rank))
 
@@ -215,11 +221,7 @@ def dependency_graph(title: str, description: str, nodes: Sequence[Node], links:
         offset = (tallest - len(column)) * (NODE_H + GAP_Y) / 2
         for row, key in enumerate(column):
             spots[key] = (12 + column_index * (NODE_W + GAP_X), 12 + offset + row * (NODE_H + GAP_Y))
-    parts = [head, f'<defs><marker id="{ident}-arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
-             f'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="gantt-arrowhead"/></marker>'
-             f'<marker id="{ident}-arrow-critical" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
-             f'markerHeight="7" orient="auto"><path d="M0,0 L8,4 L0,8 z" class="gantt-arrowhead is-critical"/>'
-             f'</marker></defs>']
+    parts = [head, _arrowheads(ident)]
     for link in links:
         if link.pred not in spots or link.succ not in spots:
             continue
