@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLE
+
 from plaintext_crm.site.builder import build_site
 from plaintext_crm.site.incremental import IncrementalSite, affects_site, is_record_file
 
@@ -270,9 +270,9 @@ def test_a_new_day_rebuilds_everything(example: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("rel", "record", "site_input"), [
     ("deals/a.md", True, True), ("clients/b.md", True, True), ("projects/c.md", True, True),
-    ("deals/.a.md", False, True), ("deals/sub/a.md", False, True), ("deals", False, True),
+    ("deals/.a.md", False, False), ("deals/sub/a.md", False, False), ("deals", False, True),
     ("crm.yaml", False, True), ("site-templates/base.html", False, True),
-    ("README.md", False, False), ("notes/x.md", False, False), ("deals/a.txt", False, True),
+    ("README.md", False, False), ("notes/x.md", False, False), ("deals/a.txt", False, False),
 ])
 def test_which_paths_matter(rel: str, record: bool, site_input: bool) -> None:
     assert is_record_file(rel) is record

@@ -23,8 +23,11 @@ PROGRESS_MIN_PAGES = 300  # smaller builds finish before a bar would be worth dr
 @click.option("--no-cache", is_flag=True, help="Ignore and do not update the caches: parse, render and write everything.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Worker processes for big builds (default: CPU count).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--watch", is_flag=True,
+              help="Keep running: rebuild the affected pages whenever a record, crm.yaml or a template is saved "
+                   "(see docs/serve.md). Ctrl-C stops.")
 def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bool, jobs: int | None,
-          quiet: bool) -> None:
+          quiet: bool, watch: bool) -> None:
     """Build the static site of WORKSPACE into OUT: dashboards, pipeline board, forecast, follow-ups,
     a page per deal and client, hand-offs, problems, data.json and calendar feeds.
 
@@ -36,6 +39,11 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
 
     root = workspace_root(workspace)
     target = out if out is not None else root / "site"
+    if watch:
+        from plaintext_crm.watch import today_source, watch_build
+
+        watch_build(root, target, today_source(today), use_cache=not no_cache, jobs=jobs, quiet=quiet)
+        return
     bar: Any = None
     show_bar = not quiet and sys.stderr.isatty()
 

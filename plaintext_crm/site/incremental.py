@@ -73,9 +73,10 @@ def is_record_file(rel: str) -> bool:
 
 
 def affects_site(rel: str) -> bool:
-    """True when a change to `rel` can change the site: record files, crm.yaml, site-templates/, record folders."""
-    top = rel.split("/", 1)[0]
-    return rel in GLOBAL_FILES or top in GLOBAL_FOLDERS or top in RECORD_FOLDERS
+    """True when a change to `rel` can change the site: record files, a record folder itself (moved or
+    deleted: the update looks for added and removed files), crm.yaml, anything in site-templates/."""
+    return rel in GLOBAL_FILES or rel.split("/", 1)[0] in GLOBAL_FOLDERS or rel in RECORD_FOLDERS \
+        or is_record_file(rel)
 
 
 @dataclass
@@ -110,6 +111,7 @@ class IncrementalSite:
         self.on_publish = on_publish
         self.state = _State()
         self.saved: set[str] = set()  # record files saved while running: their F001 findings are `problems`
+        self.problems: tuple[Finding, ...] = ()  # F001 findings of saved files, as of the last gather
         self._engine = renderer(None)
         self._counter = itertools.count(1)
         self._rendered_bodies: dict[str, str] = {}  # body_key -> HTML, for bodies rendered while running
@@ -140,8 +142,8 @@ class IncrementalSite:
         records = {rel for rel in changed if is_record_file(rel)}
         self.saved |= records
         if changed == records and not any(self._content_changed(rel) for rel in records):
-            return UpdateResult(False, len(self.state.fingerprints), 0, 0, 0, 0, 0, 0.0, 0.0,
-                                changed=tuple(sorted(changed)))
+            return UpdateResult(False, len(self.state.fingerprints), 0, 0, 0, 0, 0, 0.0, 0.0, self.problems,
+                                tuple(sorted(changed)))
         today = self.today()
         site, env, pages = self._gather(today, records)
         parsed = self._parsed
@@ -161,17 +163,17 @@ class IncrementalSite:
         written += self._publish(site, env, rest, gone, "all")
         self.state.fingerprints = fingerprints
         return UpdateResult(False, len(pages), len(dirty), written, len(gone), parsed, len(site.findings),
-                            time.perf_counter() - started, first_seconds, self._problems(site.findings),
-                            tuple(sorted(changed)))
+                            time.perf_counter() - started, first_seconds, self.problems,
+                            tuple(sorted(changed - set(RECORD_FOLDERS))))
 
     # --- stages -----------------------------------------------------------------------------------
 
     def _full(self, started: float, changed: set[str]) -> UpdateResult:
-        result = self.build()
         self.saved |= {rel for rel in changed if is_record_file(rel)}
+        result = self.build()
         seconds = time.perf_counter() - started
         return UpdateResult(True, result.pages, result.rendered, result.written, 0, result.parsed, result.findings,
-                            seconds, seconds, self._problems_of_saved(), tuple(sorted(changed)))
+                            seconds, seconds, self.problems, tuple(sorted(changed - set(RECORD_FOLDERS))))
 
     def _content_changed(self, rel: str) -> bool:
         """False only when the file's bytes are known and the same as when it was last parsed."""
@@ -194,7 +196,7 @@ class IncrementalSite:
         env = make_environment(self.root)
         pages = [page for page_type in all_page_types() for page in page_type(site)]
         site.set_pages(pages)
-        self._site = site
+        self.problems = self._problems(site.findings)  # known before anything is published
         return site, env, pages
 
     def _load_initial(self, root: Path, paths: list[str]) -> list[LoadedFile]:
@@ -212,10 +214,8 @@ class IncrementalSite:
             for rel in set(state.loaded) - set(paths):  # deleted or renamed away
                 for table in (state.loaded, state.contents, state.versions):
                     table.pop(rel, None)  # type: ignore[attr-defined]
-            # A folder event (a record folder moved or replaced) stands for every file in it.
-            folders = tuple(rel + "/" for rel in changed if not is_record_file(rel))
             for rel in paths:
-                if rel in changed or rel not in state.loaded or rel.startswith(folders):
+                if rel in changed or rel not in state.loaded:
                     raw = _read_bytes(root / rel)
                     state.loaded[rel] = build_record(read_file(root, rel))
                     state.contents[rel] = _digest_bytes(raw) if raw is not None else b""
@@ -292,10 +292,6 @@ class IncrementalSite:
     def _problems(self, findings: Iterable[Finding]) -> tuple[Finding, ...]:
         """F001 findings (front matter that does not parse) of files saved while running."""
         return tuple(finding for finding in findings if finding.code == "F001" and finding.path in self.saved)
-
-    def _problems_of_saved(self) -> tuple[Finding, ...]:
-        site: SiteData | None = getattr(self, "_site", None)
-        return self._problems(site.findings) if site is not None else ()
 
 
 def _fingerprint(page: Page, versions: dict[str, int]) -> tuple[object, ...] | None:

@@ -1,0 +1,40 @@
+"""`plaintext-crm serve`: build the site, serve it on loopback, rebuild on save and reload open pages (docs/serve.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from plaintext_crm.loader import workspace_root
+from plaintext_crm.options import today_option, workspace_argument
+
+
+@click.command()
+@workspace_argument
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default serves this computer only.")
+@click.option("-o", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: site/ inside the workspace).")
+@today_option
+@click.option("--no-cache", is_flag=True, help="Start from a full build that ignores the caches.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Worker processes for full builds.")
+def serve(workspace: Path | None, port: int, host: str, out: Path | None, today: dt.date, no_cache: bool,
+          jobs: int | None) -> None:
+    """Build the site of WORKSPACE, serve it at http://HOST:PORT/, and rebuild it whenever a record,
+    crm.yaml or a template is saved; open pages reload by themselves.
+
+    Only the pages a save affects are rendered again. A file that no longer parses is reported in the
+    terminal and in a banner on the served pages while the rest of the site keeps updating; a failed
+    build (a template error) keeps the last good site. Ctrl-C stops. Exit status 2 when the server
+    cannot start (for instance, the port is in use).
+    """
+    from plaintext_crm.serve import serve_site
+    from plaintext_crm.watch import today_source
+
+    root = workspace_root(workspace)
+    serve_site(root, out if out is not None else root / "site", today_source(today), host=host, port=port,
+               use_cache=not no_cache, jobs=jobs)

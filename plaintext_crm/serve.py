@@ -1,0 +1,257 @@
+"""Serve the last good site over HTTP on loopback, with live reload over Server-Sent Events and a problem banner.
+
+Only the served responses carry the reload script and the banner; the files on disk are exactly what
+`plaintext-crm build` writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import html
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import click
+
+from plaintext_crm.errors import ToolError
+from plaintext_crm.watch import BuildProblem, LiveSite
+
+EVENTS_PATH = "/__plaintext-crm/events"
+KEEPALIVE_SECONDS = 15.0
+BANNER_ID = "plaintext-crm-problems"
+
+
+class LiveReload:
+    """What open pages wait for: a generation number bumped after each publish, and the current problems."""
+
+    def __init__(self) -> None:
+        self.instance = secrets.token_hex(4)  # a restarted server makes pages from the old one reload
+        self.generation = 0
+        self.problems: tuple[BuildProblem, ...] = ()
+        self.stopping = False
+        self.condition = threading.Condition()
+
+    def changed(self, problems: Sequence[BuildProblem]) -> None:
+        """The site or its problems changed: open pages should reload."""
+        with self.condition:
+            self.problems = tuple(problems)
+            self.generation += 1
+            self.condition.notify_all()
+
+    def stop(self) -> None:
+        """Release every waiting event stream."""
+        with self.condition:
+            self.stopping = True
+            self.condition.notify_all()
+
+    def token(self) -> str:
+        return f"{self.instance}-{self.generation}"
+
+    def seen(self, token: str) -> int:
+        """The generation a page was served at; -1 (reload now) for a page of another server run."""
+        instance, _, generation = token.partition("-")
+        if instance != self.instance or not generation.isdigit():
+            return -1 if token else self.generation
+        return int(generation)
+
+    def wait_past(self, seen: int, timeout: float) -> int:
+        """Wait until the generation is past `seen`, the server stops, or `timeout`; the generation."""
+        with self.condition:
+            self.condition.wait_for(lambda: self.generation > seen or self.stopping, timeout)
+            return self.generation
+
+    def snippet(self) -> str:
+        """The banner (when there are problems) and the reload script added to served HTML pages."""
+        with self.condition:
+            token, problems = self.token(), self.problems
+        script = ("<script>/* plaintext-crm serve: live reload (not in the built files) */(function(){"
+                  "if(!window.EventSource)return;"
+                  f"var s=new EventSource(\"{EVENTS_PATH}?since={token}\");"
+                  "s.addEventListener(\"reload\",function(){s.close();location.reload();});})();</script>")
+        return banner(problems) + script
+
+
+def banner(problems: Sequence[BuildProblem]) -> str:
+    """A fixed banner listing problems as file:line and message; empty without problems."""
+    if not problems:
+        return ""
+    items = "".join(f"<li><code>{html.escape(problem.where)}</code> {html.escape(problem.message)}</li>"
+                    if problem.where else f"<li>{html.escape(problem.message)}</li>" for problem in problems)
+    return (f'<div id="{BANNER_ID}" role="alert" style="position:fixed;left:0;right:0;bottom:0;'
+            "z-index:2147483647;margin:0;padding:.6em 1em;max-height:40vh;overflow:auto;background:#7f1d1d;"
+            'color:#fff;font:14px/1.45 system-ui,sans-serif">'
+            "<strong>plaintext-crm serve: the last save has problems; pages show the last good build "
+            "of these files.</strong>"
+            f'<ul style="margin:.3em 0 0;padding-left:1.2em">{items}</ul></div>')
+
+
+def inject(page: bytes, snippet: str) -> bytes:
+    """`page` with `snippet` inserted before its last </body> (appended when there is none)."""
+    data = snippet.encode("utf-8")
+    index = page.rfind(b"</body>")
+    return page + data if index < 0 else page[:index] + data + page[index:]
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """GET and HEAD of the site's files; HTML gets the reload script; EVENTS_PATH is the event stream."""
+
+    server: SiteServer
+
+    def do_GET(self) -> None:
+        self._respond(head=False)
+
+    def do_HEAD(self) -> None:
+        self._respond(head=True)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the terminal is for build messages."""
+
+    def _respond(self, head: bool) -> None:
+        url = urlsplit(self.path)
+        if url.path == EVENTS_PATH:
+            self._events(parse_qs(url.query).get("since", [""])[0])
+            return
+        path = Path(self.translate_path(url.path))
+        if path.is_dir():
+            if not url.path.endswith("/"):
+                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_header("Location", url.path + "/" + (f"?{url.query}" if url.query else ""))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            path = path / "index.html"
+        data = self.server.read(path)
+        status = HTTPStatus.OK
+        content_type = self.guess_type(os.fspath(path))
+        if data is None:
+            status, content_type = HTTPStatus.NOT_FOUND, "text/html"
+            data = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Not found</title></head><body>"
+                    f"<p>{html.escape(url.path)} is not in the site (yet). This page reloads when the site is "
+                    "rebuilt.</p><p><a href=\"/\">Overview</a></p></body></html>").encode()
+        if content_type.startswith("text/html"):
+            data = inject(data, self.server.live.snippet())
+        if content_type.startswith("text/") or content_type in ("application/json", "application/javascript"):
+            content_type += "; charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if not head:
+            self._write(data)
+
+    def _write(self, data: bytes) -> bool:
+        try:
+            self.wfile.write(data)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            return False
+        return True
+
+    def _events(self, since: str) -> None:
+        """Server-Sent Events: `reload` once the site is newer than the page; a comment now and then."""
+        live = self.server.live
+        seen = live.seen(since)
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if not self._write(b"retry: 1000\n\n"):
+            return
+        while True:
+            generation = live.wait_past(seen, KEEPALIVE_SECONDS)
+            if live.stopping:
+                return
+            if generation > seen:
+                seen = generation
+                message = f"event: reload\ndata: {generation}\n\n".encode()
+            else:
+                message = b": still here\n\n"
+            if not self._write(message):
+                return
+
+
+class SiteServer(ThreadingHTTPServer):
+    """A threading HTTP server for one output folder; request threads never block shutdown."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], out: Path, live: LiveReload, lock: threading.Lock) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.out = out
+        self.live = live
+        self.lock = lock
+        super().__init__(address, partial(SiteHandler, directory=os.fspath(out)))
+
+    def read(self, path: Path) -> bytes | None:
+        """A file of the site, read while no rebuild is replacing files; None when it does not exist."""
+        for _attempt in range(40):
+            with self.lock:
+                try:
+                    return path.read_bytes()
+                except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                    if self.out.is_dir():
+                        return None
+            time.sleep(0.05)  # a full build is swapping its folder in: wait for it
+        return None
+
+
+def make_server(host: str, port: int, out: Path, live: LiveReload, lock: threading.Lock) -> SiteServer:
+    """Bind the server; a port in use or a bad address is a clear tool error."""
+    try:
+        return SiteServer((host, port), out, live, lock)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ToolError(f"cannot serve on {host}:{port}: the port is already in use (another "
+                            f"`plaintext-crm serve`?); choose another with --port, e.g. --port {port + 1}") from None
+        if exc.errno == errno.EACCES:
+            raise ToolError(f"cannot serve on {host}:{port}: permission denied; ports below 1024 need "
+                            "privileges, use --port 8000 or higher") from None
+        raise ToolError(f"cannot serve on {host}:{port}: {exc.strerror or exc}; check --host") from None
+
+
+def url_of(server: SiteServer) -> str:
+    """The address to open in a browser."""
+    host, port = server.server_address[:2]
+    shown = f"[{host}]" if ":" in str(host) else str(host)
+    return f"http://{shown}:{port}/"
+
+
+def serve_site(root: Path, out: Path, today: Callable[[], dt.date], *, host: str, port: int,
+               use_cache: bool = True, jobs: int | None = None) -> None:
+    """`plaintext-crm serve`: serve `out` at once, build, then rebuild and reload pages after every save."""
+    live = LiveReload()
+    lock = threading.Lock()
+    site = LiveSite(root, out, today, echo=click.echo, warn=lambda text: click.echo(text, err=True),
+                    use_cache=use_cache, jobs=jobs, lock=lock, on_problems=live.changed)
+    server = make_server(host, port, site.out, live, lock)
+    thread = threading.Thread(target=server.serve_forever, name="plaintext-crm-serve", daemon=True)
+    stop = threading.Event()
+    try:
+        thread.start()
+        click.echo(f"Serving {site.out} on {url_of(server)} (building first; Ctrl-C stops)")
+        site.start()
+        click.echo(f"Watching {root} for changes; open pages reload after each rebuild")
+        site.run(stop)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        stop.set()
+        live.stop()
+        if thread.is_alive():
+            server.shutdown()
+        server.server_close()
+        site.close()
