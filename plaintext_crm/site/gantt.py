@@ -83,14 +83,16 @@ def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[
         return LABEL_W + (day - first).days * scale
 
     parts = [head, _arrowheads(ident)]
-    # weeks and months
+    # weeks and months; on a long span only every 3rd, 6th or 12th month is labelled so labels never overlap
+    every = next((months for months in (1, 3, 6, 12) if months * 30 * scale >= 64), 12)
     day = first
     while day <= last:
         x = x_of(day)
         next_month = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         if day.day == 1 or (day == first and (next_month - day).days * scale > 70):
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 6}" class="gantt-month"/>')
-            parts.append(_text(x + 4, 14, f"{day:%b %Y}", "gantt-month-label", "start"))
+            if (day.month - 1) % every == 0 or (day == first and every == 1):
+                parts.append(_text(x + 4, 14, f"{day:%b %Y}", "gantt-month-label", "start"))
         if day.weekday() == 0 and scale >= 2:
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{HEAD_H - 6}" y2="{height - 6}" class="gantt-week"/>')
             if scale * 7 >= 34:
