@@ -82,10 +82,10 @@ def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | 
     elif deal.promised_timeline:
         notes.append(f"due left empty: cannot read a date from the promised timeline '{deal.promised_timeline}'")
     extra = {key: deal.fields.get(key) for key in config.handoff_fields if key not in STANDARD_HANDOFF}
+    client = workspace.clients.get(deal.client or "")
     context = {
         "id": project_id, "today": today, "title": deal.title or deal.id, "client": deal.client,
-        "client_name": workspace.clients[deal.client].display_name if deal.client in workspace.clients
-        else deal.client or "",
+        "client_name": client.display_name if client else deal.client or "",
         "deal": deal.id, "deal_title": deal.display_title, "deal_owner": deal.owner,
         "deal_owner_name": member_name(workspace, deal.owner), "owner": owner,
         "owner_name": member_name(workspace, owner),

@@ -1,4 +1,4 @@
-"""Example-based tests of edit.py: exact text edits, refusals, atomic writes, conflicts, rollback."""
+"""Example-based tests of edit.py and atomic.py: exact text edits, refusals, atomic writes, conflicts, rollback."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm import edit
+from plaintext_crm.atomic import read_text, write_atomic
 from plaintext_crm.edit import (
     REMOVE,
     EditError,
@@ -18,9 +19,7 @@ from plaintext_crm.edit import (
     edit_front_matter,
     new_file,
     plan_edit,
-    read_text,
     render_inline,
-    write_atomic,
 )
 from plaintext_crm.model import DEAL_KEYS
 

@@ -142,8 +142,8 @@ def _context(kind: str, record_id: str, loaded: Workspace, today: dt.date, given
         raise ToolError(f"--deal: no deal '{deal_id}' (deals/{deal_id}.md)")
     client = _client(loaded, given["client"] or (deal.client if deal else None), missing)
     owner = _owner(loaded, given["owner"], missing)
-    context.update(title=title, client=client, owner=owner,
-                   client_name=loaded.clients[client].display_name if client in loaded.clients else client)
+    known = loaded.clients.get(client or "")
+    context.update(title=title, client=client, owner=owner, client_name=known.display_name if known else client)
     if kind == "deal":
         open_ids = [candidate.id for candidate in loaded.config.open_stages]
         stage = given["stage"] or (open_ids[0] if open_ids else None)
