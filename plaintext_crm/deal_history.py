@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -224,8 +224,3 @@ def record_dates_data(record: Any) -> dict[str, Any]:
     return {"created_on": created.commit.date.isoformat() if created else None,
             "created_by": created.commit.author if created else None,
             "last_changed_on": last.commit.date.isoformat(), "last_changed_by": last.commit.author}
-
-
-def deals_by_stage_since(history: History, workspace: Workspace, today: dt.date) -> Mapping[str, dt.date | None]:
-    """Deal id -> stage_since for every deal, with all precedence rules applied."""
-    return {deal_id: stage_since(history, deal, today) for deal_id, deal in workspace.deals.items()}

@@ -8,7 +8,7 @@ import os
 import pickle
 import re
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,14 +138,6 @@ class History:
     def record(self, path: str) -> RecordHistory | None:
         return self.records.get(path)
 
-    def commits(self) -> list[Commit]:
-        """Every commit that touched a record, newest first."""
-        seen: dict[str, Commit] = {}
-        for record in (*self.records.values(), *self.removed):
-            for touch in record.touches:
-                seen[touch.commit.sha] = touch.commit
-        return sorted(seen.values(), key=lambda commit: (commit.timestamp, commit.sha), reverse=True)
-
 
 # The per-deal stage facts lint needs, small enough to load in a millisecond:
 # path -> (stage at the last commit, date that stage was entered, exact?).
@@ -153,6 +145,7 @@ StageSummary = dict[str, tuple[str | None, dt.date, bool]]
 
 
 def empty_history(*notices: str) -> History:
+    """A History with nothing in it, saying why."""
     return History(False, None, False, {}, (), 0, tuple(notices))
 
 
@@ -553,9 +546,3 @@ def say_once(notice: str) -> None:
     if notice not in _SAID:
         _SAID.add(notice)
         click.echo(f"note: {notice}", err=True)
-
-
-def iter_touches(history: History, paths: Iterable[str]) -> Iterator[Touch]:
-    """Every commit touching the records at `paths` (live ones), oldest first."""
-    found = [touch for path in paths if (record := history.records.get(path)) for touch in record.touches]
-    yield from sorted(found, key=lambda touch: (touch.commit.timestamp, touch.commit.sha))

@@ -18,6 +18,7 @@ from plaintext_crm.deal_history import (
     stage_funnel,
     stage_history,
     stage_since,
+    stage_since_function,
     stage_times,
 )
 from plaintext_crm.gitrepo import GitFailed, locate_repository, read_head
@@ -118,6 +119,7 @@ def test_stage_history_spans_and_days(repo: ScriptedRepo) -> None:
         ("negotiation", d("2026-11-02"), None, "Ana Ruiz")]
     assert [span.days(TODAY) for span in spans] == [14, 16, 32, 24]
     assert stage_since(history, workspace.deals["acme-site"], TODAY) == d("2026-11-02")
+    assert stage_since_function(history, TODAY)(workspace.deals["app"]) == d("2026-11-10")
     assert days_in_stage(history, workspace.deals["acme-site"], TODAY) == 24
     data = deal_history_data(history, workspace.deals["acme-site"], TODAY)
     assert data["stage_since"] == "2026-11-02" and data["days_in_stage"] == 24
