@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 from plaintext_crm import cache
-from plaintext_crm.cache import (
-    CACHE_DIR,
-    RecordCache,
-    load_files_packed,
-    load_workspace_with_stats,
-    pack_loaded,
-    unpack_loaded,
-)
+from plaintext_crm.cache import CACHE_DIR, RecordCache, dumps, load_files, load_workspace_with_stats
+from plaintext_crm.frontmatter import parse_record
 from plaintext_crm.loader import build_record, load_workspace, read_file, record_files
 from tests.conftest import EXAMPLE
 
@@ -46,10 +41,14 @@ def same_load(root: Path) -> None:
     assert cached_findings == plain_findings
 
 
-def test_pack_round_trip_on_the_example_workspace() -> None:
-    for rel in record_files(EXAMPLE):
-        loaded = build_record(read_file(EXAMPLE, rel))
-        assert unpack_loaded(pack_loaded(loaded)) == loaded, rel
+def test_pickled_records_round_trip_on_the_example_workspace() -> None:
+    loaded = [build_record(read_file(EXAMPLE, rel)) for rel in record_files(EXAMPLE)]
+    assert any(record and record.history for record, _findings in loaded)
+    assert pickle.loads(dumps(loaded)) == loaded
+    # With CRLF line ends a history entry's text is not a slice of the body: it is stored as it is.
+    crlf = build_record(parse_record("deals/x.md", b"---\r\ntitle: X\r\n---\r\n## 2026-11-01 Call\r\none\r\ntwo\r\n"))
+    assert crlf[0] is not None and crlf[0].history[0].text == "one\ntwo"
+    assert pickle.loads(dumps(crlf)) == crlf
 
 
 def test_warm_run_reuses_and_changed_files_are_parsed_again(make_workspace) -> None:
@@ -124,10 +123,9 @@ def test_parallel_parse_gives_the_serial_result(make_workspace, monkeypatch) -> 
     root = make_workspace({**deals(40), "deals/bad.md": "---\n- a list\n---\n"})
     paths = record_files(root)
     monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 10)
-    parallel, workers = load_files_packed(root, paths, workers=2)
-    serial, one = load_files_packed(root, paths, workers=1)
+    parallel, workers = load_files(root, paths, workers=2)
+    serial, one = load_files(root, paths, workers=1)
     assert (workers, one) == (2, 1) and parallel == serial and set(parallel) == set(paths)
-    assert [unpack_loaded(parallel[rel]) for rel in paths] == [unpack_loaded(serial[rel]) for rel in paths]
 
 
 def test_concurrent_runs_agree_and_leave_a_valid_cache(make_workspace) -> None:
