@@ -45,3 +45,37 @@ def test_pages_and_navigation(site: Path) -> None:
     assert listing.index('data-project="helix-website"') < listing.index('data-project="northwind-rebrand"')
     page = (site / "projects" / "kite-mobile-app.html").read_text(encoding="utf-8")
     assert "Nina Park" in page and "20 weeks from kickoff" in page and "3 of 5 done" in page
+
+
+def test_site_builds_with_cycles_and_odd_projects(make_workspace, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from plaintext_crm.site.builder import build_site
+
+    root = make_workspace({
+        "clients/acme.md": "---\nname: Acme\n---\n",
+        "projects/loop.md": """\
+            ---
+            title: Loop
+            client: acme
+            deal: nowhere
+            owner: ana
+            status: active
+            start: 2026-12-07
+            depends_on: [empty]
+            tasks:
+              - {id: a, duration: 2, depends_on: [b]}
+              - {id: b, duration: 2, depends_on: [a]}
+              - {id: m, milestone: true, depends_on: [a, empty/none]}
+            ---
+            - [ ] one
+            """,
+        "projects/empty.md": "---\ntitle: Empty\nowner: ana\nstatus: planned\ndepends_on: [loop]\n---\n",
+    })
+    build_site(root, tmp_path / "out", dt.date(2026, 11, 26), use_cache=False)
+    page = (tmp_path / "out" / "projects" / "loop.html").read_text(encoding="utf-8")
+    assert "dependency cycle a -&gt; b -&gt; a" in page
+    assert "This project names no deal" not in page and "Deal <code>nowhere</code> does not exist" in page
+    portfolio = (tmp_path / "out" / "portfolio.html").read_text(encoding="utf-8")
+    assert "project dependency cycle empty -&gt; loop -&gt; empty" in portfolio
+    assert (tmp_path / "out" / "projects" / "empty.html").is_file()
