@@ -147,15 +147,9 @@ IMPORTS = "from plaintext_crm import history"
 
 def breakdown(folder: Path) -> dict[str, float]:
     """In-process seconds of each step of a cold read, and of the full parser in place of the line scanner."""
+    from plaintext_crm.deal_versions import DealFieldReader, read_deal_fields
     from plaintext_crm.gitrepo import read_blobs
-    from plaintext_crm.history import (
-        DealFieldReader,
-        _git_log,
-        _is_deal,
-        fold_history,
-        parse_log,
-        read_deal_fields,
-    )
+    from plaintext_crm.history import _git_log, _is_deal, fold_history, parse_log
 
     steps: dict[str, float] = {}
     started = time.perf_counter()

@@ -21,13 +21,9 @@ from plaintext_crm.deal_history import (
     stage_since_function,
     stage_times,
 )
+from plaintext_crm.deal_versions import DealFieldReader, read_deal_fields
 from plaintext_crm.gitrepo import GitFailed, locate_repository, read_head
-from plaintext_crm.history import (
-    DealFieldReader,
-    read_deal_fields,
-    read_history,
-    read_stage_summary,
-)
+from plaintext_crm.history import read_history, read_stage_summary
 from plaintext_crm.lint import run_lint
 from plaintext_crm.loader import load_workspace
 
