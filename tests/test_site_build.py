@@ -105,6 +105,14 @@ def test_refuses_an_output_folder_that_is_or_contains_the_workspace(make_workspa
     assert (root / "deals" / "website.md").is_file()
 
 
+@pytest.mark.parametrize("folder", ["deals", "site-templates/out", ".git"])
+def test_refuses_an_output_folder_inside_the_workspace_data(make_workspace, folder: str) -> None:
+    root = make_workspace({"deals/website.md": DEAL})
+    with pytest.raises(ToolError, match="belongs to the workspace"):
+        build_site(root, root / folder, TODAY)
+    assert (root / "deals" / "website.md").is_file()
+
+
 def test_refuses_to_replace_a_folder_that_is_not_a_site(make_workspace, tmp_path: Path) -> None:
     root = make_workspace({"deals/website.md": DEAL})
     other = tmp_path / "documents"

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from plaintext_crm.errors import ToolError
 
+# Workspace folders a site must never replace or be written into.
+PROTECTED_FOLDERS = frozenset({"clients", "deals", "projects", "templates", "site-templates", ".git",
+                               ".plaintext-crm"})
 STAGING_PREFIX = ".site-building-"
 RETIRED_PREFIX = ".site-old-"
 
@@ -22,6 +25,11 @@ def check_output_folder(out: Path, workspace: Path) -> Path:
     if resolved_out == resolved_ws or resolved_out in resolved_ws.parents:
         raise ToolError(f"refusing to build into {out}: it is or contains the workspace {workspace}; "
                         "choose a folder such as <workspace>/site")
+    if resolved_ws in resolved_out.parents:
+        top = resolved_out.relative_to(resolved_ws).parts[0]
+        if top in PROTECTED_FOLDERS:
+            raise ToolError(f"refusing to build into {out}: {top}/ belongs to the workspace; "
+                            "choose a folder such as <workspace>/site")
     if resolved_out.exists() and not resolved_out.is_dir():
         raise ToolError(f"cannot build into {out}: it exists and is not a folder")
     if resolved_out.is_dir() and any(resolved_out.iterdir()) and not _looks_like_a_site(resolved_out):
