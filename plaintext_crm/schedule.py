@@ -338,7 +338,7 @@ class _Scheduler:
                 slack, is_critical,
                 _has_actual_start(task) or (task.status == "done" and task.due is not None),
                 driver.ref if driver is not None else None)
-            if task.status != "done":
+            if task.status != "done" and (task.due is not None or task.start is not None):
                 self.check_conflicts(plan, task, finishes)
         return ProjectSchedule(project.id, date(plan.start), date(finish), project.due,
                                due - finish if due is not None else None, results, tuple(critical))
