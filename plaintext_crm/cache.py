@@ -121,12 +121,17 @@ def load_files(root: Path, paths: Sequence[str], workers: int | None = None
         return {rel: build_record(read_file(root, rel)) for rel in paths}, 1
     # Imported here: a warm run never needs them, and they cost a hook ~25 ms of start-up.
     import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor
 
     chunk_count = workers * 4  # interleaved chunks balance the work across workers
     chunks = [(str(root), paths[index::chunk_count]) for index in range(chunk_count)]
-    # fork: workers start at once with everything imported; elsewhere the platform's default.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    # fork starts workers at once with everything imported, but forking a process that runs other
+    # threads (a watching server) can deadlock the child: then forkserver, else the platform's default.
+    methods = multiprocessing.get_all_start_methods()
+    single_threaded = threading.active_count() == 1
+    method = ("fork" if "fork" in methods and single_threaded
+              else "forkserver" if "forkserver" in methods else None)
     context = multiprocessing.get_context(method)
     results: dict[str, LoadedFile] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

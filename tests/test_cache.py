@@ -138,3 +138,25 @@ def test_concurrent_runs_agree_and_leave_a_valid_cache(make_workspace) -> None:
     cache_stats = RecordCache(root)
     loaded = cache_stats.load(root, record_files(root))
     assert cache_stats.stats.reused == 61 and len(loaded) == 61
+
+
+def test_parallel_parse_from_a_threaded_process_does_not_fork(make_workspace, monkeypatch) -> None:
+    import multiprocessing
+    import threading
+
+    root = make_workspace(deals(12))
+    monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 4)
+    methods: list[str | None] = []
+    real_get_context = multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: methods.append(method)
+                        or real_get_context(method))
+    release = threading.Event()
+    helper = threading.Thread(target=release.wait)
+    helper.start()
+    try:
+        loaded, workers = load_files(root, record_files(root), workers=2)
+    finally:
+        release.set()
+        helper.join()
+    assert workers == 2 and loaded == load_files(root, record_files(root), workers=1)[0]
+    assert methods == ["forkserver"]
