@@ -28,6 +28,7 @@ from plaintext_crm.errors import ToolError
 from plaintext_crm.watch import BuildProblem, LiveSite
 
 EVENTS_PATH = "/__plaintext-crm/events"
+Fallback = Callable[[str], "bytes | None"]  # site-relative path -> bytes to serve when the file is missing
 KEEPALIVE_SECONDS = 15.0
 BANNER_ID = "plaintext-crm-problems"
 
@@ -188,31 +189,45 @@ class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], out: Path, live: LiveReload, lock: threading.Lock) -> None:
+    def __init__(self, address: tuple[str, int], out: Path, live: LiveReload, lock: threading.Lock,
+                 fallback: Fallback | None = None) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.out = out
         self.live = live
         self.lock = lock
+        self.fallback = fallback
         super().__init__(address, partial(SiteHandler, directory=os.fspath(out)))
 
     def read(self, path: Path) -> bytes | None:
-        """A file of the site, read while no rebuild is replacing files; None when it does not exist."""
+        """A file of the site, read while no rebuild is replacing files; else the last good version of a
+        page whose record no longer parses; None when neither exists."""
         for _attempt in range(40):
             with self.lock:
                 try:
                     return path.read_bytes()
                 except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                     if self.out.is_dir():
-                        return None
+                        return self._fallback(path)
             time.sleep(0.05)  # a full build is swapping its folder in: wait for it
         return None
 
 
-def make_server(host: str, port: int, out: Path, live: LiveReload, lock: threading.Lock) -> SiteServer:
+    def _fallback(self, path: Path) -> bytes | None:
+        if self.fallback is None:
+            return None
+        try:
+            rel = path.relative_to(self.out).as_posix()
+        except ValueError:
+            return None
+        return self.fallback(rel)
+
+
+def make_server(host: str, port: int, out: Path, live: LiveReload, lock: threading.Lock,
+                fallback: Fallback | None = None) -> SiteServer:
     """Bind the server; a port in use or a bad address is a clear tool error."""
     try:
-        return SiteServer((host, port), out, live, lock)
+        return SiteServer((host, port), out, live, lock, fallback)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise ToolError(f"cannot serve on {host}:{port}: the port is already in use (another "
@@ -237,7 +252,7 @@ def serve_site(root: Path, out: Path, today: Callable[[], dt.date], *, host: str
     lock = threading.Lock()
     site = LiveSite(root, out, today, echo=click.echo, warn=lambda text: click.echo(text, err=True),
                     use_cache=use_cache, jobs=jobs, lock=lock, on_problems=live.changed)
-    server = make_server(host, port, site.out, live, lock)
+    server = make_server(host, port, site.out, live, lock, site.site.last_good_page)
     thread = threading.Thread(target=server.serve_forever, name="plaintext-crm-serve", daemon=True)
     stop = threading.Event()
     try:

@@ -216,16 +216,19 @@ def test_a_broken_file_is_a_problem_and_the_rest_still_updates(example: Path, tm
     site = IncrementalSite(example, tmp_path / "site", lambda: TODAY, jobs=1)
     site.build()
     broken, other = "deals/kite-finance-mobile-app.md", "deals/fjord-foods-website.md"
+    good_page = (tmp_path / "site/deals/kite-finance-mobile-app.html").read_bytes()
     (example / broken).write_text("---\ntitle: [unclosed\nstage: won\n---\n", encoding="utf-8")
     (example / other).write_text((example / other).read_text(encoding="utf-8") + "\nFresh news.\n", encoding="utf-8")
     result = site.update([broken, other])
     assert [(problem.path, problem.code) for problem in result.problems] == [(broken, "F001")]
     assert result.problems[0].line == 3  # where YAML noticed the unclosed list
     assert "Fresh news." in (tmp_path / "site/deals/fjord-foods-website.html").read_text(encoding="utf-8")
-    assert not (tmp_path / "site/deals/kite-finance-mobile-app.html").exists()
+    assert not (tmp_path / "site/deals/kite-finance-mobile-app.html").exists()  # as in a fresh build
+    assert site.last_good_page("deals/kite-finance-mobile-app.html") == good_page  # what a server may show
     assert broken in (tmp_path / "site/problems.html").read_text(encoding="utf-8")
     (example / broken).write_text((EXAMPLE / broken).read_text(encoding="utf-8"), encoding="utf-8")
     assert site.update([broken]).problems == ()
+    assert site.last_good_page("deals/kite-finance-mobile-app.html") is None
     assert site_differences(tmp_path / "site", fresh_build(example, tmp_path / "fresh")) == []
 
 

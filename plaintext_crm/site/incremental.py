@@ -90,6 +90,7 @@ class _State:
     body_keys: dict[str, str] = field(default_factory=dict)  # record path -> body_key of that body
     fingerprints: dict[str, tuple[object, ...] | None] = field(default_factory=dict)  # page output -> inputs
     digests: dict[str, bytes] = field(default_factory=dict)  # page output -> digest of the bytes on disk
+    records: dict[str, str] = field(default_factory=dict)  # page output -> the record file it presents
     global_key: str = ""
 
 
@@ -115,6 +116,9 @@ class IncrementalSite:
         self._engine = renderer(None)
         self._counter = itertools.count(1)
         self._rendered_bodies: dict[str, str] = {}  # body_key -> HTML, for bodies rendered while running
+        # page output -> (record path, bytes): the last good page of a record that no longer parses. It is
+        # not in `out` (a fresh build has no page for it) but a server may keep showing it with a banner.
+        self.last_good: dict[str, tuple[str, bytes]] = {}
 
     # --- the two entry points ---------------------------------------------------------------------
 
@@ -127,6 +131,8 @@ class IncrementalSite:
         site, env, pages = self._gather(today, set(), initial=True)
         self.state.global_key = self._global_key(site, env, today)
         self.state.fingerprints = {page.output: _fingerprint(page, self.state.versions) for page in pages}
+        self.state.records = {page.output: page.record for page in pages if page.record is not None}
+        self._keep_last_good([], set(self.state.fingerprints))
         seconds = time.perf_counter() - started
         if self.on_publish is not None:
             self.on_publish("all")
@@ -158,13 +164,20 @@ class IncrementalSite:
         first = [page for page in dirty if page.sources is not None]
         rest = [page for page in dirty if page.sources is None]
         gone = sorted(set(self.state.fingerprints) - set(fingerprints))
+        self._keep_last_good(gone, set(fingerprints))
         written = self._publish(site, env, first, [], "records")
         first_seconds = time.perf_counter() - started
         written += self._publish(site, env, rest, gone, "all")
         self.state.fingerprints = fingerprints
+        self.state.records.update((page.output, page.record) for page in pages if page.record is not None)
         return UpdateResult(False, len(pages), len(dirty), written, len(gone), parsed, len(site.findings),
                             time.perf_counter() - started, first_seconds, self.problems,
                             tuple(sorted(changed - set(RECORD_FOLDERS))))
+
+    def last_good_page(self, rel: str) -> bytes | None:
+        """The last good version of a page whose record no longer parses (see `last_good`), else None."""
+        kept = self.last_good.get(rel)
+        return kept[1] if kept is not None else None
 
     # --- stages -----------------------------------------------------------------------------------
 
@@ -174,6 +187,17 @@ class IncrementalSite:
         seconds = time.perf_counter() - started
         return UpdateResult(True, result.pages, result.rendered, result.written, 0, result.parsed, result.findings,
                             seconds, seconds, self.problems, tuple(sorted(changed - set(RECORD_FOLDERS))))
+
+    def _keep_last_good(self, gone: list[str], pages: set[str]) -> None:
+        """Remember the pages about to be deleted whose record became unparseable; forget recovered ones."""
+        broken = {finding.path for finding in self.problems}
+        self.last_good = {rel: kept for rel, kept in self.last_good.items() if kept[0] in broken and rel not in pages}
+        for rel in gone:
+            record = self.state.records.get(rel)
+            if record in broken:
+                data = _read_bytes(self.out / rel)
+                if data is not None:
+                    self.last_good[rel] = (record, data)
 
     def _content_changed(self, rel: str) -> bool:
         """False only when the file's bytes are known and the same as when it was last parsed."""

@@ -1,0 +1,255 @@
+"""`plaintext-crm serve` end to end (a real process on a free port) and the server's parts."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE, EXAMPLE_TODAY
+
+from plaintext_crm.errors import ToolError
+from plaintext_crm.serve import EVENTS_PATH, LiveReload, SiteServer, banner, inject, make_server
+from plaintext_crm.watch import BuildProblem
+
+DEAL = "deals/kite-finance-mobile-app.md"
+DEAL_PAGE = "deals/kite-finance-mobile-app.html"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode("utf-8")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8")
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+class Served:
+    """A `plaintext-crm serve` process and its address."""
+
+    def __init__(self, root: Path, port: int, *extra: str) -> None:
+        self.root = root
+        self.url = f"http://127.0.0.1:{port}/"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "plaintext_crm", "serve", str(root), "--port", str(port), "--today",
+             EXAMPLE_TODAY, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.output: list[str] = []
+        self.errors: list[str] = []
+        for stream, lines in ((self.process.stdout, self.output), (self.process.stderr, self.errors)):
+            threading.Thread(target=lambda s=stream, seen=lines: seen.extend(iter(s.readline, "")),
+                             daemon=True).start()
+        wait_for(lambda: any(line.startswith("Watching") for line in self.output) or self.process.poll() is not None,
+                 120, "the first build")
+        assert self.process.poll() is None, "".join(self.errors)
+
+    def get(self, rel: str) -> tuple[int, str]:
+        return fetch(self.url + rel)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        time.sleep(0.1)  # let the reader threads drain
+        return self.process.returncode
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+@pytest.fixture
+def served(example: Path) -> Iterator[Served]:
+    server = Served(example, free_port())
+    yield server
+    server.stop()
+
+
+def edit(root: Path, rel: str, change: Callable[[str], str]) -> None:
+    path = root / rel
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def set_value(text: str, value: int) -> str:
+    return re.sub(r"^value: .*$", f"value: {value}", text, count=1, flags=re.MULTILINE)
+
+
+def test_serves_the_site_and_an_edit_is_served_within_seconds(served: Served) -> None:
+    status, page = served.get(DEAL_PAGE)
+    assert status == 200 and "987,654" not in page
+    assert EVENTS_PATH in page  # the reload script, in the served page...
+    assert EVENTS_PATH not in (served.root / "site" / DEAL_PAGE).read_text(encoding="utf-8")  # ...not on disk
+    edit(served.root, DEAL, lambda text: set_value(text, 987654))
+    wait_for(lambda: "987,654" in served.get(DEAL_PAGE)[1], 15, "the new value on the deal page")
+    wait_for(lambda: "987654" in served.get("data.json")[1], 30, "the new value in data.json")
+    assert served.get("")[0] == 200  # the folder serves index.html
+    assert served.get("no-such-page.html")[0] == 404
+
+
+def test_broken_yaml_keeps_the_site_served_with_a_banner_and_a_fix_recovers(served: Served) -> None:
+    good = served.get(DEAL_PAGE)[1]
+    edit(served.root, DEAL, lambda text: text.replace("---\n", "---\ntitle: [unclosed\n", 1))
+    wait_for(lambda: "plaintext-crm-problems" in served.get("index.html")[1], 15, "the banner")
+    status, page = served.get(DEAL_PAGE)
+    assert status == 200  # the last good page of the broken record, with the banner
+    assert page.split("<script>/* plaintext-crm")[0].split('<div id="plaintext-crm-problems"')[0] == \
+        good.split("<script>/* plaintext-crm")[0]
+    assert f"{DEAL}:3</code> F001" in page
+    assert served.process.poll() is None
+    wait_for(lambda: any(f"{DEAL}:3: F001" in line for line in served.errors), 10, "the terminal message")
+    edit(served.root, DEAL, lambda text: text.replace("title: [unclosed\n", "", 1))
+    wait_for(lambda: "plaintext-crm-problems" not in served.get("index.html")[1], 15, "the banner gone")
+    assert served.get(DEAL_PAGE)[0] == 200
+
+
+def test_a_template_error_keeps_the_last_good_site(served: Served) -> None:
+    before = served.get("index.html")[1]
+    (served.root / "site-templates").mkdir()
+    (served.root / "site-templates/_footer.html").write_text("<footer>{% if %}</footer>\n", encoding="utf-8")
+    wait_for(lambda: "plaintext-crm-problems" in served.get("index.html")[1], 30, "the banner")
+    page = served.get("index.html")[1]
+    assert "site-templates/_footer.html:1" in page
+    assert page.split('<div id="plaintext-crm-problems"')[0] == before.split("<script>/* plaintext-crm")[0]
+    (served.root / "site-templates/_footer.html").write_text("<footer>Fixed footer</footer>\n", encoding="utf-8")
+    wait_for(lambda: "Fixed footer" in served.get("index.html")[1], 30, "the fixed footer")
+    wait_for(lambda: "plaintext-crm-problems" not in served.get("index.html")[1], 10, "the banner gone")
+
+
+def test_ctrl_c_stops_cleanly(example: Path) -> None:
+    server = Served(example, free_port())
+    assert server.stop() == 0
+    assert "Traceback" not in "".join(server.errors)
+    assert "Stopped." in "".join(server.output)
+
+
+def test_a_port_in_use_is_a_clear_error(example: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "plaintext_crm", "serve", str(example), "--port", str(port)],
+                                check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "already in use" in result.stderr and f"--port {port + 1}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_build_watch_rebuilds_without_serving(example: Path) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "plaintext_crm", "build", str(example), "--watch", "--today",
+                                EXAMPLE_TODAY], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        page = example / "site" / DEAL_PAGE
+        wait_for(page.is_file, 120, "the first build")
+        time.sleep(0.5)
+        edit(example, DEAL, lambda text: set_value(text, 123987))
+        wait_for(lambda: "123,987" in page.read_text(encoding="utf-8"), 15, "the rebuilt page")
+        assert EVENTS_PATH not in page.read_text(encoding="utf-8")
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert process.returncode == 0 and "Traceback" not in output
+
+
+# --- the parts ---------------------------------------------------------------------------------------
+
+def test_inject_puts_the_snippet_before_the_last_body_end() -> None:
+    assert inject(b"<body><p>x</p></body></html>", "<s>") == b"<body><p>x</p><s></body></html>"
+    assert inject(b"plain", "<s>") == b"plain<s>"
+
+
+def test_banner_escapes_and_lists_problems() -> None:
+    text = banner([BuildProblem("deals/a<b>.md:3", "F001 invalid YAML: <oops>")])
+    assert "deals/a&lt;b&gt;.md:3" in text and "&lt;oops&gt;" in text
+    assert banner([]) == ""
+
+
+def test_live_reload_tokens() -> None:
+    live = LiveReload()
+    token = live.token()
+    assert live.seen(token) == 0
+    assert live.seen("otherrun-3") == -1  # a page from an earlier server run reloads at once
+    assert live.seen("") == 0
+    live.changed([BuildProblem("x.md:1", "F001 bad")])
+    assert live.wait_past(0, 0.01) == 1 and "x.md:1" in live.snippet()
+
+
+def test_events_stream_says_reload_after_a_change(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("<html><body>hi</body></html>", encoding="utf-8")
+    live = LiveReload()
+    server = make_server("127.0.0.1", 0, tmp_path, live, threading.Lock())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        status, page = fetch(f"http://127.0.0.1:{port}/")
+        assert status == 200 and f"since={live.token()}" in page
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(f"GET {EVENTS_PATH}?since={live.token()} HTTP/1.0\r\n\r\n".encode())
+            received = b""
+            while b"retry:" not in received:
+                received += connection.recv(4096)
+            live.changed([])
+            while b"event: reload" not in received:
+                received += connection.recv(4096)
+        assert b"text/event-stream" in received
+    finally:
+        live.stop()
+        server.shutdown()
+        server.server_close()
+
+
+def test_server_falls_back_to_the_last_good_page(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("ok", encoding="utf-8")
+    server = SiteServer(("127.0.0.1", 0), tmp_path, LiveReload(), threading.Lock(),
+                        lambda rel: b"kept" if rel == "deals/a.html" else None)
+    try:
+        assert server.read(tmp_path / "deals/a.html") == b"kept"
+        assert server.read(tmp_path / "deals/b.html") is None
+    finally:
+        server.server_close()
+
+
+def test_make_server_port_in_use_is_a_tool_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(ToolError, match="already in use.*--port"):
+            make_server("127.0.0.1", taken.getsockname()[1], tmp_path, LiveReload(), threading.Lock())
+
+
+def test_serve_help_lists_the_options() -> None:
+    result = subprocess.run([sys.executable, "-m", "plaintext_crm", "serve", "--help"], check=False,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for option in ("--port", "--host", "--today", "--out"):
+        assert option in result.stdout
