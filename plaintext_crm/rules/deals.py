@@ -26,8 +26,23 @@ def days(count: int) -> str:
     return f"{count} day" if count == 1 else f"{count} days"
 
 
-def _deals(ctx: LintContext) -> Iterator[Deal]:
-    return iter(ctx.workspace.deals.values())
+def _deals(ctx: LintContext, state: str = "all") -> list[Deal]:
+    """The deals in one state: 'open' (an open or unknown stage), 'won', 'lost', 'closed' or 'all'.
+
+    Sorted out once per lint run (kept in ctx.extra), not by every rule for every deal."""
+    groups = ctx.extra.get("deals-by-state")
+    if groups is None:
+        groups = {"all": list(ctx.workspace.deals.values()), "open": [], "won": [], "lost": [], "closed": []}
+        stages = {stage.id: stage for stage in ctx.workspace.config.stages}
+        for deal in groups["all"]:
+            stage = stages.get(deal.stage) if deal.stage is not None else None
+            if stage is None or stage.is_open:
+                groups["open"].append(deal)
+            else:
+                groups["closed"].append(deal)
+                groups["won" if stage.is_won else "lost"].append(deal)
+        ctx.extra["deals-by-state"] = groups
+    return groups[state]
 
 
 def _written(deal: Deal, key: str) -> bool:
@@ -89,9 +104,7 @@ def next_action_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """An open deal (its stage is not a closed one) without a next step is a deal nobody is working.
     Both `next_action` (what) and `next_action_due` (when) are required. A due date that is written
     but is not a date is reported by F002 instead."""
-    for deal in _deals(ctx):
-        if not ctx.workspace.is_open(deal):
-            continue
+    for deal in _deals(ctx, "open"):
         missing = [key for key in ("next_action", "next_action_due")
                    if getattr(deal, key) is None and not (key == "next_action_due" and _written(deal, key))]
         if missing:
@@ -107,9 +120,9 @@ def next_action_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
 def next_action_overdue(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """Do the action, or move its date honestly. Closed deals are skipped: their next action no
     longer matters."""
-    for deal in _deals(ctx):
+    for deal in _deals(ctx, "open"):
         due = deal.next_action_due
-        if due is not None and due < ctx.today and ctx.workspace.is_open(deal):
+        if due is not None and due < ctx.today:
             late = (ctx.today - due).days
             yield rule.finding(deal.location("next_action_due"),
                                f"next action '{deal.next_action or '?'}' was due {due} ({days(late)} ago)")
@@ -145,9 +158,7 @@ def handoff_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     field's line when it is written empty, else on line 1. A kickoff_date that is not a date is
     reported by F002."""
     required = ctx.workspace.config.handoff_fields
-    for deal in _deals(ctx):
-        if not ctx.workspace.is_won(deal):
-            continue
+    for deal in _deals(ctx, "won"):
         for key in required:
             if is_empty(deal.fields.get(key)):
                 yield rule.finding(deal.location(key), f"won deal is missing hand-off field '{key}'")
@@ -183,9 +194,9 @@ def deal_rotting(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """Deals that sit still go cold. Give a stage `rot_days` in crm.yaml's pipeline; a deal is rotting
     when today is more than rot_days after it entered the stage: its `stage_since`, else the date git
     history says the stage was set. Skipped when neither is known or the stage has no rot_days."""
-    for deal in _deals(ctx):
+    for deal in _deals(ctx, "open"):
         stage = ctx.workspace.config.stage(deal.stage)
-        if stage is None or not stage.is_open or stage.rot_days is None:
+        if stage is None or stage.rot_days is None:
             continue
         since = ctx.stage_since(deal)
         if since is None:
@@ -219,9 +230,7 @@ def lost_without_reason(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """Why deals are lost is what a team learns from. When crm.yaml lists `lost_reasons`, the reason
     must be one of them, so reasons can be counted."""
     allowed = ctx.workspace.config.lost_reasons
-    for deal in _deals(ctx):
-        if not ctx.workspace.is_lost(deal):
-            continue
+    for deal in _deals(ctx, "lost"):
         if deal.lost_reason is None:
             yield rule.finding(deal.location("lost_reason"), "lost deal has no lost_reason")
         elif allowed and deal.lost_reason not in allowed:
@@ -239,9 +248,7 @@ def closed_without_date(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """Win rates, sales cycles and revenue by month need the day a deal closed. A closing date in
     the future usually means the stage was changed too early. A closed_on that is not a date is
     reported by F002."""
-    for deal in _deals(ctx):
-        if ctx.workspace.is_open(deal):
-            continue
+    for deal in _deals(ctx, "closed"):
         if deal.closed_on is None:
             if not _written(deal, "closed_on"):
                 yield rule.finding(deal.location("closed_on"), f"{deal.stage} deal has no closed_on date")
@@ -259,8 +266,8 @@ def closed_without_date(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
 def expected_close_passed(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """Either the deal closed (move it to won or lost) or its expected_close must move: a forecast
     built on past dates is wrong."""
-    for deal in _deals(ctx):
-        if deal.expected_close is not None and deal.expected_close < ctx.today and ctx.workspace.is_open(deal):
+    for deal in _deals(ctx, "open"):
+        if deal.expected_close is not None and deal.expected_close < ctx.today:
             yield rule.finding(deal.location("expected_close"),
                                f"expected_close {deal.expected_close} has passed; close the deal or move the date")
 
@@ -297,9 +304,9 @@ def won_without_project(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     `deal:` names it or its own `project:` names an existing project."""
     workspace = ctx.workspace
     referenced = {project.deal for project in workspace.projects.values() if project.deal}
-    for deal in _deals(ctx):
+    for deal in _deals(ctx, "won"):
         kickoff = deal.kickoff_date
-        if kickoff is None or kickoff >= ctx.today or not workspace.is_won(deal):
+        if kickoff is None or kickoff >= ctx.today:
             continue
         if deal.id in referenced or (deal.project is not None and deal.project in workspace.projects):
             continue
