@@ -62,7 +62,12 @@ site/
 
 PRE_COMMIT_CONFIG = """\
 # Lint the workspace before every commit: `pip install pre-commit && pre-commit install`.
-# Runs the plaintext-crm installed in your environment; the hook only reads files.
+# Runs the plaintext-crm installed in your environment; the hook only reads files. To let
+# pre-commit install plaintext-crm itself, use the plaintext-crm repository as the hook source:
+#   - repo: https://github.com/<owner>/plaintext-crm
+#     rev: v0.1.0
+#     hooks: [{id: plaintext-crm-lint}]
+# Without the pre-commit framework: `plaintext-crm install-hook` writes a plain git hook.
 repos:
   - repo: local
     hooks:
