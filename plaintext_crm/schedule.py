@@ -345,8 +345,17 @@ class _Scheduler:
 
     # -- conflicts --------------------------------------------------------------------------------
 
+    def _finish_of(self, plan: _Plan, dependency: Dependency) -> dt.date:
+        """The last working day of the task a dependency names (its date for a milestone)."""
+        other = plan
+        if dependency.project and dependency.project != plan.project.id:
+            other = self.plans[dependency.project]
+        last = other.ef[dependency.task] - 1 if other.duration[dependency.task] else other.es[dependency.task]
+        return self.calendar.date(last)
+
     def check_conflicts(self, plan: _Plan, task: Task, finishes: dict[str, int]) -> None:
-        """P002: a started task that began before a dependency allowed; a task planned past its due date."""
+        """P002, at most one per date: a started task that began before a dependency allowed; a task planned
+        past its due date; else a task whose written start its dependencies push later."""
         calendar = self.calendar
         project = plan.project
         es, durations = plan.es, plan.duration
@@ -365,12 +374,7 @@ class _Scheduler:
         if task.due is not None and finishes[task.id] > calendar.number_on_or_before(task.due):
             driver = plan.driver[task.id]
             if driver is not None:
-                other = plan
-                if driver.project and driver.project != project.id:
-                    other = self.plans[driver.project]
-                pred_finish = (other.ef[driver.task] - 1 if other.duration[driver.task]
-                               else other.es[driver.task])
-                why = (f"it waits for '{driver.ref}', which finishes {calendar.date(pred_finish)}, and takes "
+                why = (f"it waits for '{driver.ref}', which finishes {self._finish_of(plan, driver)}, and takes "
                        f"{duration} working days from {calendar.date(start)}")
             else:
                 verb = "started" if _has_actual_start(task) else "starts"
@@ -378,6 +382,14 @@ class _Scheduler:
             self.conflicts.append(Conflict(project.id, task.id, Location(project.path, task.line_of("due")),
                                            f"task '{task.id}' is due {task.due}, but is planned to finish "
                                            f"{calendar.date(finishes[task.id])}: {why}"))
+        elif task.start is not None and not _has_actual_start(task) and plan.driver[task.id] is not None \
+                and start > calendar.number(task.start):
+            driver = plan.driver[task.id]
+            assert driver is not None
+            self.conflicts.append(Conflict(project.id, task.id, Location(project.path, task.line_of("start")),
+                                           f"task '{task.id}' starts {task.start} as written, but waits for "
+                                           f"'{driver.ref}' ({driver.type}), which finishes "
+                                           f"{self._finish_of(plan, driver)}: planned from {calendar.date(start)}"))
 
     # -- everything -------------------------------------------------------------------------------
 

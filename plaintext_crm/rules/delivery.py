@@ -70,7 +70,7 @@ UAT_PROJECT = PROJECT_HEAD + """\
         duration: 10
       - id: uat
         owner: ana
-        start: 2026-12-14
+        start: {uat_start}
         due: {uat_due}
         duration: 3
         depends_on: [build]
@@ -79,17 +79,18 @@ UAT_PROJECT = PROJECT_HEAD + """\
 
 
 @rule("P002", "schedule-conflict", Severity.ERROR,
-      "A task's written dates cannot hold: its dependencies or duration push it past its due date, or it "
-      "started before a dependency allowed.",
-      examples=[Example({"projects/website.md": UAT_PROJECT.format(uat_due="2026-12-16")},
-                        {"projects/website.md": UAT_PROJECT.format(uat_due="2026-12-23")},
+      "A task's written dates cannot hold: its dependencies or duration push it past its due date or "
+      "after its start, or it started before a dependency allowed.",
+      examples=[Example({"projects/website.md": UAT_PROJECT.format(uat_start="2026-12-14", uat_due="2026-12-16")},
+                        {"projects/website.md": UAT_PROJECT.format(uat_start="2026-12-21", uat_due="2026-12-23")},
                         "Acceptance testing booked before the build it tests is finished")])
 def schedule_conflict(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """A task's `start` is the earliest day it may begin and its `due` a deadline. When the schedule,
     following the task's dependencies and duration in working days, has it finish after its `due`, or
-    a task that is `doing` or `done` was started before a dependency allowed, the written dates and the
-    plan disagree: move the date, shorten the work, or change the dependency. Done tasks keep their
-    recorded dates and are not checked against their due date."""
+    start later than its written `start`, or a task that is `doing` was started before a dependency
+    allowed, the written dates and the plan disagree: move the date, shorten the work, or change the
+    dependency. One finding per task (the missed due date first). Done tasks keep their recorded dates
+    and are not checked."""
     schedule = planned(ctx).schedule
     for conflict in schedule.conflicts:
         yield rule.finding(conflict.location, conflict.message)
