@@ -12,6 +12,26 @@ from plaintext_crm.loader import build_deal
 TRACKED = ("stage", "owner", "value", "currency", "expected_close", "stage_since")
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*[ \t]*:(?:[ \t]|$)")
 _TRACKED_LINE = re.compile(r"^(" + "|".join(TRACKED) + r")[ \t]*:")
+_OPENERS = {'"': '"', "'": "'", "[": "]", "{": "}"}
+# Line breaks other than \n that str.splitlines (and so the loader) honours: leave those files to it.
+_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+
+
+def front_matter_text(text: str) -> str | None:
+    """The YAML between the fences, as frontmatter.split_front_matter finds it; None without front matter.
+
+    Files with only newline line breaks (nearly all) skip splitting the whole text into lines.
+    """
+    text = text.removeprefix("\ufeff")
+    if _ODD_BREAKS.search(text):
+        split = split_front_matter(text)
+        return split[0] if isinstance(split, tuple) else None
+    first_end = text.find("\n")
+    if first_end < 0 or text[:first_end].rstrip() != "---":
+        return None
+    closing = _CLOSING_FENCE.search(text, first_end + 1)
+    return text[first_end + 1:closing.start()] if closing else None
 
 
 class DealFieldReader:
@@ -25,6 +45,7 @@ class DealFieldReader:
 
     def __init__(self) -> None:
         self._lines: dict[str, dict[str, Any]] = {}
+        self._documents: dict[str, dict[str, Any] | None] = {}  # front matter text -> fields
         self.full_parses = 0
 
     def read(self, raw: bytes) -> dict[str, Any] | None:
@@ -33,23 +54,36 @@ class DealFieldReader:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        split = split_front_matter(text)
-        if not isinstance(split, tuple):
+        front = front_matter_text(text)
+        if front is None:
             return None
-        lines = split[0].splitlines()
+        if front in self._documents:  # most edits change the notes, not the front matter
+            return self._documents[front]
+        values = None if _ODD_BREAKS.search(front) else self._scan(front)
+        if values is None:
+            values = self._full(raw)
+        self._documents[front] = values
+        return values
+
+    def _scan(self, front: str) -> dict[str, Any] | None:
+        """The fields from simple `key: value` lines; None when the front matter needs the full parser."""
+        lines = front.split("\n")
         values: dict[str, Any] = {}
         for number, line in enumerate(lines):
             if not line or line[0] in " \t#":
                 continue
             if not _SIMPLE_KEY.match(line):
-                return self._full(raw)
+                return None
+            value = line.split(":", 1)[1].strip()
+            if value[:1] in _OPENERS and value[-1:] != _OPENERS[value[:1]]:
+                return None  # a quoted or flow value that may go on over the next lines
             if _TRACKED_LINE.match(line):
                 following = lines[number + 1] if number + 1 < len(lines) else ""
                 if following[:1] in (" ", "\t", "-") and following.strip() and not following.lstrip().startswith("#"):
-                    return self._full(raw)
+                    return None
                 typed = self._line(line)
                 if typed is None:
-                    return self._full(raw)
+                    return None
                 values.update(typed)
         return {key: values.get(key) for key in TRACKED}
 

@@ -311,6 +311,14 @@ TRICKY = [
     "---\nstage: [lead\n---\n",
     "no front matter\n",
     "---\ntitle: x\n# stage: won\nstage: lost\n---\n",
+    "---\r\nstage: won\r\nowner: ana\r\n---\r\nBody\r\n",
+    "\ufeff---\nstage: lost\n...\nBody\n",
+    "---\ntitle: \"two\nstage: won\"\nstage: lead\n---\n",
+    "---\ntags: [a,\nstage: won]\nowner: ben\n---\n",
+    "---\nstage: lead\nnote: a\u2028stage: won\n---\n",
+    "---\nstage: lead\n---\n" + "## 2026-01-01 Note\n" * 500,
+    "---   \nstage: lead\n---  \n",
+    "--- \nstage: lead\n",
 ]
 
 
@@ -347,3 +355,10 @@ def test_new_commits_are_folded_onto_the_cached_history(repo: ScriptedRepo, monk
     assert ranges == [None]
     assert rewritten == read_history(repo.root, use_cache=False)
     assert rewritten.records["clients/acme.md"].last_changed.commit.subject == "Reworded"
+
+
+def test_one_line_scanner_shared_across_versions_keeps_them_apart() -> None:
+    reader = DealFieldReader()
+    versions = [text.encode() for text in TRICKY * 2]
+    assert [reader.read(raw) for raw in versions] == [read_deal_fields(raw) for raw in versions]
+    assert reader.full_parses > 0  # the unusual ones did go to the full parser
