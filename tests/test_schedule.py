@@ -180,8 +180,8 @@ def test_explicit_dates(make_workspace) -> None:
         "guess": (D(2026, 12, 14), D(2026, 12, 14)),
     }
     assert [conflict.message for conflict in result.conflicts] == [  # the written start cannot hold
-        "task 'earlier' starts 2026-12-08 as written, but waits for 'a' (FS), which finishes 2026-12-11: "
-        "planned from 2026-12-14"]
+        ("task 'earlier' starts 2026-12-08 as written, but waits for 'a' (FS), which finishes 2026-12-11: "
+        "planned from 2026-12-14")]
 
 
 def test_actual_dates_of_done_and_started_tasks_are_kept(make_workspace) -> None:
