@@ -362,3 +362,19 @@ def test_one_line_scanner_shared_across_versions_keeps_them_apart() -> None:
     versions = [text.encode() for text in TRICKY * 2]
     assert [reader.read(raw) for raw in versions] == [read_deal_fields(raw) for raw in versions]
     assert reader.full_parses > 0  # the unusual ones did go to the full parser
+
+
+def test_a_long_history_read_as_two_halves_is_the_same(repo: ScriptedRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    single = read_history(repo.root, use_cache=False)
+    monkeypatch.setattr(history_module, "PARALLEL_LOG_MIN", 2)
+    monkeypatch.setattr(history_module.os, "cpu_count", lambda: 2)
+    calls: list[tuple[str | None, str]] = []
+    real_log = history_module._git_log
+
+    def logged(root: Path, prefix: str = "", after: str | None = None, until: str = "HEAD") -> bytes:
+        calls.append((after, until))
+        return real_log(root, prefix, after, until)
+
+    monkeypatch.setattr(history_module, "_git_log", logged)
+    assert read_history(repo.root, use_cache=False) == single
+    assert len(calls) == 2 and calls[0][0] is None and calls[1][0] == calls[0][1]
