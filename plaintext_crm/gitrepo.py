@@ -81,6 +81,9 @@ def shallow_commits(repo: GitRepository) -> frozenset[str]:
 
 # ---------------------------------------------------------------- running git
 
+_REPOSITORY_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
+
+
 class GitFailed(Exception):
     """git ran but failed; the message is git's own."""
 
@@ -89,7 +92,10 @@ def run_git(repo_root: Path, args: list[str], stdin: bytes | None = None) -> byt
     """Run one git command in `repo_root` with settings that make its output stable to parse."""
     command = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=never",
                "-c", "diff.renames=true", *args]
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    # Hooks export GIT_DIR, GIT_INDEX_FILE... (often relative to the top of the repository): let git
+    # find the repository from the workspace folder, as locate_repository does.
+    env = {key: value for key, value in os.environ.items() if key not in _REPOSITORY_VARIABLES}
+    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
     try:
         done = subprocess.run(command, cwd=repo_root, input=stdin, capture_output=True, env=env, check=False)
     except OSError as exc:

@@ -378,3 +378,12 @@ def test_a_long_history_read_as_two_halves_is_the_same(repo: ScriptedRepo, monke
     monkeypatch.setattr(history_module, "_git_log", logged)
     assert read_history(repo.root, use_cache=False) == single
     assert len(calls) == 2 and calls[0][0] is None and calls[1][0] == calls[0][1]
+
+
+def test_inside_a_git_hook_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = scripted(tmp_path / "hooked", workspace="crm")
+    # What git exports to hooks, relative to the top of the repository; the workspace is a sub-folder.
+    monkeypatch.setenv("GIT_DIR", ".git")
+    monkeypatch.setenv("GIT_INDEX_FILE", ".git/index")
+    history = read_history(repo.root, use_cache=False)
+    assert history.available and "deals/acme-site.md" in history.records
