@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -275,6 +275,16 @@ class DeliveryFigures:
         for project_id, status in self.statuses.items():
             grouped[status.health].append(project_id)
         return {health: ids for health, ids in grouped.items() if ids}
+
+    def health_key(self, project_ids: Iterable[str]) -> str:
+        """What a page showing these projects' health line depends on, for page reuse between builds
+        (a project's health can change with another project it waits for)."""
+        parts = []
+        for project_id in project_ids:
+            status = self.statuses.get(project_id)
+            if status is not None:
+                parts.append(f"{project_id}:{status.health}:{status.percent_complete}:{status.drift}")
+        return ",".join(parts)
 
     def project_data(self, project_id: str) -> dict[str, Any]:
         """A project's plan, health and each task's computed dates, JSON-able (dates as ISO text)."""

@@ -79,3 +79,28 @@ def test_site_builds_with_cycles_and_odd_projects(make_workspace, tmp_path: Path
     portfolio = (tmp_path / "out" / "portfolio.html").read_text(encoding="utf-8")
     assert "project dependency cycle empty -&gt; loop -&gt; empty" in portfolio
     assert (tmp_path / "out" / "projects" / "empty.html").is_file()
+
+
+def test_rebuild_refreshes_health_changed_by_another_project(make_workspace, tmp_path: Path) -> None:
+    import datetime as dt
+    import os
+
+    from plaintext_crm.site.builder import build_site
+
+    upstream = "---\ntitle: Q\nclient: globex\nowner: ana\nstatus: active\nstart: 2026-12-07\ntasks:\n" \
+               "  - {{id: api, duration: {days}}}\n---\n"
+    root = make_workspace({
+        "clients/acme.md": "---\nname: Acme\n---\n", "clients/globex.md": "---\nname: Globex\n---\n",
+        "projects/p.md": "---\ntitle: P\nclient: acme\nowner: ana\nstatus: active\nstart: 2026-12-07\n"
+                         "due: 2026-12-31\ntasks:\n  - {id: ui, duration: 3, depends_on: [q/api]}\n---\n",
+        "projects/q.md": upstream.format(days=2),
+    })
+    out, today = tmp_path / "out", dt.date(2026, 11, 26)
+    build_site(root, out, today)
+    assert 'data-health="on track"' in (out / "clients" / "acme.html").read_text(encoding="utf-8")
+    (root / "projects" / "q.md").write_text(upstream.format(days=30), encoding="utf-8")
+    stat = os.stat(root / "projects" / "q.md")
+    os.utime(root / "projects" / "q.md", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    build_site(root, out, today)  # acme's page reads no file that changed, but p's health did
+    assert 'data-health="at risk"' in (out / "clients" / "acme.html").read_text(encoding="utf-8")
+    assert 'data-health="at risk"' in (out / "projects" / "p.html").read_text(encoding="utf-8")

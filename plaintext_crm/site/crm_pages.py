@@ -210,6 +210,9 @@ def client_pages(site: SiteData) -> list[Page]:
         findings = site.findings_by_path.get(client.path, [])
         key = findings_key(findings) + "|" + ",".join(
             f"{site.figures.crm.deals[deal.id].stage_since}" for deal in deals)
+        if site.figures.delivery is not None:  # the projects' health lines
+            key += "|" + site.figures.delivery.health_key(
+                record.id for kind, record in related if kind == "project")
         pages.append(Page(f"clients/{client.id}.html", client.display_name, "client.html",
                           _client_context(client), sources=frozenset(record.path for _, record in related),
                           key=key, section="clients", record=client.path))
