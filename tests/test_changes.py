@@ -126,3 +126,18 @@ def test_unknown_revision_and_no_git_are_failures(repo: ScriptedRepo, make_works
     assert result.exit_code == 2
     assert "changes needs the workspace's git history: not a git repository" in result.output
     assert "Traceback" not in result.output
+
+
+def test_shallow_clone_reports_and_says_so(repo: ScriptedRepo, tmp_path: Path) -> None:
+    import subprocess
+
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "g", when="2026-11-25T10:00:00+00:00")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", repo.top.as_uri(), str(clone)], check=True,
+                   capture_output=True)
+    result = CliRunner().invoke(cli, ["changes", str(clone), "--today", "2026-11-26", "--since", "HEAD~1",
+                                      "--format", "json"])
+    assert result.exit_code == 0
+    assert "note: shallow clone: history starts on 2026-11-20" in result.stderr
+    assert [item["id"] for item in json.loads(result.stdout)["added"]] == ["g"]
