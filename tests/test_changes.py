@@ -128,9 +128,13 @@ def test_unknown_revision_and_no_git_are_failures(repo: ScriptedRepo, make_works
     assert "Traceback" not in result.output
 
 
-def test_shallow_clone_reports_and_says_so(repo: ScriptedRepo, tmp_path: Path) -> None:
+def test_shallow_clone_reports_and_says_so(repo: ScriptedRepo, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 
+    from plaintext_crm import history
+
+    monkeypatch.setattr(history, "_SAID", set())  # notices are said once per process
     repo.git("add", "-A")
     repo.git("commit", "-q", "-m", "g", when="2026-11-25T10:00:00+00:00")
     clone = tmp_path / "clone"
