@@ -28,7 +28,8 @@ from plaintext_crm.site.templates import STATIC_FOLDER, make_environment, static
 
 CACHE_FOLDER = ".plaintext-crm"
 MANIFEST = "site-manifest.json"
-PARALLEL_MIN_PAGES = 400  # below this a process pool costs more than it saves
+PARALLEL_MIN_PAGES = 400  # below this a process pool costs more than it saves...
+PARALLEL_MIN_RECORDS = 2000  # ...unless the whole-workspace pages (board, data.json...) are big themselves
 
 Progress = Callable[[int], None]
 
@@ -72,18 +73,11 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
     # 3. Render into a staging folder beside `out`; pages whose inputs did not change are reused.
     previous = _read_manifest(cache_dir, out, global_key) if use_cache else {}
     with output.staging_folder(out) as staging:
-        fingerprints = {page.output: _fingerprint(root, page) for page in pages}
-        reuse = [page for page in pages
-                 if page.output in previous and previous[page.output] == fingerprints[page.output]
-                 and fingerprints[page.output] is not None and (out / page.output).is_file()]
-        reused_paths = {page.output for page in reuse}
-        todo = [page for page in pages if page.output not in reused_paths]
-        for page in reuse:
-            target = staging / page.output
-            target.parent.mkdir(parents=True, exist_ok=True)
-            output.link_or_copy(out / page.output, target)
-        if progress is not None and reuse:
-            progress(len(reuse))
+        signatures: dict[str, str] = {}
+        fingerprints = {page.output: _fingerprint(root, page, signatures) for page in pages}
+        todo = _reuse_unchanged(pages, previous, fingerprints, out, staging)
+        if progress is not None and len(todo) < len(pages):
+            progress(len(pages) - len(todo))
         _render_pages(site, env, todo, staging, jobs, progress)
         for rel, source in static_files(root):
             target = staging / STATIC_FOLDER / rel
@@ -92,7 +86,7 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
         output.swap_in(staging, out)
     if use_cache:
         _write_manifest(cache_dir, out, global_key, fingerprints)
-    return BuildResult(out, len(pages), len(todo), len(reuse), time.perf_counter() - started,
+    return BuildResult(out, len(pages), len(todo), len(pages) - len(todo), time.perf_counter() - started,
                        len(site.findings), engine)
 
 
@@ -108,16 +102,20 @@ def _render_pages(site: SiteData, env: object, pages: Sequence[Page], staging: P
     workers = min(jobs or os.cpu_count() or 1, 8)
     for folder in sorted({str(Path(page.output).parent) for page in pages}):
         (staging / folder).mkdir(parents=True, exist_ok=True)
-    if workers < 2 or len(pages) < PARALLEL_MIN_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+    big = len(pages) >= PARALLEL_MIN_PAGES or (len(site.workspace.files) >= PARALLEL_MIN_RECORDS and len(pages) > 1)
+    if workers < 2 or not big or "fork" not in multiprocessing.get_all_start_methods():
         for page in pages:
             _write_page(site, env, page, staging)
             if progress is not None:
                 progress(1)
         return
+    # Whole-workspace pages are the slow ones: each is a batch of its own, handed out first.
+    whole = [index for index, page in enumerate(pages) if page.sources is None]
+    parts = [index for index, page in enumerate(pages) if page.sources is not None]
+    chunk = max(50, len(parts) // (workers * 8))
+    batches = [[index] for index in whole] + [parts[start:start + chunk] for start in range(0, len(parts), chunk)]
     _SHARED = (site, env, pages, staging)
     try:
-        chunk = max(50, len(pages) // (workers * 8))
-        batches = [(start, min(start + chunk, len(pages))) for start in range(0, len(pages), chunk)]
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for done in pool.imap_unordered(_render_batch, batches):
                 if progress is not None:
@@ -126,13 +124,13 @@ def _render_pages(site: SiteData, env: object, pages: Sequence[Page], staging: P
         _SHARED = None
 
 
-def _render_batch(span: tuple[int, int]) -> int:
-    """Render pages[start:end] in a forked worker (the pages and data come from the parent's memory)."""
+def _render_batch(indexes: list[int]) -> int:
+    """Render some of the pages in a forked worker (the pages and data come from the parent's memory)."""
     assert _SHARED is not None
     site, env, pages, staging = _SHARED
-    for index in range(*span):
+    for index in indexes:
         _write_page(site, env, pages[index], staging)
-    return span[1] - span[0]
+    return len(indexes)
 
 
 def _write_page(site: SiteData, env: object, page: Page, staging: Path) -> None:
@@ -160,18 +158,43 @@ def _global_key(root: Path, today: dt.date, env: object) -> str:
     return digest.hexdigest()
 
 
-def _fingerprint(root: Path, page: Page) -> str | None:
+def _fingerprint(root: Path, page: Page, signatures: dict[str, str]) -> str | None:
     """The state of a page's inputs (its record files' size and mtime, plus its key); None: always render."""
     if page.sources is None:
         return None
     digest = hashlib.blake2b(page.key.encode("utf-8"), digest_size=16)
     for rel in sorted(page.sources):
-        try:
-            stat = os.stat(root / rel)
-            digest.update(f"|{rel}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-        except OSError:
-            digest.update(f"|{rel}:missing".encode())
+        signature = signatures.get(rel)
+        if signature is None:
+            try:
+                stat = os.stat(root / rel)
+                signature = f"|{rel}:{stat.st_size}:{stat.st_mtime_ns}"
+            except OSError:
+                signature = f"|{rel}:missing"
+            signatures[rel] = signature
+        digest.update(signature.encode())
     return digest.hexdigest()
+
+
+def _reuse_unchanged(pages: Sequence[Page], previous: dict[str, str], fingerprints: dict[str, str | None],
+                     out: Path, staging: Path) -> list[Page]:
+    """Hard-link the previous build's copy of every page whose inputs are unchanged; return the others."""
+    todo = []
+    folders: set[Path] = set()
+    for page in pages:
+        fingerprint = fingerprints[page.output]
+        if fingerprint is None or previous.get(page.output) != fingerprint:
+            todo.append(page)
+            continue
+        target = staging / page.output
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        try:
+            output.link_or_copy(out / page.output, target)
+        except FileNotFoundError:  # removed from the old site by hand: render it again
+            todo.append(page)
+    return todo
 
 
 def _read_manifest(cache_dir: Path, out: Path, global_key: str) -> dict[str, str]:
