@@ -486,10 +486,25 @@ def read_stage_summary(root: Path, *, use_cache: bool = True) -> tuple[StageSumm
 
 
 _SAID: set[str] = set()
+NOTICE_FILE = "history-notice.txt"
 
 
-def say_once(notice: str) -> None:
-    """Print a history notice on stderr, once per process however many stages ask."""
-    if notice not in _SAID:
-        _SAID.add(notice)
-        click.echo(f"note: {notice}", err=True)
+def say_once(notice: str, workspace: Path | None = None) -> None:
+    """Print a history notice on stderr once per process; with `workspace`, once for that workspace
+    (remembered under .plaintext-crm/ until the notice changes), for notices about a lasting state."""
+    if notice in _SAID:
+        return
+    _SAID.add(notice)
+    if workspace is not None:
+        marker = workspace / CACHE_DIR / NOTICE_FILE
+        try:
+            if marker.read_text(encoding="utf-8") == notice:
+                return
+        except OSError:
+            pass
+        try:
+            marker.parent.mkdir(exist_ok=True)
+            marker.write_text(notice, encoding="utf-8")
+        except OSError:
+            pass
+    click.echo(f"note: {notice}", err=True)

@@ -26,11 +26,10 @@ def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
     from plaintext_crm.history import read_stage_summary, say_once
 
     # git history says when each deal entered its stage (cached by HEAD: one small read when unchanged);
-    # without git, D006 falls back to front matter stage_since silently (lint runs in hooks and CI).
+    # without git, D006 falls back to front matter stage_since.
     summary, notices = read_stage_summary(workspace.root)
-    if summary is not None:
-        for notice in notices:  # e.g. a shallow CI checkout, where days in stage are only lower bounds
-            say_once(notice)
+    for notice in notices:  # no git: said once per workspace; a shallow CI checkout: once per run
+        say_once(notice, workspace.root if summary is None else None)
     return LintContext(workspace, today, history_stage_since(summary, workspace, today),
                        extra={"history_notices": notices})
 

@@ -387,3 +387,12 @@ def test_inside_a_git_hook_environment(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("GIT_INDEX_FILE", ".git/index")
     history = read_history(repo.root, use_cache=False)
     assert history.available and "deals/acme-site.md" in history.records
+
+
+def test_no_git_notice_is_said_once_per_workspace(make_workspace, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_workspace({"deals/x.md": deal("proposal")})
+    for _run in range(2):  # two runs of `plaintext-crm lint`: a fresh process each time
+        monkeypatch.setattr(history_module, "_SAID", set())
+        run_lint(root, TODAY)
+    assert capsys.readouterr().err.count("note: not a git repository") == 1
