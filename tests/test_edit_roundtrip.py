@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,8 +157,12 @@ def test_edit_changes_exactly_the_named_keys(document: tuple[str, list[Entry], s
     for entry in parts:
         while old_front[position] != entry.lines[0]:
             position += 1
+        end = position + len(entry.lines)
+        if re.search(r": [|>]\+", entry.lines[0]):  # keep chomping: the blank lines after it are its own
+            while end < len(old_front) and old_front[end] == "":
+                end += 1
         if entry.key in updates:
-            edited_lines.update(range(position, position + len(entry.lines)))
+            edited_lines.update(range(position, end))
         position += len(entry.lines)
     matcher = difflib.SequenceMatcher(a=old_front, b=new_front, autojunk=False)
     for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
