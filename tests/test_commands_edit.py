@@ -103,6 +103,15 @@ def test_bad_input_is_a_clear_message_and_exit_2(ws: Path, args: tuple[str, ...]
     assert changed_files(ws) == {}
 
 
+def test_a_broken_file_is_reported_with_its_line(ws: Path) -> None:
+    path = ws / "deals/tidewater-bikes-app.md"
+    path.write_text(path.read_text().replace("value: 65000", "value: [65000"))
+    result = run(ws, "next", "tidewater-bikes-app", "Call", "--due", "monday")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: deals/tidewater-bikes-app.md:7: invalid YAML")
+    assert "nothing was written" in result.output
+
+
 def test_move_to_lost_needs_a_reason_from_the_list(ws: Path) -> None:
     refused = run(ws, "move", "pinecrest-hotels-booking-flow", "lost")
     assert refused.exit_code == 2

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import click
 
-from plaintext_crm.dates import DATE_HELP, parse_date
+from plaintext_crm.dates import parse_date
 from plaintext_crm.edit import FileChange, apply_changes
 from plaintext_crm.errors import ToolError
-from plaintext_crm.loader import find_workspace, load_workspace, workspace_root
+from plaintext_crm.loader import find_workspace, load_workspace, read_file, workspace_root
 from plaintext_crm.model import Deal, Workspace
 from plaintext_crm.workdays import WorkCalendar
 
@@ -39,7 +39,7 @@ def open_workspace(workspace: Path | None, record: str | None = None) -> Workspa
 def record_id(reference: str) -> str:
     """`acme-site`, `deals/acme-site.md` or a path to the file -> `acme-site`."""
     name = reference.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return name[:-3] if name.endswith(".md") else name
+    return name.removesuffix(".md")
 
 
 def find_deal(workspace: Workspace, reference: str) -> Deal:
@@ -50,7 +50,9 @@ def find_deal(workspace: Workspace, reference: str) -> Deal:
         return deal
     path = workspace.root / "deals" / f"{deal_id}.md"
     if path.is_file():
-        raise ToolError(f"deals/{deal_id}.md cannot be read as a deal: run `plaintext-crm lint` to see why")
+        problem = read_file(workspace.root, f"deals/{deal_id}.md").problem
+        why = f"{problem.line}: {problem.message}" if problem else "1: it cannot be read as a deal"
+        raise ToolError(f"deals/{deal_id}.md:{why}; fix it before editing it (nothing was written)")
     close = difflib.get_close_matches(deal_id, list(workspace.deals), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ToolError(f"no deal '{deal_id}' in {workspace.root} (no deals/{deal_id}.md){hint}")
