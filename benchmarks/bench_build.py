@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_workspace import generate_workspace  # noqa: E402
+from generate_workspace import generate_workspace
 
 TODAY = "2026-11-26"
 TARGETS = {"cold_vs_hugo": 0.8, "one_change_s": 1.3, "peak_mib": 1024}

@@ -50,7 +50,7 @@ def probability(deal: dict[str, Any]) -> Decimal:
     return Decimal(str(value))
 
 
-def euros(amount: Decimal | int | float) -> str:
+def euros(amount: Decimal | float) -> str:
     rounded = Decimal(str(amount)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return f"€{rounded:,}"
 
@@ -82,10 +82,10 @@ def text_of(fragment: str) -> str:
 
 def stat(page: str, key: str) -> tuple[str, str]:
     """(value, note) of the stat card with data-figure=key."""
-    match = re.search(rf'data-figure="{key}">(.*?)</div>', page, re.S)
+    match = re.search(rf'data-figure="{key}">(.*?)</div>', page, re.DOTALL)
     assert match, f"no figure {key}"
     block = match.group(1)
-    value = re.search(r'class="stat-value">(.*?)</strong>\s*(?:<small class="stat-note">(.*?)</small>)?', block, re.S)
+    value = re.search(r'class="stat-value">(.*?)</strong>\s*(?:<small class="stat-note">(.*?)</small>)?', block, re.DOTALL)
     assert value
     return text_of(value.group(1)), text_of(value.group(2) or "")
 
@@ -146,8 +146,8 @@ def test_board_columns_counts_and_totals(site: Path) -> None:
     for stage in OPEN_STAGES:
         deals = [d for d in DEALS.values() if d["stage"] == stage]
         count = re.search(rf'data-count="{stage}">(\d+)<', page)
-        total = re.search(rf'data-total="{stage}">(.*?)</span> <span class="muted">', page, re.S)
-        weighted = re.search(rf'data-weighted="{stage}">(.*?)</span>\s*</p>', page, re.S)
+        total = re.search(rf'data-total="{stage}">(.*?)</span> <span class="muted">', page, re.DOTALL)
+        weighted = re.search(rf'data-weighted="{stage}">(.*?)</span>\s*</p>', page, re.DOTALL)
         assert count and total and weighted
         assert int(count.group(1)) == len(deals)
         assert text_of(total.group(1)) == euros(sum(d["value"] for d in deals if in_eur(d)))
@@ -187,9 +187,9 @@ def percent(numerator: int, denominator: int) -> str:
 def test_forecast_conversion_figures(site: Path) -> None:
     page = read(site, "forecast.html")
     won, lost = won_deals(), lost_deals()
-    row = re.search(r'<th scope="row">All time</th>(.*?)</tr>', page, re.S)
+    row = re.search(r'<th scope="row">All time</th>(.*?)</tr>', page, re.DOTALL)
     assert row
-    cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
+    cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)]
     won_eur = [d["value"] for d in won.values() if in_eur(d)]
     cycles = [(d["closed_on"] - d["created"]).days for d in won.values()]
     assert cells == [str(len(won)), str(len(lost)), percent(len(won), len(won) + len(lost)), euros(sum(won_eur)),
@@ -204,9 +204,9 @@ def test_forecast_source_table(site: Path) -> None:
         deals = [d for d in DEALS.values() if d.get("source", "(none)") == source]
         won = [d for d in deals if d["stage"] == "won"]
         lost = [d for d in deals if d["stage"] == "lost"]
-        row = re.search(rf'<th scope="row">{re.escape(source)}</th>(.*?)</tr>', table, re.S)
+        row = re.search(rf'<th scope="row">{re.escape(source)}</th>(.*?)</tr>', table, re.DOTALL)
         assert row, source
-        cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
+        cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)]
         rate = percent(len(won), len(won) + len(lost)) if won or lost else "—"
         assert cells == [str(len(deals)), str(len(deals) - len(won) - len(lost)), str(len(won)), str(len(lost)),
                          rate, euros(sum(d["value"] for d in won if in_eur(d)))], source
@@ -220,9 +220,9 @@ def test_forecast_by_month(site: Path) -> None:
         expected = [d for d in open_deals().values() if in_eur(d) and d.get("expected_close")
                     and (d["expected_close"].year, d["expected_close"].month) == (year, number)
                     and d["expected_close"] >= TODAY]
-        row = re.search(rf'<th scope="row">{label}</th>(.*?)</tr>', page, re.S)
+        row = re.search(rf'<th scope="row">{label}</th>(.*?)</tr>', page, re.DOTALL)
         assert row, label
-        cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)]
+        cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)]
         assert cells[1] == euros(sum(d["value"] for d in expected))
         assert cells[2] == euros(sum(Decimal(str(d["value"])) * probability(d) for d in expected))
     for chart in ("Forecast by month", "Stage totals", "Lead source conversion"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +17,6 @@ from plaintext_crm.site.pages import (
     SiteData,
     client_timeline,
     deal_project,
-    findings_key,
     history_of,
     page_type,
     related_records,
@@ -171,8 +169,7 @@ def deal_pages(site: SiteData) -> list[Page]:
             sources.add(f"clients/{deal.client}.md")
         if project is not None:
             sources.add(project.path)
-        findings = site.findings_by_path.get(deal.path, [])
-        key = f"{findings_key(findings)}|{figures.stage_since}"
+        key = f"{site.findings_key(deal.path)}|{figures.stage_since}"
         pages.append(Page(f"deals/{deal.id}.html", deal.display_title, "deal.html",
                           _deal_context(deal, handoffs.get(deal.id)), sources=frozenset(sources), key=key,
                           section="board", record=deal.path))
@@ -207,8 +204,7 @@ def client_pages(site: SiteData) -> list[Page]:
     for client in clients:
         related = related_records(workspace, client)
         deals = [record for kind, record in related if kind == "deal"]
-        findings = site.findings_by_path.get(client.path, [])
-        key = findings_key(findings) + "|" + ",".join(
+        key = site.findings_key(client.path) + "|" + ",".join(
             f"{site.figures.crm.deals[deal.id].stage_since}" for deal in deals)
         if site.figures.delivery is not None:  # the projects' health lines
             key += "|" + site.figures.delivery.health_key(

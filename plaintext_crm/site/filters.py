@@ -15,11 +15,11 @@ CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "
                     "DKK": "kr "}
 
 
-def money(value: float | int | Decimal | None, currency: str = "EUR", cents: bool = False) -> str:
+def money(value: float | Decimal | None, currency: str = "EUR", cents: bool = False) -> str:
     """`12500` -> `€12,500`; None -> an em dash. Rounds half up, to whole units unless `cents`."""
     if value is None:
         return "—"
-    quantum = Decimal("0.01") if cents else Decimal("1")
+    quantum = Decimal("0.01") if cents else Decimal(1)
     amount = Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
     text = f"{abs(amount):,.2f}" if cents else f"{abs(amount):,.0f}"
@@ -27,7 +27,7 @@ def money(value: float | int | Decimal | None, currency: str = "EUR", cents: boo
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
 
-def compact_money(value: float | int | Decimal | None, currency: str = "EUR") -> str:
+def compact_money(value: float | Decimal | None, currency: str = "EUR") -> str:
     """`1234567` -> `€1.2M`, `48500` -> `€48.5k`: for chart labels and column totals."""
     if value is None:
         return "—"

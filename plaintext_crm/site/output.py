@@ -74,7 +74,7 @@ def swap_in(staging: Path, out: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def link_or_copy(source: Path, target: Path) -> None:
+def link_or_copy(source: str | Path, target: str | Path) -> None:
     """Reuse an unchanged file of the previous build: a hard link when possible, else a copy."""
     try:
         os.link(source, target)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import posixpath
-from urllib.parse import quote
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment
 from markupsafe import Markup
@@ -49,6 +49,7 @@ class SiteData:
     nav: list[NavItem] = field(default_factory=list)
     findings_by_path: dict[str, list[Finding]] = field(default_factory=dict)
     partials: dict[tuple[str, str, str | None], Markup] = field(default_factory=dict)
+    _findings_keys: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for finding in self.findings:
@@ -62,6 +63,13 @@ class SiteData:
             if page.record is not None:
                 self.links[page.record] = page.output
         self.nav = [NavItem(key, title, target) for key, title, target in NAV if target in outputs]
+
+    def findings_key(self, path: str) -> str:
+        """A stable text of a file's findings, part of its page's fingerprint ("" without findings)."""
+        key = self._findings_keys.get(path)
+        if key is None:
+            key = self._findings_keys[path] = findings_key(self.findings_by_path.get(path, ()))
+        return key
 
     def record_url(self, record: Record | str | None) -> str | None:
         """The site-relative URL of a record's page (escaped: ids are file names), or None when it has none."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+
 @dataclass(frozen=True)
 class Series:
     """One data series: a name for the legend, a CSS class for its colour, one value per category."""
