@@ -8,11 +8,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from plaintext_crm.changes import Changes
-from plaintext_crm.deal_history import StageFunnel, deal_history_data, record_dates_data, stage_funnel
+from plaintext_crm.deal_history import (
+    StageFunnel,
+    deal_history_data,
+    record_dates_data,
+    stage_funnel,
+    stage_history,
+)
 from plaintext_crm.history import Commit, History, RecordHistory, read_history
 from plaintext_crm.model import Workspace
+from plaintext_crm.pipeline import DealFigures
 
 ACTIVITY_LIMIT = 15  # commits in the overview's recent-activity feed
+EVENTS_PER_COMMIT = 8  # records listed under each commit of the feed
 FIELD_LABELS = {"stage": "stage", "owner": "owner", "value": "value", "currency": "currency",
                 "expected_close": "expected close", "stage_since": "stage since"}
 
@@ -49,11 +57,12 @@ class Activity:
 
     commit: Commit
     events: tuple[ActivityEvent, ...]
+    more: int = 0  # records the commit touched beyond `events` (a feed shows the first few)
 
     def to_data(self) -> dict[str, Any]:
         return {"commit": self.commit.sha, "date": self.commit.date.isoformat(), "author": self.commit.author,
                 "email": self.commit.email, "subject": self.commit.subject,
-                "events": [event.to_data() for event in self.events]}
+                "events": [event.to_data() for event in self.events], "more_events": self.more}
 
 
 def _events(record: RecordHistory, exists: bool) -> Iterable[tuple[Commit, ActivityEvent]]:
@@ -72,20 +81,29 @@ def _events(record: RecordHistory, exists: bool) -> Iterable[tuple[Commit, Activ
         yield touch.commit, ActivityEvent(record.path, record.kind, record.id, touch.action, tuple(details), exists)
 
 
-def activity(history: History, paths: Iterable[str] | None = None, limit: int | None = None) -> tuple[Activity, ...]:
-    """Commits touching records (only those at `paths`, when given), newest first, at most `limit`."""
+def activity(history: History, paths: Iterable[str] | None = None, limit: int | None = None,
+             events_per_commit: int | None = None) -> tuple[Activity, ...]:
+    """Commits touching records (only those at `paths`, when given), newest first, at most `limit`,
+    each with at most `events_per_commit` records (in path order; `more` counts the rest)."""
     wanted = set(paths) if paths is not None else None
-    grouped: dict[str, tuple[Commit, list[ActivityEvent]]] = {}
-    records = [(record, True) for record in history.records.values()] + [(record, False) for record in history.removed]
-    for record, exists in records:
-        if wanted is not None and record.path not in wanted:
-            continue
-        for commit, event in _events(record, exists):
-            grouped.setdefault(commit.sha, (commit, []))[1].append(event)
-    ordered = sorted(grouped.values(), key=lambda item: (item[0].timestamp, item[0].sha), reverse=True)
+    records = [(record, True) for record in history.records.values() if wanted is None or record.path in wanted]
+    records += [(record, False) for record in history.removed if wanted is None or record.path in wanted]
+    newest: dict[str, Commit] = {touch.commit.sha: touch.commit for record, _ in records for touch in record.touches}
+    chosen = sorted(newest.values(), key=lambda commit: (commit.timestamp, commit.sha), reverse=True)
     if limit is not None:
-        ordered = ordered[:limit]
-    return tuple(Activity(commit, tuple(sorted(events, key=lambda event: event.path))) for commit, events in ordered)
+        chosen = chosen[:limit]
+    touched: dict[str, list[tuple[RecordHistory, bool]]] = {commit.sha: [] for commit in chosen}
+    for record, exists in records:
+        for sha in {touch.commit.sha for touch in record.touches} & touched.keys():
+            touched[sha].append((record, exists))
+    feed = []
+    for commit in chosen:
+        shown = sorted(touched[commit.sha], key=lambda item: item[0].path)
+        if events_per_commit is not None:
+            shown = shown[:events_per_commit]
+        events = [event for record, exists in shown for made, event in _events(record, exists) if made.sha == commit.sha]
+        feed.append(Activity(commit, tuple(events), len(touched[commit.sha]) - len(shown)))
+    return tuple(feed)
 
 
 @dataclass(frozen=True)
@@ -111,20 +129,25 @@ class HistoryFigures:
                 "this_week": self.this_week.to_data() if self.this_week else None}
 
 
-def history_figures(workspace: Workspace, today: dt.date, *, use_cache: bool = True,
-                    limit: int = ACTIVITY_LIMIT) -> HistoryFigures:
-    """Read the history (cached by HEAD) and derive every figure the site shows from it."""
+def history_figures(workspace: Workspace, today: dt.date, *, use_cache: bool = True, limit: int = ACTIVITY_LIMIT,
+                    figures: Mapping[str, DealFigures] | None = None) -> HistoryFigures:
+    """Read the history (cached by HEAD) and derive every figure the site shows from it.
+
+    `figures`: the analytics' deal figures of the workspace, when the caller has them (saves work).
+    """
     from plaintext_crm.changes import changes_between
     from plaintext_crm.errors import ToolError
 
     history = read_history(workspace.root, use_cache=use_cache)
-    deals = {deal_id: deal_history_data(history, deal, today) for deal_id, deal in sorted(workspace.deals.items())}
+    spans = {deal_id: stage_history(history, deal, today) for deal_id, deal in sorted(workspace.deals.items())}
+    deals = {deal_id: deal_history_data(history, workspace.deals[deal_id], today, spans[deal_id])
+             for deal_id in spans}
     records = {record.path: record_dates_data(history.records.get(record.path)) for record in workspace.records()}
     this_week: Changes | None = None
     problem: str | None = None
     try:
-        this_week = changes_between(workspace.root, workspace, history, today)
+        this_week = changes_between(workspace.root, workspace, history, today, figures=figures)
     except ToolError as exc:
         problem = exc.message
-    return HistoryFigures(history, deals, records, stage_funnel(history, workspace, today),
-                          activity(history, limit=limit), this_week, problem)
+    return HistoryFigures(history, deals, records, stage_funnel(history, workspace, today, spans),
+                          activity(history, limit=limit, events_per_commit=EVENTS_PER_COMMIT), this_week, problem)

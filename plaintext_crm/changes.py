@@ -18,7 +18,7 @@ from plaintext_crm.gitrepo import GitFailed, locate_repository, read_blobs, run_
 from plaintext_crm.history import History
 from plaintext_crm.loader import build_deal
 from plaintext_crm.model import Deal, Workspace
-from plaintext_crm.pipeline import Amount, deal_figures, sum_amount
+from plaintext_crm.pipeline import Amount, DealFigures, DealStatus, deal_figures, figures_for_deal, sum_amount
 
 DEFAULT_DAYS = 7  # without --since: the last seven days
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -114,12 +114,16 @@ class Changes:
 
 
 def compare(before: Workspace, after: Workspace, today: dt.date, since: Point, until: Point,
-            renames: Mapping[str, str] = {}) -> Changes:
-    """Compare the deals of two workspace states (pure). `renames` maps old deal ids to new ones."""
+            renames: Mapping[str, str] = {}, figures_after: Mapping[str, DealFigures] | None = None) -> Changes:
+    """Compare the deals of two workspace states (pure). `renames` maps old deal ids to new ones;
+    `figures_after` are the analytics' figures of `after` when the caller has them already."""
     config = after.config
     rank = {stage.id: index for index, stage in enumerate(config.open_stages)}
-    figures_before = deal_figures(before, today)
-    figures_after = deal_figures(after, today)
+    if figures_after is None:
+        figures_after = deal_figures(after, today)
+    # A deal object shared by both states did not change: its figures are the same.
+    figures_before = {deal_id: figures_after[deal_id] if after.deals.get(deal_id) is deal
+                      else figures_for_deal(deal, before, today) for deal_id, deal in before.deals.items()}
     renamed = tuple(sorted((old, new) for old, new in renames.items()
                            if old in before.deals and old not in after.deals and new in after.deals
                            and new not in before.deals))
@@ -132,30 +136,30 @@ def compare(before: Workspace, after: Workspace, today: dt.date, since: Point, u
         value = figures.value_base if figures else None
         return DealChange(deal.id, deal.display_title, deal.owner, value, before_value, after_value)
 
+    closed = (DealStatus.WON, DealStatus.LOST)
     gone = set(before.deals) - set(old_id.values())
     for deal_id, deal in sorted(after.deals.items()):
         previous = before.deals.get(old_id.get(deal_id, deal_id))
         gone.discard(old_id.get(deal_id, deal_id))
+        if previous is deal:
+            continue
+        status = figures_after[deal_id].status
         if previous is None:
             lists["added"].append(entry(deal, None, deal.stage))
-            if after.is_won(deal):
-                lists["won"].append(entry(deal, None, deal.stage))
-            elif after.is_lost(deal):
-                lists["lost"].append(entry(deal, None, deal.stage))
+            if status in closed:
+                lists[status.value].append(entry(deal, None, deal.stage))
             continue
         if deal.stage != previous.stage:
             move = entry(deal, previous.stage, deal.stage)
-            if after.is_won(deal):
-                lists["won"].append(move)
-            elif after.is_lost(deal):
-                lists["lost"].append(move)
+            if status in closed:
+                lists[status.value].append(move)
             elif deal.stage in rank and previous.stage in rank:
                 lists["advanced" if rank[deal.stage] > rank[previous.stage] else "slipped_back"].append(move)
-            elif not before.is_open(previous):
+            elif figures_before[previous.id].status in closed:
                 lists["slipped_back"].append(move)  # reopened
         if deal.owner != previous.owner:
             lists["owner_changes"].append(entry(deal, previous.owner, deal.owner))
-        if (after.is_open(deal) and deal.expected_close and previous.expected_close
+        if (status not in closed and deal.expected_close and previous.expected_close
                 and deal.expected_close > previous.expected_close):
             lists["close_pushes"].append(entry(deal, previous.expected_close, deal.expected_close))
     for deal_id in sorted(gone):
@@ -254,9 +258,11 @@ def deal_renames(history: History) -> dict[str, str]:
 
 
 def changes_between(root: Path, workspace: Workspace, history: History, today: dt.date,
-                    since: str | None = None, until: str | None = None) -> Changes:
+                    since: str | None = None, until: str | None = None,
+                    figures: Mapping[str, DealFigures] | None = None) -> Changes:
     """Changes from `since` (revision or date; default: DEFAULT_DAYS days before today) to `until`
-    (revision or date; default: the working tree, uncommitted edits included)."""
+    (revision or date; default: the working tree, uncommitted edits included). `figures`: the
+    analytics' deal figures of `workspace`, when the caller has them."""
     if locate_repository(root) is None or not history.available:
         reason = history.notices[0] if history.notices else "no git history"
         raise ToolError(f"changes needs the workspace's git history: {reason}")
@@ -267,4 +273,4 @@ def changes_between(root: Path, workspace: Workspace, history: History, today: d
         end = resolve_point(root, until, end_of_day=True)
         after = workspace_at(root, end, workspace)
     before = workspace_at(root, start, workspace)
-    return compare(before, after, today, start, end, deal_renames(history))
+    return compare(before, after, today, start, end, deal_renames(history), figures if after is workspace else None)

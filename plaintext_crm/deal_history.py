@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -157,9 +157,12 @@ class StageFunnel:
                 "sales_cycle_deals": list(self.sales_cycle_deals)}
 
 
-def stage_funnel(history: History, workspace: Workspace, today: dt.date) -> StageFunnel:
-    """Funnel over every deal in the workspace, from each deal's stage history."""
+def stage_funnel(history: History, workspace: Workspace, today: dt.date,
+                 spans_of: Mapping[str, tuple[StageSpan, ...]] | None = None) -> StageFunnel:
+    """Funnel over every deal in the workspace, from each deal's stage history (`spans_of`: deal id ->
+    stage_history, when the caller has them already)."""
     config = workspace.config
+    stages = {stage.id: stage for stage in config.stages}
     open_ids = [stage.id for stage in config.open_stages]
     rank = {stage_id: index for index, stage_id in enumerate(open_ids)}
     won_rank = len(open_ids)
@@ -167,10 +170,10 @@ def stage_funnel(history: History, workspace: Workspace, today: dt.date) -> Stag
     stays: dict[str, list[int]] = {stage_id: [] for stage_id in open_ids}
     cycles: list[tuple[str, int]] = []
     for deal in sorted(workspace.deals.values(), key=lambda item: item.id):
-        spans = stage_history(history, deal, today)
+        spans = spans_of[deal.id] if spans_of is not None else stage_history(history, deal, today)
         best = -1
         for span in spans:
-            stage = config.stage(span.stage)
+            stage = stages.get(span.stage or "")
             if stage is None:
                 continue
             best = max(best, won_rank if stage.is_won else rank.get(stage.id, -1))
@@ -178,7 +181,8 @@ def stage_funnel(history: History, workspace: Workspace, today: dt.date) -> Stag
                 stays[stage.id].append(span.days(today))
         for index in range(best + 1):
             reached[index].append(deal.id)
-        if workspace.is_won(deal):
+        current = stages.get(deal.stage or "")
+        if current is not None and current.is_won:
             cycle = _sales_cycle(history, deal, spans)
             if cycle is not None:
                 cycles.append((deal.id, cycle))
@@ -202,9 +206,11 @@ def _sales_cycle(history: History, deal: Deal, spans: tuple[StageSpan, ...]) -> 
     return max(0, (end - start).days)
 
 
-def deal_history_data(history: History, deal: Deal, today: dt.date) -> dict[str, Any]:
+def deal_history_data(history: History, deal: Deal, today: dt.date,
+                      spans: tuple[StageSpan, ...] | None = None) -> dict[str, Any]:
     """The data.json fields of one deal: stage_since, days_in_stage, stage_history, created/changed."""
-    spans = stage_history(history, deal, today)
+    if spans is None:
+        spans = stage_history(history, deal, today)
     since = spans[-1].entered if spans else deal.stage_since
     record = history.records.get(deal.path) if history.available else None
     return {

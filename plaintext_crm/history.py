@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 import pickle
@@ -344,11 +345,16 @@ def _cache_key(repo: GitRepository, head: str, boundary: frozenset[str]) -> str:
 
 
 def _load_cache(path: Path, key: str) -> Any:
+    collecting = gc.isenabled()
+    gc.disable()  # unpickling makes many objects and no garbage: collecting during it costs ~3x
     try:
         with path.open("rb") as handle:
             stored_key, value = pickle.load(handle)
     except Exception:  # noqa: BLE001 - a missing, truncated or foreign cache file is simply rebuilt
         return None
+    finally:
+        if collecting:
+            gc.enable()
     return value if stored_key == key else None
 
 

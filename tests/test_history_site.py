@@ -31,6 +31,9 @@ def test_activity_feed_groups_each_commit_newest_first(tmp_path: Path) -> None:
         ("projects/p.md", "created", (), True),
         ("deals/acme-site.md", "edited", ("stage: proposal → negotiation",
                                           "expected close: 2026-12-01 → 2027-01-15"), True)]
+    first = activity(history, events_per_commit=1)[-1]
+    assert (first.commit.subject, [event.path for event in first.events], first.more) == (
+        "Acme: website lead", ["clients/acme.md"], 2)
     client_feed = activity(history, ["clients/acme.md", "deals/acme-site.md"])
     assert [item.commit.subject for item in client_feed] == [
         "Negotiating", "Rename the Acme deal", "Proposal sent", "Qualified the Acme site", "Acme: website lead"]

@@ -40,7 +40,7 @@ def compute_figures(workspace: Workspace, today: dt.date, findings: Sequence[Fin
         mine = {deal_id: figures for deal_id, figures in crm.deals.items() if figures.owner == ref.id}
         boards[owner_key(ref.id)] = board_from(mine, workspace.config, today)
     from plaintext_crm.activity import history_figures
-
     from plaintext_crm.delivery import delivery_figures
 
-    return Figures(crm, boards, history_figures(workspace, today), delivery_figures(workspace, today))
+    return Figures(crm, boards, history_figures(workspace, today, figures=crm.deals),
+                   delivery_figures(workspace, today))
