@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -217,7 +216,7 @@ def workspace_at(root: Path, point: Point, current: Workspace) -> Workspace:
                 meta, _, path = line.partition("\t")
                 if _DEAL_PATH.match(path) and meta.split()[1:2] == ["blob"]:
                     paths[path] = meta.split()[2]
-            current_blobs = {deal.path: blob_id(current.root / deal.path) for deal in current.deals.values()}
+            current_blobs = working_tree_blobs(root)
             contents = read_blobs(root, [blob for path, blob in paths.items() if current_blobs.get(path) != blob])
         except GitFailed as exc:
             raise ToolError(f"cannot read {point.label} from git: {exc}") from None
@@ -236,13 +235,19 @@ def workspace_at(root: Path, point: Point, current: Workspace) -> Workspace:
                      tuple(sorted(deal.path for deal in deals.values())))
 
 
-def blob_id(path: Path) -> str | None:
-    """The id git gives the file's content (`git hash-object`), or None when it cannot be read."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+def working_tree_blobs(root: Path) -> dict[str, str]:
+    """Deal path -> blob id of the working-tree file, for files git says are unchanged since the index
+    (`git ls-files -s` minus `git diff-files`): no file is read or hashed here."""
+    staged = run_git(root, ["ls-files", "-s", "-z", "--", "deals"]).decode("utf-8", "surrogateescape")
+    dirty = run_git(root, ["diff-files", "--name-only", "--relative", "-z", "--", "deals"])
+    changed = set(dirty.decode("utf-8", "surrogateescape").split("\0"))
+    blobs = {}
+    for line in staged.split("\0"):
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[2] == "0" and path not in changed:
+            blobs[path] = fields[1]
+    return blobs
 
 
 def deal_renames(history: History) -> dict[str, str]:
