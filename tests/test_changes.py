@@ -23,7 +23,12 @@ team: {ana: {name: Ana Ruiz}, ben: {name: Ben Okafor}}
 
 @pytest.fixture
 def repo(tmp_path: Path) -> ScriptedRepo:
-    repo = ScriptedRepo(tmp_path / "repo")
+    return scripted(tmp_path / "repo")
+
+
+def scripted(top: Path, workspace: str = "") -> ScriptedRepo:
+    """A week of pipeline work in two commits, plus an uncommitted new deal."""
+    repo = ScriptedRepo(top, workspace)
     repo.commit("2026-11-01T10:00:00+00:00", "ana", {
         "crm.yaml": CONFIG,
         "deals/a.md": deal("lead", value=10000),
@@ -145,3 +150,18 @@ def test_shallow_clone_reports_and_says_so(repo: ScriptedRepo, tmp_path: Path,
     assert result.exit_code == 0
     assert "note: shallow clone: history starts on 2026-11-20" in result.stderr
     assert [item["id"] for item in json.loads(result.stdout)["added"]] == ["g"]
+
+
+def test_workspace_in_a_sub_folder_gives_the_same_report(repo: ScriptedRepo, tmp_path: Path) -> None:
+    nested = scripted(tmp_path / "code", workspace="sales/crm")
+    (nested.root / "deals" / "a.md").write_text(deal("proposal", value=10000))  # edited, not committed
+    (repo.root / "deals" / "a.md").write_text(deal("proposal", value=10000))
+    reports = []
+    for item in (repo, nested):
+        code, output = run(item, "--format", "json")
+        assert code == 0
+        data = json.loads(output)
+        del data["since"]
+        reports.append(data)
+    assert reports[0] == reports[1]
+    assert [item["after"] for item in reports[1]["advanced"]] == ["proposal"]
