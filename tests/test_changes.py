@@ -165,3 +165,12 @@ def test_workspace_in_a_sub_folder_gives_the_same_report(repo: ScriptedRepo, tmp
         reports.append(data)
     assert reports[0] == reports[1]
     assert [item["after"] for item in reports[1]["advanced"]] == ["proposal"]
+
+
+def test_until_a_date_means_the_end_of_that_day(repo: ScriptedRepo) -> None:
+    code, output = run(repo, "--since", "2026-11-01", "--until", "2026-11-01", "--format", "json")
+    data = json.loads(output)
+    first = repo.git("rev-parse", "HEAD~1").strip()
+    assert code == 0 and data["until"] == {"label": f"end of 2026-11-01 ({first[:7]})", "commit": first}
+    assert [item["id"] for item in data["added"]] == ["a", "b", "c", "d", "e", "old-name"]
+    assert data["open_pipeline"]["after"]["value"] == "75000.00"
