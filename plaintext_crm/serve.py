@@ -20,7 +20,7 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 
@@ -30,25 +30,43 @@ from plaintext_crm.watch import BuildProblem, LiveSite
 EVENTS_PATH = "/__plaintext-crm/events"
 Fallback = Callable[[str], "bytes | None"]  # site-relative path -> bytes to serve when the file is missing
 KEEPALIVE_SECONDS = 15.0
+HISTORY = 500  # changes remembered to tell a page whether it changed; an older page simply reloads
 BANNER_ID = "plaintext-crm-problems"
 
 
 class LiveReload:
-    """What open pages wait for: a generation number bumped after each publish, and the current problems."""
+    """What open pages wait for: a generation number bumped after each publish (with the site paths it
+    changed, so that a page reloads only when it changed), and the current problems."""
 
     def __init__(self) -> None:
         self.instance = secrets.token_hex(4)  # a restarted server makes pages from the old one reload
         self.generation = 0
+        self.changes: list[tuple[int, frozenset[str] | None]] = []  # (generation, paths; None: all)
         self.problems: tuple[BuildProblem, ...] = ()
         self.stopping = False
         self.condition = threading.Condition()
 
-    def changed(self, problems: Sequence[BuildProblem]) -> None:
-        """The site or its problems changed: open pages should reload."""
+    def changed(self, problems: Sequence[BuildProblem], outputs: frozenset[str] | None = None) -> None:
+        """The site paths `outputs` (None: any) or the problems changed: pages showing them should reload."""
         with self.condition:
-            self.problems = tuple(problems)
+            problems = tuple(problems)
+            if problems != self.problems:
+                outputs = None  # the banner is on every page
+            self.problems = problems
+            if outputs is not None and not outputs:
+                return
             self.generation += 1
+            self.changes.append((self.generation, outputs))
+            del self.changes[:-HISTORY]
             self.condition.notify_all()
+
+    def affects(self, page: str, seen: int, generation: int) -> bool:
+        """Whether a change after generation `seen` up to `generation` touched the site path `page`."""
+        with self.condition:
+            if not self.changes or self.changes[0][0] > seen + 1:
+                return True  # the changes since are forgotten (or the page is from another run)
+            return any(outputs is None or page in outputs
+                       for number, outputs in self.changes if seen < number <= generation)
 
     def stop(self) -> None:
         """Release every waiting event stream."""
@@ -78,9 +96,16 @@ class LiveReload:
             token, problems = self.token(), self.problems
         script = ("<script>/* plaintext-crm serve: live reload (not in the built files) */(function(){"
                   "if(!window.EventSource)return;"
-                  f"var s=new EventSource(\"{EVENTS_PATH}?since={token}\");"
+                  f"var s=new EventSource(\"{EVENTS_PATH}?since={token}&page=\"+"
+                  "encodeURIComponent(location.pathname));"
                   "s.addEventListener(\"reload\",function(){s.close();location.reload();});})();</script>")
         return banner(problems) + script
+
+
+def page_of(pathname: str) -> str:
+    """The site path a browser location shows: "/deals/a.html" -> "deals/a.html", "/" -> "index.html"."""
+    page = unquote(pathname).lstrip("/")
+    return page + "index.html" if page == "" or page.endswith("/") else page
 
 
 def banner(problems: Sequence[BuildProblem]) -> str:
@@ -121,7 +146,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
     def _respond(self, head: bool) -> None:
         url = urlsplit(self.path)
         if url.path == EVENTS_PATH:
-            self._events(parse_qs(url.query).get("since", [""])[0])
+            query = parse_qs(url.query)
+            self._events(query.get("since", [""])[0], page_of(query.get("page", ["/"])[0]))
             return
         path = Path(self.translate_path(url.path))
         if path.is_dir():
@@ -160,8 +186,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
             return False
         return True
 
-    def _events(self, since: str) -> None:
-        """Server-Sent Events: `reload` once the site is newer than the page; a comment now and then."""
+    def _events(self, since: str, page: str) -> None:
+        """Server-Sent Events: `reload` once `page` (or the banner) changed; a comment now and then."""
         live = self.server.live
         seen = live.seen(since)
         self.send_response(HTTPStatus.OK)
@@ -174,11 +200,14 @@ class SiteHandler(SimpleHTTPRequestHandler):
             generation = live.wait_past(seen, KEEPALIVE_SECONDS)
             if live.stopping:
                 return
-            if generation > seen:
-                seen = generation
+            if generation > seen and live.affects(page, seen, generation):
                 message = f"event: reload\ndata: {generation}\n\n".encode()
+            elif generation > seen:
+                seen = generation
+                continue
             else:
                 message = b": still here\n\n"
+            seen = generation
             if not self._write(message):
                 return
 
@@ -251,7 +280,7 @@ def serve_site(root: Path, out: Path, today: Callable[[], dt.date], *, host: str
     live = LiveReload()
     lock = threading.Lock()
     site = LiveSite(root, out, today, echo=click.echo, warn=lambda text: click.echo(text, err=True),
-                    use_cache=use_cache, jobs=jobs, lock=lock, on_problems=live.changed)
+                    use_cache=use_cache, jobs=jobs, lock=lock, on_change=live.changed, preview=True)
     server = make_server(host, port, site.out, live, lock, site.site.last_good_page)
     thread = threading.Thread(target=server.serve_forever, name="plaintext-crm-serve", daemon=True)
     stop = threading.Event()

@@ -156,7 +156,8 @@ class Watcher:
 # --- the build loop ----------------------------------------------------------------------------
 
 Echo = Callable[[str], None]
-OnProblems = Callable[[Sequence[BuildProblem]], None]
+# Told after each change: the current problems, and the site paths that changed (None: any of them may have).
+OnChange = Callable[[Sequence[BuildProblem], "frozenset[str] | None"], None]
 
 
 def describe_failure(exc: BaseException, root: Path) -> BuildProblem:
@@ -212,14 +213,14 @@ class LiveSite:
 
     def __init__(self, root: Path, out: Path, today: Callable[[], dt.date], *, echo: Echo, warn: Echo,
                  use_cache: bool = True, jobs: int | None = None, lock: Any = None,
-                 on_problems: OnProblems | None = None) -> None:
+                 on_change: OnChange | None = None, preview: bool = False) -> None:
         self.root = root
         self.echo = echo
         self.warn = warn
-        self.on_problems = on_problems
+        self.on_change = on_change
         self.watcher = Watcher(root, out)
         self.site = IncrementalSite(root, out, today, use_cache=use_cache, jobs=jobs, lock=lock,
-                                    on_publish=self._published)
+                                    on_publish=self._published, preview=preview)
         self.failure: BuildProblem | None = None
 
     @property
@@ -232,10 +233,10 @@ class LiveSite:
                  for finding in self.site.problems]
         return ([self.failure] if self.failure else []) + found
 
-    def _published(self, batch: str) -> None:
+    def _published(self, outputs: frozenset[str] | None) -> None:
         self.failure = None
-        if self.on_problems is not None:
-            self.on_problems(self.problems())
+        if self.on_change is not None:
+            self.on_change(self.problems(), outputs)
 
     def start(self) -> UpdateResult | None:
         """Start watching, then build everything; a failed first build is reported and watched for a fix."""
@@ -259,8 +260,8 @@ class LiveSite:
             self.failure = describe_failure(exc, self.root)
             self.warn(f"[{_stamp()}] build failed: {self.failure}")
             self.warn("  the last good site stays in place; save a fix to rebuild")
-            if self.on_problems is not None:
-                self.on_problems(self.problems())
+            if self.on_change is not None:
+                self.on_change(self.problems(), frozenset())
             return None
         report_update(result, self.echo, self.warn)
         return result

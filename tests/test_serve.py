@@ -19,7 +19,7 @@ import pytest
 from conftest import EXAMPLE, EXAMPLE_TODAY
 
 from plaintext_crm.errors import ToolError
-from plaintext_crm.serve import EVENTS_PATH, LiveReload, SiteServer, banner, inject, make_server
+from plaintext_crm.serve import EVENTS_PATH, LiveReload, SiteServer, banner, inject, make_server, page_of
 from plaintext_crm.watch import BuildProblem
 
 DEAL = "deals/kite-finance-mobile-app.md"
@@ -202,6 +202,25 @@ def test_live_reload_tokens() -> None:
     assert live.seen("") == 0
     live.changed([BuildProblem("x.md:1", "F001 bad")])
     assert live.wait_past(0, 0.01) == 1 and "x.md:1" in live.snippet()
+
+
+def test_pages_reload_only_when_they_or_the_problems_changed() -> None:
+    live = LiveReload()
+    live.changed([], frozenset({"deals/a.html"}))
+    assert live.affects("deals/a.html", 0, 1) and not live.affects("index.html", 0, 1)
+    live.changed([], frozenset())  # nothing written: no new generation
+    assert live.generation == 1
+    live.changed([BuildProblem("deals/b.md:2", "F001 bad")], frozenset({"deals/a.html"}))  # a new banner
+    assert live.affects("index.html", 1, 2)
+    live.changed([BuildProblem("deals/b.md:2", "F001 bad")], None)  # a full build
+    assert live.affects("clients/index.html", 2, 3)
+    assert live.affects("index.html", -1, 3)  # a page from an earlier run
+
+
+@pytest.mark.parametrize(("pathname", "page"), [("/", "index.html"), ("/deals/a%20b.html", "deals/a b.html"),
+                                                 ("/clients/", "clients/index.html"), ("/data.json", "data.json")])
+def test_page_of(pathname: str, page: str) -> None:
+    assert page_of(pathname) == page
 
 
 def test_events_stream_says_reload_after_a_change(tmp_path: Path) -> None:

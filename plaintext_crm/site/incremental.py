@@ -41,7 +41,8 @@ GLOBAL_FILES = ("crm.yaml",)
 GLOBAL_FOLDERS = (OVERRIDES_FOLDER,)
 
 Today = Callable[[], dt.date]
-Publish = Callable[[str], None]  # called after each batch of pages is in place: "records" or "all"
+PageType = Callable[[SiteData], list[Page]]
+Publish = Callable[["frozenset[str] | None"], None]  # after pages are in place: their outputs (None: all)
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,14 @@ class IncrementalSite:
     """A site kept up to date with its workspace: `build()` once, then `update(paths)` after each change.
 
     `lock` is held while files in `out` are replaced (a server takes it to read a consistent site);
-    `on_publish(batch)` is called after each batch of pages is in place.
+    `on_publish(outputs)` is called after each batch of pages is in place. With `preview`, a saved record's
+    own page is first rendered from the last gather patched with that record (plaintext_crm.site.preview),
+    before the exact update replaces it: quick feedback for `serve`, never the final output.
     """
 
     def __init__(self, root: Path, out: Path, today: Today, *, use_cache: bool = True, jobs: int | None = None,
-                 lock: AbstractContextManager[object] | None = None, on_publish: Publish | None = None) -> None:
+                 lock: AbstractContextManager[object] | None = None, on_publish: Publish | None = None,
+                 preview: bool = False) -> None:
         self.root = root
         self.out = output.check_output_folder(out, root)
         self.today = today
@@ -110,6 +114,7 @@ class IncrementalSite:
         self.jobs = jobs
         self.lock: AbstractContextManager[object] = lock if lock is not None else nullcontext()
         self.on_publish = on_publish
+        self.preview = preview
         self.state = _State()
         self.saved: set[str] = set()  # record files saved while running: their F001 findings are `problems`
         self.problems: tuple[Finding, ...] = ()  # F001 findings of saved files, as of the last gather
@@ -119,23 +124,27 @@ class IncrementalSite:
         # page output -> (record path, bytes): the last good page of a record that no longer parses. It is
         # not in `out` (a fresh build has no page for it) but a server may keep showing it with a banner.
         self.last_good: dict[str, tuple[str, bytes]] = {}
+        self._last: tuple[SiteData, object] | None = None  # the last gathered site and its environment
+        self._page_types: dict[str, PageType] = {}  # record page output -> the page type that plans it
 
     # --- the two entry points ---------------------------------------------------------------------
 
-    def build(self) -> UpdateResult:
-        """A full build with `build_site` (reusing the previous site's unchanged pages), then the state."""
+    def build(self, *, fresh: bool = False) -> UpdateResult:
+        """A full build with `build_site` (reusing the previous site's unchanged pages unless `fresh`), then
+        the state."""
         started = time.perf_counter()
         today = self.today()
-        result = build_site(self.root, self.out, today, use_cache=self.use_cache, jobs=self.jobs)
+        result = build_site(self.root, self.out, today, use_cache=self.use_cache and not fresh, jobs=self.jobs)
         self.state = _State()
-        site, env, pages = self._gather(today, set(), initial=True)
+        workspace, load_findings = self._load(set(), initial=True)
+        site, env, pages = self._analyze(workspace, load_findings, today, set(), initial=True)
         self.state.global_key = self._global_key(site, env, today)
         self.state.fingerprints = {page.output: _fingerprint(page, self.state.versions) for page in pages}
         self.state.records = {page.output: page.record for page in pages if page.record is not None}
         self._keep_last_good([], set(self.state.fingerprints))
         seconds = time.perf_counter() - started
         if self.on_publish is not None:
-            self.on_publish("all")
+            self.on_publish(None)
         return UpdateResult(True, result.pages, result.rendered, result.rendered, 0, len(self.state.loaded),
                             len(site.findings), seconds, seconds, self._problems(site.findings))
 
@@ -151,10 +160,16 @@ class IncrementalSite:
             return UpdateResult(False, len(self.state.fingerprints), 0, 0, 0, 0, 0, 0.0, 0.0, self.problems,
                                 tuple(sorted(changed)))
         today = self.today()
-        site, env, pages = self._gather(today, records)
+        workspace, load_findings = self._load(records)
         parsed = self._parsed
-        if self._global_key(site, env, today) != self.state.global_key:
-            return self._full(started, changed)
+        if self.preview:
+            self._preview(workspace, load_findings, records, today)
+        site, env, pages = self._analyze(workspace, load_findings, today, records)
+        key = self._global_key(site, env, today)
+        if key != self.state.global_key:
+            # build_site's page reuse does not know the navigation: a change of it alone needs a fresh build
+            nav_only = key.split("|", 1)[0] == self.state.global_key.split("|", 1)[0]
+            return self._full(started, changed, fresh=nav_only)
         fingerprints = {page.output: _fingerprint(page, self.state.versions) for page in pages}
         dirty = [page for page in pages
                  if fingerprints[page.output] is None or self.state.fingerprints.get(page.output, ())
@@ -165,9 +180,9 @@ class IncrementalSite:
         rest = [page for page in dirty if page.sources is None]
         gone = sorted(set(self.state.fingerprints) - set(fingerprints))
         self._keep_last_good(gone, set(fingerprints))
-        written = self._publish(site, env, first, [], "records")
+        written = self._publish(site, env, first, [])
         first_seconds = time.perf_counter() - started
-        written += self._publish(site, env, rest, gone, "all")
+        written += self._publish(site, env, rest, gone)
         self.state.fingerprints = fingerprints
         self.state.records.update((page.output, page.record) for page in pages if page.record is not None)
         return UpdateResult(False, len(pages), len(dirty), written, len(gone), parsed, len(site.findings),
@@ -181,9 +196,9 @@ class IncrementalSite:
 
     # --- stages -----------------------------------------------------------------------------------
 
-    def _full(self, started: float, changed: set[str]) -> UpdateResult:
+    def _full(self, started: float, changed: set[str], *, fresh: bool = False) -> UpdateResult:
         self.saved |= {rel for rel in changed if is_record_file(rel)}
-        result = self.build()
+        result = self.build(fresh=fresh)
         seconds = time.perf_counter() - started
         return UpdateResult(True, result.pages, result.rendered, result.written, 0, result.parsed, result.findings,
                             seconds, seconds, self.problems, tuple(sorted(changed - set(RECORD_FOLDERS))))
@@ -204,24 +219,51 @@ class IncrementalSite:
         known = self.state.contents.get(rel)
         return known is None or known != _digest(self.root / rel)
 
-    def _gather(self, today: dt.date, changed: set[str], *, initial: bool = False
-                ) -> tuple[SiteData, object, list[Page]]:
-        """Load (re-parsing `changed` and new files only), lint, compute figures and bodies, plan the pages."""
+    def _load(self, changed: set[str], *, initial: bool = False) -> tuple[Workspace, list[Finding]]:
+        """The workspace, re-parsing only `changed` and new files (every file through the record cache at first)."""
+        self._parsed = 0
+        loader = self._load_initial if initial else self._load_changed(changed)
+        return load_workspace(self.root, load_files=loader)
+
+    def _analyze(self, workspace: Workspace, load_findings: list[Finding], today: dt.date, changed: set[str], *,
+                 initial: bool = False) -> tuple[SiteData, object, list[Page]]:
+        """Lint, compute figures and bodies, plan the pages: everything gathered before anything is written."""
         from plaintext_crm.lint import lint_workspace
         from plaintext_crm.site.figures import compute_figures
 
-        self._parsed = 0
-        loader = self._load_initial if initial else self._load_changed(changed)
-        workspace, load_findings = load_workspace(self.root, load_files=loader)
         findings = lint_workspace(workspace, load_findings, today)
         figures = compute_figures(workspace, today, findings)
         site = SiteData(workspace, today, list(findings), figures)
         site.bodies = self._bodies(workspace, changed, initial)
         env = make_environment(self.root)
-        pages = [page for page_type in all_page_types() for page in page_type(site)]
+        pages: list[Page] = []
+        for page_type in all_page_types():
+            planned = page_type(site)
+            pages.extend(planned)
+            self._page_types.update((page.output, page_type) for page in planned if page.record is not None)
         site.set_pages(pages)
         self.problems = self._problems(site.findings)  # known before anything is published
+        self._last = (site, env)
         return site, env, pages
+
+    def _preview(self, workspace: Workspace, load_findings: list[Finding], changed: set[str],
+                 today: dt.date) -> None:
+        """Publish the changed records' own pages from the last gather patched with them (see preview.py)."""
+        from plaintext_crm.site.preview import preview_site
+
+        if self._last is None or self._last[0].today != today:
+            return
+        previous, env = self._last
+        wanted = {output for output, record in self.state.records.items() if record in changed}
+        page_types = {self._page_types[output] for output in wanted if output in self._page_types}
+        if not page_types:
+            return
+        try:
+            site = preview_site(previous, workspace, load_findings, changed, self._bodies(workspace, changed, False))
+            pages = [page for page_type in page_types for page in page_type(site) if page.output in wanted]
+            self._publish(site, env, pages, [])
+        except Exception:  # noqa: BLE001 - a preview is optional: the exact update follows and reports errors
+            return
 
     def _load_initial(self, root: Path, paths: list[str]) -> list[LoadedFile]:
         """Every record through the persistent record cache (build_site has just brought it up to date)."""
@@ -281,7 +323,7 @@ class IncrementalSite:
         nav = "|".join(f"{item.key}:{item.title}:{item.output}" for item in site.nav)
         return _global_key(self.root, today, env) + "|" + nav
 
-    def _publish(self, site: SiteData, env: object, pages: list[Page], gone: list[str], batch: str) -> int:
+    def _publish(self, site: SiteData, env: object, pages: list[Page], gone: list[str]) -> int:
         """Render `pages` into a staging folder, then move the changed ones into `out` under the lock."""
         if not pages and not gone:
             return 0
@@ -310,7 +352,7 @@ class IncrementalSite:
                         pass
                     _remove_empty_parents(self.out, rel)
         if self.on_publish is not None and (fresh or gone):
-            self.on_publish(batch)
+            self.on_publish(frozenset([*(rel for rel, _digest in fresh), *gone]))
         return len(fresh)
 
     def _problems(self, findings: Iterable[Finding]) -> tuple[Finding, ...]:
