@@ -26,7 +26,13 @@ from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
 from plaintext_crm.clock import resolve_today
-from plaintext_crm.site.incremental import GLOBAL_FOLDERS, RECORD_FOLDERS, IncrementalSite, UpdateResult
+from plaintext_crm.site.incremental import (
+    GLOBAL_FOLDERS,
+    RECORD_FOLDERS,
+    IncrementalSite,
+    UpdateResult,
+    affects_site,
+)
 from plaintext_crm.site.output import RETIRED_PREFIX, STAGING_PREFIX
 
 # Folders watched recursively (the workspace root itself is watched alone, for crm.yaml and these folders).
@@ -62,7 +68,8 @@ def is_ignored(rel: str, out_rel: str | None = None) -> bool:
 
 
 class ChangeCollector(FileSystemEventHandler):
-    """The watchdog callback: records the workspace-relative paths of events, sets a flag; nothing else."""
+    """The watchdog callback: records the workspace-relative paths of events that can change the site and
+    sets a flag; nothing else."""
 
     def __init__(self, root: Path, out: Path) -> None:
         self.root = os.fspath(root.resolve())
@@ -75,14 +82,14 @@ class ChangeCollector(FileSystemEventHandler):
         self.paths: set[str] = set()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type not in CHANGE_EVENTS:
-            return
+        if event.event_type not in CHANGE_EVENTS or (event.is_directory and event.event_type == "modified"):
+            return  # a folder is "modified" whenever a file in it is: the file's own event says which
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             path = os.fsdecode(raw)
             if not path:
                 continue
             rel = os.path.relpath(path, self.root).replace(os.sep, "/")
-            if rel.startswith("../") or rel == "." or is_ignored(rel, self.out_rel):
+            if rel.startswith("../") or rel == "." or is_ignored(rel, self.out_rel) or not affects_site(rel):
                 continue
             with self.lock:
                 self.paths.add(rel)
