@@ -97,6 +97,21 @@ def history_stage_since(summary: StageSummary | None, workspace: Workspace, toda
     return result
 
 
+def lint_notices(summary: StageSummary | None, notices: tuple[str, ...], workspace: Workspace) -> list[str]:
+    """The history notices worth printing during lint: a shallow clone's always; without git only when
+    it matters, i.e. some open deal in a stage with rot_days has no stage_since and so cannot rot."""
+    if summary is not None:
+        return list(notices)
+    stages = {stage.id: stage for stage in workspace.config.stages}
+    blind = any(deal.stage_since is None and (stage := stages.get(deal.stage or "")) is not None
+                and stage.is_open and stage.rot_days is not None for deal in workspace.deals.values())
+    if not blind:
+        return []
+    # Worded without the count, so that the once-per-workspace memory does not repeat it as deals change.
+    return [f"{notice}; open deals in stages with rot_days need one, or D006 cannot flag them"
+            for notice in notices]
+
+
 @dataclass(frozen=True)
 class StageTime:
     """Time a deal spent in one stage over all its stays (HubSpot's date entered / exited / time in)."""

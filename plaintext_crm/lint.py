@@ -22,13 +22,13 @@ class LintResult:
 
 def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
     """The one place a LintContext is made: derived facts rules need (e.g. git history) are added here."""
-    from plaintext_crm.deal_history import history_stage_since
+    from plaintext_crm.deal_history import history_stage_since, lint_notices
     from plaintext_crm.history import read_stage_summary, say_once
 
     # git history says when each deal entered its stage (cached by HEAD: one small read when unchanged);
     # without git, D006 falls back to front matter stage_since.
     summary, notices = read_stage_summary(workspace.root)
-    for notice in notices:  # no git: said once per workspace; a shallow CI checkout: once per run
+    for notice in lint_notices(summary, notices, workspace):  # no git: once per workspace; shallow: per run
         say_once(notice, workspace.root if summary is None else None)
     return LintContext(workspace, today, history_stage_since(summary, workspace, today),
                        extra={"history_notices": notices})

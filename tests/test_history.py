@@ -391,8 +391,12 @@ def test_inside_a_git_hook_environment(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_no_git_notice_is_said_once_per_workspace(make_workspace, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    root = make_workspace({"deals/x.md": deal("proposal")})
-    for _run in range(2):  # two runs of `plaintext-crm lint`: a fresh process each time
-        monkeypatch.setattr(history_module, "_SAID", set())
-        run_lint(root, TODAY)
-    assert capsys.readouterr().err.count("note: not a git repository") == 1
+    quiet = make_workspace({"deals/x.md": deal("proposal")}, name="quiet")  # no stage rots: nothing to say
+    root = make_workspace({"deals/x.md": deal("proposal"), "deals/y.md": deal("won")}, config=CONFIG)
+    for _run in range(2):  # two runs of `plaintext-crm lint` each: a fresh process each time
+        for workspace in (quiet, root):
+            monkeypatch.setattr(history_module, "_SAID", set())
+            run_lint(workspace, TODAY)
+    assert capsys.readouterr().err == ("note: not a git repository: days in stage come from front matter "
+                                       "stage_since only; open deals in stages with rot_days need one, "
+                                       "or D006 cannot flag them\n")
