@@ -249,7 +249,7 @@ class IncrementalSite:
     def _preview(self, workspace: Workspace, load_findings: list[Finding], changed: set[str],
                  today: dt.date) -> None:
         """Publish the changed records' own pages from the last gather patched with them (see preview.py)."""
-        from plaintext_crm.site.preview import preview_site
+        from plaintext_crm.site.preview import focused, preview_site
 
         if self._last is None or self._last[0].today != today:
             return
@@ -260,7 +260,8 @@ class IncrementalSite:
             return
         try:
             site = preview_site(previous, workspace, load_findings, changed, self._bodies(workspace, changed, False))
-            pages = [page for page_type in page_types for page in page_type(site) if page.output in wanted]
+            pages = [page for page_type in page_types for page in page_type(focused(site, changed, page_type))
+                     if page.output in wanted]
             self._publish(site, env, pages, [])
         except Exception:  # noqa: BLE001 - a preview is optional: the exact update follows and reports errors
             return

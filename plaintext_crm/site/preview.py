@@ -8,9 +8,10 @@ the exact page: findings of rules across files and figures of other records show
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from markupsafe import Markup
 
@@ -35,6 +36,22 @@ def preview_site(previous: SiteData, workspace: Workspace, load_findings: Iterab
     site = SiteData(workspace, previous.today, findings, figures, dict(bodies), dict(previous.links),
                     list(previous.nav))
     return site
+
+
+# Page types that plan one page per record of a kind and read other records of that kind only through the
+# figures: planning them over the saved records alone gives the same pages for those records, much sooner.
+FOCUSED_KINDS = {"deal_pages": "deals", "client_pages": "clients"}
+
+
+def focused(site: SiteData, changed: set[str], page_type: Callable[[SiteData], object]) -> SiteData:
+    """`site` whose records of the page type's kind are only those in `changed` (see FOCUSED_KINDS)."""
+    kind = FOCUSED_KINDS.get(getattr(page_type, "__name__", ""))
+    if kind is None:
+        return site
+    records = {key: record for key, record in getattr(site.workspace, kind).items() if record.path in changed}
+    narrow = copy.copy(site)  # shares the indexes and caches: the same findings, links and partials
+    narrow.workspace = dataclasses.replace(site.workspace, **{kind: records})
+    return narrow
 
 
 def _patched_crm(crm: object, deals: list[Deal], workspace: Workspace, today: dt.date) -> object:
