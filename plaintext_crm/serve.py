@@ -269,8 +269,10 @@ def make_server(host: str, port: int, out: Path, live: LiveReload, lock: threadi
 
 def url_of(server: SiteServer) -> str:
     """The address to open in a browser."""
-    host, port = server.server_address[:2]
-    shown = f"[{host}]" if ":" in str(host) else str(host)
+    address = server.server_address
+    host = address[0].decode() if isinstance(address[0], bytes) else str(address[0])
+    port = address[1]
+    shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}/"
 
 

@@ -298,10 +298,10 @@ class IncrementalSite:
 
         if initial:
             cache_dir = self.root / CACHE_FOLDER if self.use_cache else None
-            bodies, _engine = render_bodies(workspace, cache_dir, jobs=self.jobs)
-            self.state.bodies = bodies
+            rendered, _engine = render_bodies(workspace, cache_dir, jobs=self.jobs)
+            self.state.bodies = rendered
             self.state.body_keys = {record.path: body_key(record.body) for record in workspace.records()}
-            return dict(bodies)
+            return dict(rendered)
         _name, render = self._engine
         bodies: dict[str, Markup] = {}
         keys: dict[str, str] = {}

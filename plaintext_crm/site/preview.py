@@ -50,7 +50,7 @@ def focused(site: SiteData, changed: set[str], page_type: Callable[[SiteData], o
         return site
     records = {key: record for key, record in getattr(site.workspace, kind).items() if record.path in changed}
     narrow = copy.copy(site)  # shares the indexes and caches: the same findings, links and partials
-    narrow.workspace = dataclasses.replace(site.workspace, **{kind: records})
+    narrow.workspace = dataclasses.replace(site.workspace, **{kind: records})  # type: ignore[arg-type]
     return narrow
 
 
