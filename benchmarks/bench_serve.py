@@ -28,8 +28,8 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_build import TODAY, best, hugo_site, measure  # noqa: E402
-from generate_workspace import generate_workspace  # noqa: E402
+from bench_build import TODAY, best, hugo_site, measure, time_hugo
+from generate_workspace import generate_workspace
 
 TARGET_SECONDS = 0.5
 POLL_SECONDS = 0.01
@@ -127,18 +127,13 @@ def main() -> None:
             shutil.rmtree(workspace / ".plaintext-crm", ignore_errors=True)
             cold.append(measure(["plaintext-crm", "build", str(workspace), "-o", str(out), "--today", TODAY, "-q"],
                                 dict(os.environ)))
-        hugo = hugo_site(workspace, base / f"hugo-{args.deals}")
-        hugo_runs = []
-        for _ in range(args.repeat):
-            shutil.rmtree(hugo / "public", ignore_errors=True)
-            shutil.rmtree(hugo / "resources", ignore_errors=True)
-            hugo_runs.append(measure(["hugo", "--quiet", "-s", str(hugo), "-d", str(hugo / "public")]))
+        hugo_s = time_hugo(hugo_site(workspace, base / f"hugo-{args.deals}"), args.repeat)["seconds"]
         server = Server(workspace, out)
         try:
             to_page, to_site = time_saves(server, workspace, args.saves)
         finally:
             server.stop()
-        cold_s, hugo_s = best(cold)["seconds"], best(hugo_runs)["seconds"]
+        cold_s = best(cold)["seconds"]
         print(f"\n{args.deals} deals; {args.saves} saves of one deal each; builds best of {args.repeat}")
         print(f"  {'case':<34} {'seconds':>8} {'x Hugo':>7}")
         rows = [("save -> deal page served (median)", statistics.median(to_page)),

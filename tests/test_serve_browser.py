@@ -8,25 +8,10 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE
+from test_browser_site import browser  # noqa: F401 - the headless Chromium fixture
 from test_serve import DEAL, DEAL_PAGE, Served, edit, free_port, set_value
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (scripts/test installs it)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
@@ -38,7 +23,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     server.stop()
 
 
-def test_an_open_page_reloads_by_itself_after_a_save(served: Served, browser) -> None:  # type: ignore[no-untyped-def]
+def test_an_open_page_reloads_by_itself_after_a_save(served: Served, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     page = browser.new_page()
     errors: list[str] = []
     outside: list[str] = []
@@ -62,7 +47,7 @@ def test_an_open_page_reloads_by_itself_after_a_save(served: Served, browser) ->
     banner.wait_for(state="detached", timeout=20_000)
 
 
-def test_a_page_that_did_not_change_does_not_reload(served: Served, browser) -> None:  # type: ignore[no-untyped-def]
+def test_a_page_that_did_not_change_does_not_reload(served: Served, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     page = browser.new_page()
     page.goto(served.url + "deals/fjord-foods-website.html")
     page.evaluate("window.__notReloaded = true")
