@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import click
 
 from plaintext_crm.errors import ToolError
-from plaintext_crm.watch import BuildProblem, LiveSite
+from plaintext_crm.watch import BuildProblem, LiveSite, interrupt_main_process_only
 
 EVENTS_PATH = "/__plaintext-crm/events"
 Fallback = Callable[[str], "bytes | None"]  # site-relative path -> bytes to serve when the file is missing
@@ -286,6 +286,7 @@ def serve_site(root: Path, out: Path, today: Callable[[], dt.date], *, host: str
     server = make_server(host, port, site.out, live, lock, site.site.last_good_page)
     thread = threading.Thread(target=server.serve_forever, name="plaintext-crm-serve", daemon=True)
     stop = threading.Event()
+    interrupt_main_process_only()
     try:
         thread.start()
         click.echo(f"Serving {site.out} on {url_of(server)} (building first; Ctrl-C stops)")

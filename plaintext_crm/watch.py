@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import os
+import signal
 import threading
 import time
 import traceback
@@ -282,6 +283,18 @@ def today_source(today: dt.date) -> Callable[[], dt.date]:
     return lambda: resolve_today(None)
 
 
+def interrupt_main_process_only() -> None:
+    """Make Ctrl-C stop this process only: worker processes that full builds fork inherit the handler and
+    ignore it (their pool is then terminated), instead of each printing a KeyboardInterrupt traceback."""
+    main = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() == main:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+
+
 def watch_build(root: Path, out: Path, today: Callable[[], dt.date], *, use_cache: bool = True,
                 jobs: int | None = None, quiet: bool = False) -> None:
     """`plaintext-crm build --watch`: build, then rebuild after every save until Ctrl-C."""
@@ -289,6 +302,7 @@ def watch_build(root: Path, out: Path, today: Callable[[], dt.date], *, use_cach
     live = LiveSite(root, out, today, echo=echo, warn=lambda text: click.echo(text, err=True),
                     use_cache=use_cache, jobs=jobs)
     stop = threading.Event()
+    interrupt_main_process_only()
     try:
         live.start()
         echo(f"Watching {root} for changes (Ctrl-C stops); the site is in {live.out}")
