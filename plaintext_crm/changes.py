@@ -271,6 +271,8 @@ def changes_between(root: Path, workspace: Workspace, history: History, today: d
     if locate_repository(root) is None or not history.available:
         reason = history.notices[0] if history.notices else "no git history"
         raise ToolError(f"changes needs the workspace's git history: {reason}")
+    if history.head is None:
+        raise ToolError("changes needs the workspace's git history: the repository has no commits yet")
     start = resolve_point(root, since or (today - dt.timedelta(days=DEFAULT_DAYS)).isoformat())
     if until is None:
         end, after = Point("working tree", None), workspace

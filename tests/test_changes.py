@@ -174,3 +174,10 @@ def test_until_a_date_means_the_end_of_that_day(repo: ScriptedRepo) -> None:
     assert code == 0 and data["until"] == {"label": f"end of 2026-11-01 ({first[:7]})", "commit": first}
     assert [item["id"] for item in data["added"]] == ["a", "b", "c", "d", "e", "old-name"]
     assert data["open_pipeline"]["after"]["value"] == "75000.00"
+
+
+def test_a_repository_without_commits_is_a_clear_failure(tmp_path: Path) -> None:
+    empty = ScriptedRepo(tmp_path / "empty")
+    empty.write({"crm.yaml": CONFIG, "deals/a.md": deal("lead")})
+    code, output = run(empty)
+    assert code == 2 and "the repository has no commits yet" in output
