@@ -148,12 +148,13 @@ IMPORTS = "from plaintext_crm import history"
 def breakdown(folder: Path) -> dict[str, float]:
     """In-process seconds of each step of a cold read, and of the full parser in place of the line scanner."""
     from plaintext_crm.deal_versions import DealFieldReader, read_deal_fields
+    from plaintext_crm.gitlog import git_log, parse_log
     from plaintext_crm.gitrepo import read_blobs
-    from plaintext_crm.history import _git_log, _is_deal, fold_history, parse_log
+    from plaintext_crm.history import _is_deal, fold_history
 
     steps: dict[str, float] = {}
     started = time.perf_counter()
-    output = _git_log(folder)
+    output = git_log(folder)
     steps["git log"] = time.perf_counter() - started
     started = time.perf_counter()
     commits = parse_log(output)

@@ -10,7 +10,6 @@ import pickle
 import re
 import shutil
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import click
 
 from plaintext_crm.deal_versions import TRACKED, DealFieldReader
+from plaintext_crm.gitlog import Commit, LogCommit, read_log
 from plaintext_crm.gitrepo import (
     GitFailed,
     GitRepository,
@@ -29,30 +29,11 @@ from plaintext_crm.gitrepo import (
     shallow_commits,
 )
 
-FORMAT_VERSION = 1  # bump when the cached structures change
+FORMAT_VERSION = 2  # bump when the cached structures change
 CACHE_DIR = ".plaintext-crm"
 CACHE_FILE = "history.pickle"
 SUMMARY_FILE = "history-stages.pickle"
 RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")
-# Header of one commit in `git log -z` output; fields are separated by NUL.
-LOG_FORMAT = "%x01%H%x00%aN%x00%aE%x00%aI%x00%at%x00%s"
-_HEADER_FIELDS = 6
-
-
-@dataclass(frozen=True)
-class Commit:
-    """One commit: who made it and when (the author date, in the author's own time zone)."""
-
-    sha: str
-    date: dt.date
-    timestamp: int  # author time, seconds since the epoch
-    author: str
-    email: str
-    subject: str
-
-    @property
-    def short(self) -> str:
-        return self.sha[:7]
 
 
 @dataclass(frozen=True)
@@ -146,51 +127,6 @@ def empty_history(*notices: str) -> History:
     return History(False, None, False, {}, (), 0, tuple(notices))
 
 
-# ---------------------------------------------------------------- reading the log
-
-@dataclass
-class _Entry:
-    status: str  # A, M, D, R, C, T
-    blob: str  # new blob id (all zeros for a deletion)
-    path: str
-    new_path: str | None = None  # for renames and copies
-
-
-@dataclass
-class _LogCommit:
-    commit: Commit
-    entries: list[_Entry] = field(default_factory=list)
-
-
-def _parse_date(iso: str) -> dt.date:
-    return dt.datetime.fromisoformat(iso).date()
-
-
-def parse_log(output: bytes) -> list[_LogCommit]:
-    """Parse `git log -z --raw --format=LOG_FORMAT` output into commits with their file entries."""
-    tokens = output.decode("utf-8", "surrogateescape").split("\0")
-    commits: list[_LogCommit] = []
-    index = 0
-    while index < len(tokens):
-        token = tokens[index].lstrip("\n")
-        if token.startswith("\x01"):
-            sha, author, email, iso, stamp, subject = [token[1:], *tokens[index + 1:index + _HEADER_FIELDS]]
-            commits.append(_LogCommit(Commit(sha, _parse_date(iso), int(stamp), author, email, subject)))
-            index += _HEADER_FIELDS
-        elif token.startswith(":") and commits:
-            meta = token.split()
-            status, blob = meta[-1][0], meta[3]
-            if status in "RC":
-                commits[-1].entries.append(_Entry(status, blob, tokens[index + 1], tokens[index + 2]))
-                index += 3
-            else:
-                commits[-1].entries.append(_Entry(status, blob, tokens[index + 1]))
-                index += 2
-        else:
-            index += 1
-    return commits
-
-
 # ---------------------------------------------------------------- folding the log into records
 
 @dataclass
@@ -234,7 +170,7 @@ class _Builder:
                              self.committed or {}, tuple(self.changes), tuple(self.visits))
 
 
-def fold_history(commits: list[_LogCommit], contents: Mapping[str, dict[str, Any] | None],
+def fold_history(commits: list[LogCommit], contents: Mapping[str, dict[str, Any] | None],
                  boundary: frozenset[str], start: History | None = None
                  ) -> tuple[dict[str, RecordHistory], list[RecordHistory]]:
     """Replay the commits oldest first into per-record histories: (live records by path, removed records).
@@ -300,38 +236,6 @@ def fold_history(commits: list[_LogCommit], contents: Mapping[str, dict[str, Any
 
 
 # ---------------------------------------------------------------- the whole read, with its cache
-
-def _git_log(root: Path, prefix: str = "", after: str | None = None, until: str = "HEAD") -> bytes:
-    """The raw log of every commit, oldest first, with paths relative to the workspace.
-
-    In a repository of its own the workspace is read without a pathspec: a pathspec makes git
-    diff each commit twice (once to simplify history, once to print), ~3x slower; paths outside
-    the record folders are dropped while folding. In a sub-folder of a bigger repository the
-    pathspec "." keeps git from diffing the rest of the repository. With `after`, only the commits
-    since that one.
-    """
-    args = ["log", "--reverse", "-M", "--raw", "-z", "--no-abbrev", "--root", "--relative", "--no-color",
-            "--no-ext-diff", "--no-textconv", f"--format={LOG_FORMAT}", f"{after}..{until}" if after else until, "--"]
-    return run_git(root, args + (["."] if prefix else []))
-
-
-PARALLEL_LOG_MIN = 2000  # commits; below this one git log is quick enough
-
-
-def read_log(root: Path, prefix: str = "", after: str | None = None) -> list[_LogCommit]:
-    """Every commit (after `after`), oldest first. A long history is read as two halves by two git
-    processes at once: diffing trees is git's CPU-bound part, and it splits cleanly at a commit."""
-    workers = min(2, os.cpu_count() or 1)
-    if after is None and workers > 1:
-        total = int(run_git(root, ["rev-list", "--count", "HEAD"]).strip() or 0)
-        if total >= PARALLEL_LOG_MIN:
-            middle = run_git(root, ["rev-list", "-1", f"--skip={total // 2}", "HEAD"]).decode().strip()
-            with ThreadPoolExecutor(2) as pool:
-                older = pool.submit(_git_log, root, prefix, None, middle)
-                newer = pool.submit(_git_log, root, prefix, middle, "HEAD")
-                return parse_log(older.result()) + parse_log(newer.result())
-    return parse_log(_git_log(root, prefix, after))
-
 
 def _cache_key(repo: GitRepository, head: str, boundary: frozenset[str]) -> str:
     mailmap = repo.top / ".mailmap"

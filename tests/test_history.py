@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from history_support import ScriptedRepo, deal
 
+from plaintext_crm import gitlog as gitlog_module
+from plaintext_crm import gitrepo as gitrepo_module
 from plaintext_crm import history as history_module
 from plaintext_crm.deal_history import (
     UNCOMMITTED,
@@ -229,7 +231,7 @@ def test_git_failure_is_a_notice_not_a_crash(repo: ScriptedRepo, monkeypatch: py
     def broken(*args: object, **kwargs: object) -> bytes:
         raise GitFailed("fatal: detected dubious ownership")
 
-    monkeypatch.setattr(history_module, "run_git", broken)
+    monkeypatch.setattr(gitlog_module, "run_git", broken)
     history = read_history(repo.root, use_cache=False)
     assert not history.available
     assert history.notices == (("cannot read git history (fatal: detected dubious ownership): "
@@ -252,7 +254,8 @@ def test_cache_by_head(repo: ScriptedRepo, monkeypatch: pytest.MonkeyPatch) -> N
     def no_git(*args: object, **kwargs: object) -> bytes:
         raise AssertionError("an unchanged repository must not run git")
 
-    monkeypatch.setattr(history_module, "run_git", no_git)
+    for module in (history_module, gitlog_module, gitrepo_module):
+        monkeypatch.setattr(module, "run_git", no_git)
     again = read_history(repo.root)
     assert again == first
     summary, _ = read_stage_summary(repo.root)
@@ -334,13 +337,13 @@ def test_new_commits_are_folded_onto_the_cached_history(repo: ScriptedRepo, monk
                 renames={"deals/acme-site.md": "deals/acme.md"})
     repo.commit("2026-11-21T10:00:00+00:00", "ana", {"deals/app.md": None, "clients/acme.md": "---\nname: ACME\n---\n"})
     ranges: list[str | None] = []
-    real_log = history_module._git_log
+    real_log = gitlog_module.git_log
 
     def logged(root: Path, prefix: str = "", after: str | None = None) -> bytes:
         ranges.append(after)
         return real_log(root, prefix, after)
 
-    monkeypatch.setattr(history_module, "_git_log", logged)
+    monkeypatch.setattr(gitlog_module, "git_log", logged)
     incremental = read_history(repo.root)
     assert len(ranges) == 1 and ranges[0] is not None  # only the two new commits were read
     full = read_history(repo.root, use_cache=False)
@@ -366,16 +369,16 @@ def test_one_line_scanner_shared_across_versions_keeps_them_apart() -> None:
 
 def test_a_long_history_read_as_two_halves_is_the_same(repo: ScriptedRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     single = read_history(repo.root, use_cache=False)
-    monkeypatch.setattr(history_module, "PARALLEL_LOG_MIN", 2)
-    monkeypatch.setattr(history_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(gitlog_module, "PARALLEL_LOG_MIN", 2)
+    monkeypatch.setattr(gitlog_module.os, "cpu_count", lambda: 2)
     calls: list[tuple[str | None, str]] = []
-    real_log = history_module._git_log
+    real_log = gitlog_module.git_log
 
     def logged(root: Path, prefix: str = "", after: str | None = None, until: str = "HEAD") -> bytes:
         calls.append((after, until))
         return real_log(root, prefix, after, until)
 
-    monkeypatch.setattr(history_module, "_git_log", logged)
+    monkeypatch.setattr(gitlog_module, "git_log", logged)
     assert read_history(repo.root, use_cache=False) == single
     assert len(calls) == 2 and calls[0][0] is None and calls[1][0] == calls[0][1]
 
