@@ -5,7 +5,8 @@ Usage: python benchmarks/bench_build.py [--deals 1000 10000] [--repeat 2] [--kee
 For each size it prints, best of --repeat runs: a cold build (no caches, no previous site) and a
 rebuild after one deal changed, each with markdown-it-pyrs (the `fast` extra) and with markdown-it-py
 only, and Hugo (Debian's `hugo`) building the same Markdown files as plain pages; with the peak
-memory (max RSS of the largest process) and the ratio to Hugo's time in the same run.
+memory (max RSS of the largest process), the CPU time of all its processes (user + system: less
+sensitive than wall time to other load on the machine), and the ratios to Hugo's in the same run.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 result = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 seconds = time.perf_counter() - start
-peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mib": peak_kib / 1024, "code": result.returncode,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024,
+                  "code": result.returncode,
                   "stderr": result.stderr[-2000:]}))
 """
 
@@ -62,7 +64,8 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> dict[str, 
 
 
 def best(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {"seconds": min(run["seconds"] for run in runs), "peak_mib": max(run["peak_mib"] for run in runs)}
+    return {"seconds": min(run["seconds"] for run in runs), "cpu": min(run["cpu"] for run in runs),
+            "peak_mib": max(run["peak_mib"] for run in runs)}
 
 
 def hugo_site(workspace: Path, folder: Path) -> Path:
@@ -134,10 +137,11 @@ def main() -> None:
             results = run_size(deals, base, args.repeat)
             hugo = results["hugo"]["seconds"]
             print(f"\n{deals} deals (best of {args.repeat}; peak = max RSS of the largest process)")
-            print(f"  {'case':<20} {'seconds':>8} {'x Hugo':>7} {'peak MiB':>9}")
+            hugo_cpu = results["hugo"]["cpu"]
+            print(f"  {'case':<20} {'seconds':>8} {'x Hugo':>7} {'CPU s':>7} {'x Hugo':>7} {'peak MiB':>9}")
             for case, figures in results.items():
                 print(f"  {case:<20} {figures['seconds']:>8.2f} {figures['seconds'] / hugo:>7.2f} "
-                      f"{figures['peak_mib']:>9.0f}")
+                      f"{figures['cpu']:>7.2f} {figures['cpu'] / hugo_cpu:>7.2f} {figures['peak_mib']:>9.0f}")
             if deals == 10000:
                 fast = results["cold fast"]["seconds"] / hugo
                 print(f"  targets: cold fast {fast:.2f}x Hugo (<= {TARGETS['cold_vs_hugo']}), one change fast "
