@@ -189,6 +189,32 @@ def test_random_edits_give_the_same_site_as_a_fresh_build(example: Path, tmp_pat
     assert site.problems == tuple(finding for finding in site.problems if finding.code == "F001")
 
 
+@pytest.mark.git
+def test_random_edits_in_a_git_repository_with_history(tmp_path: Path) -> None:
+    """Stage histories, activity and commit timelines come from git: the site still equals a fresh build,
+    including after a commit (HEAD changes: a full build)."""
+    from history_support import ScriptedRepo
+
+    repo = ScriptedRepo(tmp_path / "repo")
+    shutil.copytree(EXAMPLE, repo.root, dirs_exist_ok=True)
+    repo.commit("2026-11-02T10:00:00+00:00", "ana", message="Example workspace")
+    editor = Editor(repo.root, 5)
+    for step in range(3):
+        editor.stage()
+        editor.note()  # so that there is always something to commit
+        repo.commit(f"2026-11-{20 + step}T10:00:00+00:00", "ben", message=f"Stage change {step}")
+    site = IncrementalSite(repo.root, tmp_path / "site", lambda: TODAY, jobs=1, preview=True)
+    site.build()
+    for step in range(8):
+        touched = [rel for _ in range(editor.rng.choice((1, 2))) for rel in editor.edit()]
+        if step == 4:
+            touched += editor.note()
+            repo.commit("2026-11-25T10:00:00+00:00", "cy", message="Work in progress")
+        site.update(touched)
+        differences = site_differences(tmp_path / "site", fresh_build(repo.root, tmp_path / "fresh"))
+        assert differences == [], f"step {step}, after editing {touched}"
+
+
 def test_an_edit_re_parses_one_file_and_re_renders_only_its_pages_and_aggregates(example: Path,
                                                                                  tmp_path: Path) -> None:
     site = IncrementalSite(example, tmp_path / "site", lambda: TODAY, jobs=1)
