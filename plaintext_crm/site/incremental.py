@@ -317,6 +317,9 @@ class IncrementalSite:
                     html = self._rendered_bodies[key] = render(record.body)
                 bodies[record.path] = Markup(html)
         self.state.bodies, self.state.body_keys = bodies, keys
+        if len(self._rendered_bodies) > len(changed):  # forget renderings of bodies no record has any more
+            current = set(keys.values())
+            self._rendered_bodies = {key: html for key, html in self._rendered_bodies.items() if key in current}
         return dict(bodies)
 
     def _global_key(self, site: SiteData, env: object, today: dt.date) -> str:
