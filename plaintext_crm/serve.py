@@ -158,6 +158,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
                 self.end_headers()
                 return
             path = path / "index.html"
+        # The snippet (with the generation it was served at) is taken before the file is read: a rebuild
+        # published in between then makes the page reload once more, rather than miss a change.
+        snippet = self.server.live.snippet()
         data = self.server.read(path)
         status = HTTPStatus.OK
         content_type = self.guess_type(os.fspath(path))
@@ -167,7 +170,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
                     f"<p>{html.escape(url.path)} is not in the site (yet). This page reloads when the site is "
                     "rebuilt.</p><p><a href=\"/\">Overview</a></p></body></html>").encode()
         if content_type.startswith("text/html"):
-            data = inject(data, self.server.live.snippet())
+            data = inject(data, snippet)
         if content_type.startswith("text/") or content_type in ("application/json", "application/javascript"):
             content_type += "; charset=utf-8"
         self.send_response(status)
