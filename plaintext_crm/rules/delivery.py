@@ -78,7 +78,7 @@ UAT_PROJECT = PROJECT_HEAD + """\
     """
 
 
-@rule("P002", "schedule-conflict", Severity.ERROR,
+@rule("P002", "schedule-conflict", Severity.WARNING,
       "A task's written dates cannot hold: its dependencies or duration push it past its due date or "
       "after its start, or it started before a dependency allowed.",
       examples=[Example({"projects/website.md": UAT_PROJECT.format(uat_start="2026-12-14", uat_due="2026-12-16")},
