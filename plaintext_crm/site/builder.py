@@ -10,6 +10,7 @@ Everything is gathered before anything is written, so the pages agree with each 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -115,6 +116,7 @@ def _render_pages(site: SiteData, env: object, pages: Sequence[Page], staging: P
     chunk = max(50, len(parts) // (workers * 8))
     batches = [[index] for index in whole] + [parts[start:start + chunk] for start in range(0, len(parts), chunk)]
     _SHARED = (site, env, pages, staging)
+    gc.freeze()  # keep the collector from touching (and so copying) every shared object in the workers
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for done in pool.imap_unordered(_render_batch, batches):
@@ -122,6 +124,7 @@ def _render_pages(site: SiteData, env: object, pages: Sequence[Page], staging: P
                     progress(done)
     finally:
         _SHARED = None
+        gc.unfreeze()
 
 
 def _render_batch(indexes: list[int]) -> int:
