@@ -272,3 +272,28 @@ def test_serve_help_lists_the_options() -> None:
     assert result.returncode == 0
     for option in ("--port", "--host", "--today", "--out"):
         assert option in result.stdout
+
+
+def test_today_is_fixed_by_the_option_and_read_again_at_each_rebuild_without_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    import click
+    from click.testing import CliRunner
+
+    from plaintext_crm.options import today_option
+    from plaintext_crm.watch import today_source
+
+    sources = []
+
+    @click.command()
+    @today_option
+    def probe(today: dt.date) -> None:
+        sources.append(today_source(today))
+
+    monkeypatch.delenv("PLAINTEXT_CRM_TODAY", raising=False)
+    assert CliRunner().invoke(probe, ["--today", "2026-01-02"]).exit_code == 0
+    assert CliRunner().invoke(probe, []).exit_code == 0
+    monkeypatch.setenv("PLAINTEXT_CRM_TODAY", "2026-03-04")  # as if the calendar moved on
+    assert sources[0]() == dt.date(2026, 1, 2)
+    assert sources[1]() == dt.date(2026, 3, 4)
