@@ -146,6 +146,25 @@ def _project_finished(project: Project) -> bool:
     return project.status == "done" or (bool(project.tasks) and all(task.status == "done" for task in project.tasks))
 
 
+def is_active(project: Project) -> bool:
+    """Neither cancelled nor finished: the projects whose health is not 'done' or 'cancelled'."""
+    return project.status != "cancelled" and not _project_finished(project)
+
+
+def promise_drift(workspace: Workspace, project: Project, planned: ProjectSchedule,
+                  calendar: WorkCalendar) -> tuple[Promise | None, int | None]:
+    """What the project's deal promised, and the working days its planned finish lies after that promise
+    (negative: earlier; None when there is no readable promise). The linter's P003 needs only this of
+    a project's status, so it is computed here without the rest."""
+    deal: Deal | None = workspace.deals.get(project.deal) if project.deal else None
+    if deal is None:
+        return None, None
+    promise = parse_promise(deal.promised_timeline, deal.kickoff_date or planned.start, calendar)
+    if promise is None or promise.finish is None:
+        return promise, None
+    return promise, calendar.number_on_or_before(planned.finish) - calendar.number_on_or_before(promise.finish)
+
+
 class _Assessor:
     """Derives task states and project health for one workspace and schedule."""
 
@@ -201,11 +220,6 @@ class _Assessor:
             state = "ready"
         return TaskState(task.id, state, late, blockers)
 
-    def promise(self, project: Project, planned: ProjectSchedule) -> Promise | None:
-        deal: Deal | None = self.workspace.deals.get(project.deal) if project.deal else None
-        if deal is None:
-            return None
-        return parse_promise(deal.promised_timeline, deal.kickoff_date or planned.start, self.schedule.calendar)
 
     def project_status(self, project: Project) -> ProjectStatus:
         planned = self.schedule.projects[project.id]
@@ -222,10 +236,7 @@ class _Assessor:
                                              task.status == "done") for task in tasks if task.milestone),
                                   key=lambda milestone: (milestone.date, milestone.task)))
         upcoming = [milestone for milestone in milestones if not milestone.done]
-        promise = self.promise(project, planned)
-        drift = None
-        if promise is not None and promise.finish is not None:
-            drift = calendar.number_on_or_before(planned.finish) - calendar.number_on_or_before(promise.finish)
+        promise, drift = promise_drift(self.workspace, project, planned, calendar)
         health, reasons = self.health(project, planned, states)
         approvals = tuple((task.id, task.approval.by or "the client") for task in tasks
                           if task.approval is not None and task.approval.status == "pending")

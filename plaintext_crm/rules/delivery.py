@@ -4,17 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from plaintext_crm.delivery import DeliveryFigures, delivery_figures
+from plaintext_crm.delivery import DeliveryFigures, is_active, project_statuses
+from plaintext_crm.delivery import promise_drift as drift_of_promise
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.rules import Example, LintContext, Rule, rule
 from plaintext_crm.rules.references import LINKED_DEAL
+from plaintext_crm.schedule import Schedule, schedule_workspace
+
+
+def scheduled(ctx: LintContext) -> Schedule:
+    """The workspace's schedule, computed once per lint run (kept in ctx.extra).
+
+    The rules need only the schedule (cycles, conflicts, planned dates), not every task's state and
+    project health: those cost as much again on a big workspace, so `planned` adds them on demand."""
+    figures = ctx.extra.get("delivery")
+    if figures is not None:
+        return figures.schedule
+    cached = ctx.extra.get("schedule")
+    if cached is None:
+        cached = ctx.extra["schedule"] = schedule_workspace(ctx.workspace, ctx.today)
+    return cached
 
 
 def planned(ctx: LintContext) -> DeliveryFigures:
-    """The workspace's schedule and project statuses, computed once per lint run (kept in ctx.extra)."""
+    """The workspace's schedule and project statuses, computed once per context (kept in ctx.extra);
+    the schedule the rules already made is reused."""
     cached = ctx.extra.get("delivery")
     if cached is None:
-        cached = ctx.extra["delivery"] = delivery_figures(ctx.workspace, ctx.today)
+        schedule = scheduled(ctx)
+        cached = ctx.extra["delivery"] = DeliveryFigures(schedule, project_statuses(ctx.workspace, schedule,
+                                                                                    ctx.today))
     return cached
 
 
@@ -56,7 +75,7 @@ def dependency_cycle(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     dependency the schedule leaves out to carry on; everything else is still scheduled. A cycle of
     projects (`depends_on` between projects, or cross-project task dependencies) is reported the same
     way, with the project ids."""
-    schedule = planned(ctx).schedule
+    schedule = scheduled(ctx)
     for cycle in schedule.cycles:
         what = "project dependency cycle" if cycle.level == "project" else "dependency cycle"
         yield rule.finding(cycle.location, f"{what}: {cycle.description} (each depends on the next); "
@@ -91,7 +110,7 @@ def schedule_conflict(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     allowed, the written dates and the plan disagree: move the date, shorten the work, or change the
     dependency. One finding per task (the missed due date first). Done tasks keep their recorded dates
     and are not checked."""
-    schedule = planned(ctx).schedule
+    schedule = scheduled(ctx)
     for conflict in schedule.conflicts:
         yield rule.finding(conflict.location, conflict.message)
 
@@ -130,15 +149,17 @@ def promise_drift(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     lies after it, the finding gives the drift in working days, so the promise can be renegotiated
     early. Done and cancelled projects are not checked; a timeline that cannot be read is not
     checked either (docs/delivery.md lists what is understood)."""
-    statuses = planned(ctx).statuses
-    for project_id, status in statuses.items():
-        if not status.active or not status.drifted or status.promise is None:
+    schedule = scheduled(ctx)
+    for project_id, project in ctx.workspace.projects.items():
+        if not project.deal or not is_active(project):
             continue
-        project = ctx.workspace.projects[project_id]
-        promise = status.promise
+        plan = schedule.projects[project_id]
+        promise, drift = drift_of_promise(ctx.workspace, project, plan, schedule.calendar)
+        if promise is None or promise.finish is None or drift is None or drift <= 0:
+            continue
         counted = f", kickoff {promise.anchor}" if promise.anchor else ""
         yield rule.finding(project.location("deal"),
-                           f"planned to finish {status.planned_finish}, {status.drift} working days after the "
+                           f"planned to finish {plan.finish}, {drift} working days after the "
                            f"{promise.finish} promised at the sale (deal '{project.deal}': "
                            f"promised_timeline '{promise.text}'{counted})")
 
