@@ -40,9 +40,18 @@ OPEN_STAGES = [item["stage"] for item in SETTINGS["pipeline"] if not item.get("c
 DEALS = {path.stem: front_matter(path) for path in sorted((EXAMPLE / "deals").glob("*.md"))}
 
 
+RATES = {code: Decimal(str(rate)) for code, rate in (SETTINGS.get("exchange_rates") or {}).items()}
+
+
 def in_eur(deal: dict[str, Any]) -> bool:
-    """The example has no exchange_rates: only EUR deals can be summed."""
-    return deal.get("currency", "EUR") == "EUR" and deal.get("value") is not None
+    """Deals whose value can be counted in EUR: EUR ones and those with an exchange rate."""
+    return deal.get("value") is not None and (deal.get("currency", "EUR") == "EUR" or deal["currency"] in RATES)
+
+
+def eur(deal: dict[str, Any]) -> Decimal:
+    """The deal's value in EUR."""
+    currency = deal.get("currency", "EUR")
+    return Decimal(str(deal["value"])) * (Decimal(1) if currency == "EUR" else RATES[currency])
 
 
 def probability(deal: dict[str, Any]) -> Decimal:
@@ -99,15 +108,15 @@ def read(site: Path, name: str) -> str:
 def test_overview_money_figures(site: Path) -> None:
     page = read(site, "index.html")
     opened = open_deals()
-    assert stat(page, "open_pipeline") == (euros(sum(d["value"] for d in opened.values() if in_eur(d))),
+    assert stat(page, "open_pipeline") == (euros(sum(eur(d) for d in opened.values() if in_eur(d))),
                                            f"{len(opened)} open deals")
-    weighted = sum(Decimal(str(d["value"])) * probability(d) for d in opened.values() if in_eur(d))
+    weighted = sum(eur(d) * probability(d) for d in opened.values() if in_eur(d))
     assert stat(page, "weighted_forecast")[0] == euros(weighted)
     this_month = [d for d in won_deals().values() if (d["closed_on"].year, d["closed_on"].month) == (2026, 11)]
-    assert stat(page, "won_this_month") == (euros(sum(d["value"] for d in this_month if in_eur(d))),
+    assert stat(page, "won_this_month") == (euros(sum(eur(d) for d in this_month if in_eur(d))),
                                             f"{len(this_month)} deals in Nov 2026")
     quarter = [d for d in won_deals().values() if d["closed_on"] >= dt.date(2026, 10, 1)]
-    assert stat(page, "won_this_quarter") == (euros(sum(d["value"] for d in quarter if in_eur(d))),
+    assert stat(page, "won_this_quarter") == (euros(sum(eur(d) for d in quarter if in_eur(d))),
                                               f"{len(quarter)} deals in 2026-Q4")
 
 
@@ -150,8 +159,8 @@ def test_board_columns_counts_and_totals(site: Path) -> None:
         weighted = re.search(rf'data-weighted="{stage}">(.*?)</span>\s*</p>', page, re.DOTALL)
         assert count and total and weighted
         assert int(count.group(1)) == len(deals)
-        assert text_of(total.group(1)) == euros(sum(d["value"] for d in deals if in_eur(d)))
-        weighted_sum = sum(Decimal(str(d["value"])) * probability(d) for d in deals if in_eur(d))
+        assert text_of(total.group(1)) == euros(sum(eur(d) for d in deals if in_eur(d)))
+        weighted_sum = sum(eur(d) * probability(d) for d in deals if in_eur(d))
         assert text_of(weighted.group(1)) == euros(weighted_sum)
 
 
@@ -190,7 +199,7 @@ def test_forecast_conversion_figures(site: Path) -> None:
     row = re.search(r'<th scope="row">All time</th>(.*?)</tr>', page, re.DOTALL)
     assert row
     cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)]
-    won_eur = [d["value"] for d in won.values() if in_eur(d)]
+    won_eur = [eur(d) for d in won.values() if in_eur(d)]
     cycles = [(d["closed_on"] - d["created"]).days for d in won.values()]
     assert cells == [str(len(won)), str(len(lost)), percent(len(won), len(won) + len(lost)), euros(sum(won_eur)),
                      euros(Decimal(sum(won_eur)) / len(won_eur)), f"{round(sum(cycles) / len(cycles), 1)} days"]
@@ -209,7 +218,7 @@ def test_forecast_source_table(site: Path) -> None:
         cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)]
         rate = percent(len(won), len(won) + len(lost)) if won or lost else "—"
         assert cells == [str(len(deals)), str(len(deals) - len(won) - len(lost)), str(len(won)), str(len(lost)),
-                         rate, euros(sum(d["value"] for d in won if in_eur(d)))], source
+                         rate, euros(sum(eur(d) for d in won if in_eur(d)))], source
 
 
 def test_forecast_by_month(site: Path) -> None:
@@ -223,7 +232,7 @@ def test_forecast_by_month(site: Path) -> None:
         row = re.search(rf'<th scope="row">{label}</th>(.*?)</tr>', page, re.DOTALL)
         assert row, label
         cells = [text_of(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)]
-        assert cells[1] == euros(sum(d["value"] for d in expected))
-        assert cells[2] == euros(sum(Decimal(str(d["value"])) * probability(d) for d in expected))
+        assert cells[1] == euros(sum(eur(d) for d in expected))
+        assert cells[2] == euros(sum(eur(d) * probability(d) for d in expected))
     for chart in ("Forecast by month", "Stage totals", "Lead source conversion"):
         assert re.search(rf"<svg class=\"chart\"[^>]*>\s*<title[^>]*>{chart}</title>", page), chart

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -106,7 +107,9 @@ def followups(workspace: Path | None, today: dt.date, owner_ids: tuple[str, ...]
         scheduled = [figures for owner in owners for figures in owner.lists.scheduled]
         title = "follow-ups" if not owner_ids else "follow-ups of " + ", ".join(owner.owner.name for owner in owners)
         text = followups_ics(scheduled, loaded.config.name, today, title)
-        click.get_binary_stream("stdout").write(text.encode("utf-8"))  # keep the CRLF line ends RFC 5545 wants
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))  # bytes, to keep the CRLF line ends RFC 5545 wants
+        sys.stdout.buffer.flush()
         return
     else:
         prefix = Path(os.path.relpath(root, Path.cwd())).as_posix() + "/"
