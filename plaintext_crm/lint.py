@@ -18,6 +18,7 @@ class LintResult:
 
     workspace: Workspace
     findings: list[Finding]
+    context: LintContext | None = None  # what the rules derived (stage dates, schedule): reused by the site
 
 
 def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
@@ -34,9 +35,13 @@ def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
                        extra={"history_notices": notices})
 
 
-def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date) -> list[Finding]:
-    """Run every rule over a loaded workspace and apply crm.yaml severities and `lint_ignore`."""
-    ctx = build_lint_context(workspace, today)
+def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date, *,
+                   ctx: LintContext | None = None) -> list[Finding]:
+    """Run every rule over a loaded workspace and apply crm.yaml severities and `lint_ignore`.
+
+    Pass `ctx` (from build_lint_context) to keep what the rules derive, e.g. for compute_figures.
+    """
+    ctx = ctx if ctx is not None else build_lint_context(workspace, today)
     findings = [*load_findings, *run_rules(ctx)]
     return sorted(set(apply_policy(findings, ctx)), key=lambda finding: (*finding.sort_key(), finding.message))
 
@@ -46,7 +51,8 @@ def run_lint(root: Path, today: dt.date, *, use_cache: bool = True) -> LintResul
     from plaintext_crm.cache import load_workspace_cached
 
     workspace, load_findings = load_workspace_cached(root, use_cache=use_cache)
-    return LintResult(workspace, lint_workspace(workspace, load_findings, today))
+    ctx = build_lint_context(workspace, today)
+    return LintResult(workspace, lint_workspace(workspace, load_findings, today, ctx=ctx), ctx)
 
 
 def matches(code: str, patterns: Sequence[str]) -> bool:

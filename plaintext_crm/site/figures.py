@@ -10,6 +10,7 @@ from typing import Any
 from plaintext_crm.findings import Finding
 from plaintext_crm.model import Workspace
 from plaintext_crm.pipeline import Board, CrmAnalytics, analyze, board_from
+from plaintext_crm.rules import LintContext
 
 NO_OWNER = "_none"  # the owner-filter key of deals without an owner
 
@@ -29,18 +30,24 @@ def owner_key(owner: str | None) -> str:
     return owner or NO_OWNER
 
 
-def compute_figures(workspace: Workspace, today: dt.date, findings: Sequence[Finding]) -> Figures:
-    """Run the analytics once, with the stage dates the linter sees (front matter, else git history)."""
-    from plaintext_crm.lint import build_lint_context
+def compute_figures(workspace: Workspace, today: dt.date, findings: Sequence[Finding],
+                    context: LintContext | None = None) -> Figures:
+    """Run the analytics once, with the stage dates the linter sees (front matter, else git history).
 
-    stage_since = build_lint_context(workspace, today).stage_since
+    `context`: the lint run's context of the same workspace and day, whose stage dates and schedule
+    are reused rather than derived a second time.
+    """
+    from plaintext_crm.lint import build_lint_context
+    from plaintext_crm.rules.delivery import planned
+
+    if context is None or context.workspace is not workspace or context.today != today:
+        context = build_lint_context(workspace, today)
+    stage_since = context.stage_since
     crm = analyze(workspace, today, findings, stage_since)
     boards = {}
     for ref in crm.board.owners:
         mine = {deal_id: figures for deal_id, figures in crm.deals.items() if figures.owner == ref.id}
         boards[owner_key(ref.id)] = board_from(mine, workspace.config, today)
     from plaintext_crm.activity import history_figures
-    from plaintext_crm.delivery import delivery_figures
 
-    return Figures(crm, boards, history_figures(workspace, today, figures=crm.deals),
-                   delivery_figures(workspace, today))
+    return Figures(crm, boards, history_figures(workspace, today, figures=crm.deals), planned(context))

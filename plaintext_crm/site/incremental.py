@@ -228,11 +228,12 @@ class IncrementalSite:
     def _analyze(self, workspace: Workspace, load_findings: list[Finding], today: dt.date, changed: set[str], *,
                  initial: bool = False) -> tuple[SiteData, object, list[Page]]:
         """Lint, compute figures and bodies, plan the pages: everything gathered before anything is written."""
-        from plaintext_crm.lint import lint_workspace
+        from plaintext_crm.lint import build_lint_context, lint_workspace
         from plaintext_crm.site.figures import compute_figures
 
-        findings = lint_workspace(workspace, load_findings, today)
-        figures = compute_figures(workspace, today, findings)
+        context = build_lint_context(workspace, today)
+        findings = lint_workspace(workspace, load_findings, today, ctx=context)
+        figures = compute_figures(workspace, today, findings, context)
         site = SiteData(workspace, today, list(findings), figures)
         site.bodies = self._bodies(workspace, changed, initial)
         env = make_environment(self.root)

@@ -288,5 +288,5 @@ def gather_site_data(root: Path, today: dt.date, *, use_cache: bool = True) -> S
     from plaintext_crm.site.figures import compute_figures
 
     result = run_lint(root, today, use_cache=use_cache)
-    figures = compute_figures(result.workspace, today, result.findings)
+    figures = compute_figures(result.workspace, today, result.findings, result.context)
     return SiteData(result.workspace, today, list(result.findings), figures)
