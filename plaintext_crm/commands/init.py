@@ -22,6 +22,9 @@ name: {name}
 
 # Currency of deal values; a deal can name another with `currency: USD`.
 currency: EUR
+# Rates for deals in other currencies, in units of `currency` per unit (optional);
+# a deal in a currency without a rate is listed but left out of the totals.
+# exchange_rates: {{USD: 0.92, GBP: 1.15}}
 
 # Team members who own clients, deals, projects and tasks: id -> name, email.
 # Mark people who left with `active: false`: they keep their closed deals, but open
