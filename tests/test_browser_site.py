@@ -138,9 +138,7 @@ def test_board_is_readable_without_scripts(server: str, browser) -> None:
 
 def test_site_works_from_file_urls(site: Path, browser) -> None:
     page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("requestfailed", lambda request: errors.append(f"failed: {request.url}"))
+    errors, outside = _watch(page, site.as_uri())
     page.goto((site / "deals" / "kite-finance-mobile-app.html").as_uri())
     page.click("nav.site-nav >> text=Pipeline")
     assert page.url.endswith("/board.html")
@@ -148,7 +146,7 @@ def test_site_works_from_file_urls(site: Path, browser) -> None:
     assert page.locator("#board .card:visible").count() > 0
     color = page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor")
     assert color == "rgb(29, 36, 51)"  # the stylesheet loaded from the relative path
-    assert errors == []
+    assert errors == [] and outside == []
     page.close()
 
 
