@@ -11,7 +11,7 @@ from typing import Any
 from plaintext_crm.dates import promised_finish
 from plaintext_crm.loader import unfenced_lines
 from plaintext_crm.model import Deal, Project, Task, Workspace
-from plaintext_crm.schedule import ProjectSchedule, Schedule, TaskSchedule, schedule_workspace
+from plaintext_crm.schedule import ProjectSchedule, ProjectSpan, Schedule, TaskSchedule, schedule_workspace
 from plaintext_crm.workdays import WorkCalendar
 
 TASK_STATES = ("done", "late", "blocked", "in progress", "ready")
@@ -151,7 +151,7 @@ def is_active(project: Project) -> bool:
     return project.status != "cancelled" and not _project_finished(project)
 
 
-def promise_drift(workspace: Workspace, project: Project, planned: ProjectSchedule,
+def promise_drift(workspace: Workspace, project: Project, planned: ProjectSchedule | ProjectSpan,
                   calendar: WorkCalendar) -> tuple[Promise | None, int | None]:
     """What the project's deal promised, and the working days its planned finish lies after that promise
     (negative: earlier; None when there is no readable promise). The linter's P003 needs only this of
@@ -219,7 +219,6 @@ class _Assessor:
         else:
             state = "ready"
         return TaskState(task.id, state, late, blockers)
-
 
     def project_status(self, project: Project) -> ProjectStatus:
         planned = self.schedule.projects[project.id]

@@ -143,6 +143,8 @@ class _Plan:
     ef: dict[str, int] = field(default_factory=dict)  # exclusive: es + duration
     duration: dict[str, int] = field(default_factory=dict)
     driver: dict[str, Dependency | None] = field(default_factory=dict)
+    finishes: dict[str, int] = field(default_factory=dict)  # inclusive: a task's last working day
+    finish: int = 0  # the latest of the finishes (the project's start when it has no task)
 
 
 class _Scheduler:
@@ -283,15 +285,16 @@ class _Scheduler:
         plan.start = floor
         plan.end = max(ef.values(), default=floor)
         plan.es, plan.ef, plan.duration, plan.driver = es, ef, durations, drivers
+        plan.finishes = {task_id: ef[task_id] - 1 if durations[task_id] else es[task_id] for task_id in plan.order}
+        plan.finish = max(plan.finishes.values(), default=floor)
 
     # -- backward pass ----------------------------------------------------------------------------
 
     def backward(self, plan: _Plan) -> ProjectSchedule:
         calendar = self.calendar
         project = plan.project
-        es, ef, durations, drivers = plan.es, plan.ef, plan.duration, plan.driver
-        finishes = {task_id: ef[task_id] - 1 if durations[task_id] else es[task_id] for task_id in plan.order}
-        finish = max(finishes.values(), default=plan.start)
+        es, durations, drivers = plan.es, plan.duration, plan.driver
+        finishes, finish = plan.finishes, plan.finish
         due = calendar.number_on_or_before(project.due) if project.due is not None else None
         target = finish if due is None else min(finish, due)  # a far due date gives no slack
         successors: dict[str, list[tuple[str, Dependency]]] = {task_id: [] for task_id in plan.order}
@@ -338,8 +341,6 @@ class _Scheduler:
                 slack, is_critical,
                 _has_actual_start(task) or (task.status == "done" and task.due is not None),
                 driver.ref if driver is not None else None)
-            if task.status != "done" and (task.due is not None or task.start is not None):
-                self.check_conflicts(plan, task, finishes)
         return ProjectSchedule(project.id, date(plan.start), date(finish), project.due,
                                due - finish if due is not None else None, results, tuple(critical))
 
@@ -393,15 +394,62 @@ class _Scheduler:
 
     # -- everything -------------------------------------------------------------------------------
 
-    def run(self) -> Schedule:
-        schedules: dict[str, ProjectSchedule] = {}
+    def plan_all(self) -> PlannedWorkspace:
+        """Order, plan and run the forward pass over every project, checking written dates as it goes."""
         for project_id in self.project_order():
             plan = self.plan(self.projects[project_id])
             self.plans[project_id] = plan
             self.forward(plan)
-            schedules[project_id] = self.backward(plan)
-        ordered = {project_id: schedules[project_id] for project_id in self.projects}
-        return Schedule(ordered, tuple(self.cycles), tuple(self.conflicts), self.calendar, tuple(schedules))
+            for task_id in plan.order:
+                task = plan.tasks[task_id]
+                if task.status != "done" and (task.due is not None or task.start is not None):
+                    self.check_conflicts(plan, task, plan.finishes)
+        date = self.calendar.date
+        spans = {project_id: ProjectSpan(date(self.plans[project_id].start), date(self.plans[project_id].finish))
+                 for project_id in self.projects}
+        return PlannedWorkspace(tuple(self.cycles), tuple(self.conflicts), self.calendar, spans, self)
+
+    def run(self) -> Schedule:
+        """The full schedule: the forward pass, then latest dates, slack and critical paths."""
+        return self.plan_all().schedule()
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSpan:
+    """A project's planned start and finish, as in its ProjectSchedule."""
+
+    start: dt.date
+    finish: dt.date
+
+
+@dataclass(eq=False)
+class PlannedWorkspace:
+    """The workspace after the forward pass: cycles, conflicts and each project's planned span.
+
+    This is what the linter needs (P001-P003); the latest dates, slack and critical paths, which cost
+    as much again, are computed on the first call of `schedule()`."""
+
+    cycles: tuple[Cycle, ...]
+    conflicts: tuple[Conflict, ...]
+    calendar: WorkCalendar
+    spans: Mapping[str, ProjectSpan]
+    _scheduler: _Scheduler = field(repr=False)
+    _schedule: Schedule | None = field(default=None, repr=False)
+
+    def schedule(self) -> Schedule:
+        """The full Schedule of the workspace (the backward pass runs once, on the first call)."""
+        if self._schedule is None:
+            scheduler = self._scheduler
+            schedules = {project_id: scheduler.backward(plan) for project_id, plan in scheduler.plans.items()}
+            ordered = {project_id: schedules[project_id] for project_id in scheduler.projects}
+            self._schedule = Schedule(ordered, self.cycles, self.conflicts, self.calendar, tuple(schedules))
+        return self._schedule
+
+
+def plan_workspace(workspace: Workspace, today: dt.date) -> PlannedWorkspace:
+    """The forward pass over every project: enough for cycles, conflicts and planned spans; call
+    `.schedule()` on the result for the full Schedule without planning again."""
+    return _Scheduler(workspace, today).plan_all()
 
 
 def schedule_workspace(workspace: Workspace, today: dt.date) -> Schedule:

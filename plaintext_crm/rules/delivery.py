@@ -9,29 +9,25 @@ from plaintext_crm.delivery import promise_drift as drift_of_promise
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.rules import Example, LintContext, Rule, rule
 from plaintext_crm.rules.references import LINKED_DEAL
-from plaintext_crm.schedule import Schedule, schedule_workspace
+from plaintext_crm.schedule import PlannedWorkspace, plan_workspace
 
 
-def scheduled(ctx: LintContext) -> Schedule:
-    """The workspace's schedule, computed once per lint run (kept in ctx.extra).
-
-    The rules need only the schedule (cycles, conflicts, planned dates), not every task's state and
-    project health: those cost as much again on a big workspace, so `planned` adds them on demand."""
-    figures = ctx.extra.get("delivery")
-    if figures is not None:
-        return figures.schedule
-    cached = ctx.extra.get("schedule")
+def planning(ctx: LintContext) -> PlannedWorkspace:
+    """The workspace's forward-pass plan (cycles, conflicts, planned spans), made once per lint run
+    and kept in ctx.extra. The rules need nothing more: latest dates and slack, every task's state and
+    project health cost as much again on a big workspace, so `planned` adds them on demand."""
+    cached = ctx.extra.get("planning")
     if cached is None:
-        cached = ctx.extra["schedule"] = schedule_workspace(ctx.workspace, ctx.today)
+        cached = ctx.extra["planning"] = plan_workspace(ctx.workspace, ctx.today)
     return cached
 
 
 def planned(ctx: LintContext) -> DeliveryFigures:
-    """The workspace's schedule and project statuses, computed once per context (kept in ctx.extra);
-    the schedule the rules already made is reused."""
+    """The workspace's schedule and project statuses, computed once per context (kept in ctx.extra),
+    completing the plan the rules already made rather than planning again."""
     cached = ctx.extra.get("delivery")
     if cached is None:
-        schedule = scheduled(ctx)
+        schedule = planning(ctx).schedule()
         cached = ctx.extra["delivery"] = DeliveryFigures(schedule, project_statuses(ctx.workspace, schedule,
                                                                                     ctx.today))
     return cached
@@ -75,7 +71,7 @@ def dependency_cycle(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     dependency the schedule leaves out to carry on; everything else is still scheduled. A cycle of
     projects (`depends_on` between projects, or cross-project task dependencies) is reported the same
     way, with the project ids."""
-    schedule = scheduled(ctx)
+    schedule = planning(ctx)
     for cycle in schedule.cycles:
         what = "project dependency cycle" if cycle.level == "project" else "dependency cycle"
         yield rule.finding(cycle.location, f"{what}: {cycle.description} (each depends on the next); "
@@ -110,7 +106,7 @@ def schedule_conflict(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     allowed, the written dates and the plan disagree: move the date, shorten the work, or change the
     dependency. One finding per task (the missed due date first). Done tasks keep their recorded dates
     and are not checked."""
-    schedule = scheduled(ctx)
+    schedule = planning(ctx)
     for conflict in schedule.conflicts:
         yield rule.finding(conflict.location, conflict.message)
 
@@ -149,12 +145,12 @@ def promise_drift(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     lies after it, the finding gives the drift in working days, so the promise can be renegotiated
     early. Done and cancelled projects are not checked; a timeline that cannot be read is not
     checked either (docs/delivery.md lists what is understood)."""
-    schedule = scheduled(ctx)
+    plans = planning(ctx)
     for project_id, project in ctx.workspace.projects.items():
         if not project.deal or not is_active(project):
             continue
-        plan = schedule.projects[project_id]
-        promise, drift = drift_of_promise(ctx.workspace, project, plan, schedule.calendar)
+        plan = plans.spans[project_id]
+        promise, drift = drift_of_promise(ctx.workspace, project, plan, plans.calendar)
         if promise is None or promise.finish is None or drift is None or drift <= 0:
             continue
         counted = f", kickoff {promise.anchor}" if promise.anchor else ""
