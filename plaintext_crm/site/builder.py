@@ -20,12 +20,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from jinja2 import Environment
+
 from plaintext_crm import __version__
 from plaintext_crm.history import history_key
 from plaintext_crm.site import output
 from plaintext_crm.site.bodies import render_bodies
 from plaintext_crm.site.pages import Page, SiteData, all_page_types, gather_site_data
-from plaintext_crm.site.templates import STATIC_FOLDER, make_environment, static_files, template_digest
+from plaintext_crm.site.templates import (
+    STATIC_FOLDER,
+    load_all_templates,
+    make_environment,
+    static_files,
+    template_digest,
+)
 
 CACHE_FOLDER = ".plaintext-crm"
 MANIFEST = "site-manifest.json"
@@ -64,7 +72,7 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
     site.bodies, engine = render_bodies(site.workspace, cache_dir if use_cache else None, jobs=jobs)
 
     # 2. Plan every page; each knows its template, its context and which record files it reads.
-    env = make_environment(root)
+    env = make_environment(root, cache_dir if use_cache else None)
     pages = [page for page_type in all_page_types() for page in page_type(site)]
     site.set_pages(pages)
     global_key = _global_key(root, today, env)
@@ -93,10 +101,10 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
 
 # --- rendering pages, in parallel when there are many -------------------------------------------
 
-_SHARED: tuple[SiteData, object, Sequence[Page], Path] | None = None  # inherited by forked workers
+_SHARED: tuple[SiteData, Environment, Sequence[Page], Path] | None = None  # inherited by forked workers
 
 
-def _render_pages(site: SiteData, env: object, pages: Sequence[Page], staging: Path, jobs: int | None,
+def _render_pages(site: SiteData, env: Environment, pages: Sequence[Page], staging: Path, jobs: int | None,
                   progress: Callable[[int], object] | None) -> None:
     """Write every page; on a big build, forked workers share the gathered data copy-on-write."""
     global _SHARED
@@ -115,6 +123,7 @@ def _render_pages(site: SiteData, env: object, pages: Sequence[Page], staging: P
     parts = [index for index, page in enumerate(pages) if page.sources is not None]
     chunk = max(50, len(parts) // (workers * 8))
     batches = [[index] for index in whole] + [parts[start:start + chunk] for start in range(0, len(parts), chunk)]
+    load_all_templates(env)
     _SHARED = (site, env, pages, staging)
     gc.freeze()  # keep the collector from touching (and so copying) every shared object in the workers
     try:
@@ -136,7 +145,7 @@ def _render_batch(indexes: list[int]) -> int:
     return len(indexes)
 
 
-def _write_page(site: SiteData, env: object, page: Page, staging: Path) -> None:
+def _write_page(site: SiteData, env: Environment, page: Page, staging: Path) -> None:
     content = page.render(site, env)
     target = staging / page.output
     if isinstance(content, bytes):

@@ -236,7 +236,7 @@ class IncrementalSite:
         figures = compute_figures(workspace, today, findings, context)
         site = SiteData(workspace, today, list(findings), figures)
         site.bodies = self._bodies(workspace, changed, initial)
-        env = make_environment(self.root)
+        env = make_environment(self.root, self.root / CACHE_FOLDER if self.use_cache else None)
         pages: list[Page] = []
         for page_type in all_page_types():
             planned = page_type(site)

@@ -7,12 +7,20 @@ from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from plaintext_crm.site import filters
 
 OVERRIDES_FOLDER = "site-templates"
 STATIC_FOLDER = "static"
+BYTECODE_FOLDER = "jinja"  # compiled templates, inside the workspace's cache folder
 
 
 def builtin_folder() -> Path:
@@ -26,8 +34,19 @@ def template_folders(root: Path) -> list[Path]:
     return [own, builtin_folder()] if own.is_dir() else [builtin_folder()]
 
 
-def make_environment(root: Path) -> Environment:
-    """A Jinja environment with autoescape, StrictUndefined, trimmed blocks and this package's filters."""
+def make_environment(root: Path, cache_dir: Path | None = None) -> Environment:
+    """A Jinja environment with autoescape, StrictUndefined, trimmed blocks and this package's filters.
+
+    With `cache_dir` (the workspace's .plaintext-crm/), compiled templates are kept on disk in
+    cache_dir/jinja/, keyed by each template's source, so a build loads rather than compiles them.
+    """
+    bytecode_cache = None
+    if cache_dir is not None:
+        try:
+            (cache_dir / BYTECODE_FOLDER).mkdir(parents=True, exist_ok=True)
+            bytecode_cache = FileSystemBytecodeCache(str(cache_dir / BYTECODE_FOLDER))
+        except OSError:  # a read-only workspace still builds, compiling its templates each time
+            bytecode_cache = None
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in template_folders(root)]),
         autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True, default=True),
@@ -36,9 +55,17 @@ def make_environment(root: Path) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
+        bytecode_cache=bytecode_cache,
     )
     filters.register(env)
     return env
+
+
+def load_all_templates(env: Environment) -> None:
+    """Compile (or load from the bytecode cache) every template now: forked render workers then share
+    them instead of each compiling its own copies."""
+    for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
+        env.get_template(name)
 
 
 def _files(folder: Path) -> Iterator[tuple[str, Path]]:
