@@ -67,6 +67,16 @@ class InvalidDate(str):
     __slots__ = ()
 
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_WILDCARD: tuple[tuple[str, re.Pattern[str]], ...] = tuple(_BaseLoader.yaml_implicit_resolvers.get(None, ()))
+# PyYAML's implicit resolvers by first character, as Resolver.resolve looks them up (wildcards last).
+_IMPLICIT = {first: (*resolvers, *_WILDCARD) for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+             if first is not None}
+assert not _BaseLoader.yaml_path_resolvers  # the resolve() below relies on the safe loader having none
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe loader that records YAML 1.1 traps instead of failing or silently converting."""
 
@@ -74,6 +84,25 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         super().__init__(stream)
         self.first_line = first_line
         self.traps: list[YamlTrap] = []
+
+    # libyaml calls these for every node. PyYAML's versions build lists and check path resolvers
+    # (this loader has none) on each call; these give the same tags with less work.
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        """A plain scalar gets the tag of the first implicit resolver whose pattern matches; anything
+        else the default tag of its kind."""
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Only path resolvers need the path."""
+
+    def ascend_resolver(self) -> None:
+        """Only path resolvers need the path."""
 
     def _trap(self, node: yaml.Node, kind: str, message: str) -> None:
         self.traps.append(YamlTrap(node.start_mark.line + self.first_line, kind, str(node.value), message))
@@ -108,6 +137,60 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 _Loader.add_constructor("tag:yaml.org,2002:bool", _Loader.construct_trapped_bool)
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_trapped_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_checked_timestamp)
+
+# --- A faster road through the same YAML 1.1 semantics ------------------------------------------------
+# libyaml parses and composes in C, but then calls the Python resolver for every node and PyYAML's
+# generic constructor (memo tables, generators for nested collections) builds the values: most of the
+# parse time of a record. Front matter is plain mappings, lists and scalars, so parse_yaml_mapping
+# builds those itself with the loader's own scalar constructors, in the same walk that notes key
+# lines; anything rarer (anchors and aliases, merge keys, explicit collection tags) goes the general way.
+
+# Scalar tags whose constructors return a value directly (no generator, no reference to other nodes).
+_SCALAR_TAGS = frozenset({_STR, "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                          "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"})
+class _Unusual(Exception):
+    """The document uses something the fast walk leaves to PyYAML's general constructor."""
+
+
+def _construct(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],
+               duplicates: list[YamlTrap]) -> Any:
+    """The value of `node` as SafeConstructor would build it (with the loader's trap-recording scalar
+    constructors), noting the line of every key path and every duplicate key on the way."""
+    kind = type(node)
+    tag = node.tag
+    if kind is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        if tag not in _SCALAR_TAGS:
+            raise _Unusual
+        return loader.yaml_constructors[tag](loader, node)
+    first_line = loader.first_line
+    if kind is yaml.MappingNode:
+        if tag != _MAP:
+            raise _Unusual
+        mapping: dict[Any, Any] = {}
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode or key_node.tag not in _SCALAR_TAGS:
+                raise _Unusual  # merge (<<) and value (=) keys, collections as keys
+            name = key_node.value
+            if name in seen:
+                duplicates.append(YamlTrap(key_node.start_mark.line + first_line, "duplicate-key", name,
+                                           f"key '{name}' appears twice; only the last value counts"))
+            seen.add(name)
+            key_path = path + (name,)
+            lines[key_path] = key_node.start_mark.line + first_line
+            key = name if key_node.tag == _STR else _construct(loader, key_node, key_path, lines, duplicates)
+            mapping[key] = _construct(loader, value_node, key_path, lines, duplicates)
+        return mapping
+    if tag != _SEQ:
+        raise _Unusual
+    items = []
+    for index, item in enumerate(node.value):
+        item_path = path + (index,)
+        lines[item_path] = item.start_mark.line + first_line
+        items.append(_construct(loader, item, item_path, lines, duplicates))
+    return items
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | ParseProblem:
@@ -144,11 +227,13 @@ def _collect_key_lines(node: yaml.Node, path: KeyPath, first_line: int, lines: d
             _collect_key_lines(item, path + (index,), first_line, lines, loader)
 
 
-def parse_yaml_mapping(yaml_text: str, first_line: int
+def parse_yaml_mapping(yaml_text: str, first_line: int, *, fast: bool = True
                        ) -> tuple[dict[str, Any], dict[KeyPath, int], list[YamlTrap]] | ParseProblem:
     """Parse YAML that must be a mapping; return its data, the line of every key path, and traps.
 
-    `first_line` is the file line on which yaml_text starts (2 for front matter).
+    `first_line` is the file line on which yaml_text starts (2 for front matter). `fast=False` builds
+    the values with PyYAML's general constructor only (the fast walk gives the same result; tests
+    compare them).
     """
     loader = _Loader(yaml_text, first_line)
     try:
@@ -160,8 +245,19 @@ def parse_yaml_mapping(yaml_text: str, first_line: int
             return ParseProblem(node.start_mark.line + first_line,
                                 f"front matter must be a mapping of keys to values, not {kind}")
         key_lines: dict[KeyPath, int] = {}
-        _collect_key_lines(node, (), first_line, key_lines, loader)
-        data = loader.construct_document(node)
+        data = None
+        if fast and "&" not in yaml_text:  # no anchor, so no alias: every node is reached once
+            duplicates: list[YamlTrap] = []
+            try:
+                data = _construct(loader, node, (), key_lines, duplicates)
+                loader.traps[:0] = duplicates
+            except _Unusual:
+                key_lines.clear()
+                del loader.traps[:]
+                data = None
+        if data is None:
+            _collect_key_lines(node, (), first_line, key_lines, loader)
+            data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark is not None else first_line
