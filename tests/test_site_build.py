@@ -196,3 +196,45 @@ def test_parallel_rendering_gives_the_same_site(make_workspace, tmp_path: Path, 
     monkeypatch.setattr(builder, "PARALLEL_MIN_PAGES", 1)
     build_site(root, tmp_path / "parallel", TODAY, use_cache=False, jobs=2)
     assert tree(tmp_path / "serial") == tree(tmp_path / "parallel")
+
+
+def test_whole_workspace_pages_are_reused_when_only_notes_change(make_workspace, tmp_path: Path) -> None:
+    """A deal's notes appear only on its own page and in data.json: the board, lists and other pages built
+    from records and figures are reused; a front matter change renders them again. Both equal a full build."""
+    root = make_workspace({"deals/website.md": DEAL, "clients/acme.md": CLIENT,
+                           "deals/other.md": DEAL.replace("Website", "Other")})
+    build_site(root, root / "site", TODAY)
+    board_inode = (root / "site" / "board.html").stat().st_ino
+    path = root / "deals" / "website.md"
+
+    def save(text: str) -> None:
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10_000_000))
+
+    save(DEAL + "\nOne more line of notes.\n")
+    notes_only = build_site(root, root / "site", TODAY)
+    assert (root / "site" / "board.html").stat().st_ino == board_inode  # hard-linked from the previous build
+    assert "One more line of notes." in (root / "site" / "data.json").read_text(encoding="utf-8")
+    assert tree(root / "site") == tree(build_site(root, tmp_path / "full1", TODAY, use_cache=False).out)
+
+    save(DEAL.replace("value: 24000", "value: 30000"))
+    value_changed = build_site(root, root / "site", TODAY)
+    assert value_changed.rendered > notes_only.rendered
+    assert "€30,000" in (root / "site" / "board.html").read_text(encoding="utf-8")
+    assert tree(root / "site") == tree(build_site(root, tmp_path / "full2", TODAY, use_cache=False).out)
+
+
+def test_a_project_checklist_in_the_notes_renders_the_project_list_again(make_workspace, tmp_path: Path) -> None:
+    """A project's notes hold its kickoff checklist, which its status reads: they count as a change of the
+    records the whole-workspace pages are built from."""
+    project = ("---\ntitle: Relaunch\nclient: acme\nstatus: active\nstart: 2026-11-02\ndue: 2026-12-18\n"
+               "tasks:\n  - {id: design, duration: 5}\n---\n## Kickoff checklist\n- [ ] Access to hosting\n")
+    root = make_workspace({"clients/acme.md": CLIENT, "projects/relaunch.md": project})
+    build_site(root, root / "site", TODAY)
+    index_inode = (root / "site" / "projects" / "index.html").stat().st_ino
+    path = root / "projects" / "relaunch.md"
+    path.write_text(project.replace("- [ ]", "- [x]"), encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10_000_000))
+    build_site(root, root / "site", TODAY)
+    assert (root / "site" / "projects" / "index.html").stat().st_ino != index_inode
+    assert tree(root / "site") == tree(build_site(root, tmp_path / "full", TODAY, use_cache=False).out)

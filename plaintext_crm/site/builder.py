@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment
 
@@ -34,6 +35,7 @@ from plaintext_crm.site.templates import (
     static_files,
     template_digest,
 )
+from plaintext_crm.site.workspace_key import RecordDigests, record_digests, workspace_key
 
 CACHE_FOLDER = ".plaintext-crm"
 MANIFEST = "site-manifest.json"
@@ -81,10 +83,19 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
 
     # 3. Render into a staging folder beside `out`; pages whose inputs did not change are reused.
     previous = _read_manifest(cache_dir, out, global_key) if use_cache else {}
+    signatures: dict[str, str] = {}
+
+    def signature(rel: str) -> str:
+        return _signature(str(root), rel, signatures)
+
+    digests: RecordDigests = {}
+    whole_key: str | None = None
+    if previous.get("records"):  # whole-workspace pages can be reused when no record or finding changed
+        digests = record_digests(site.workspace, previous["records"], signature)
+        whole_key = workspace_key(digests, site.workspace.files, site.findings)
     with output.staging_folder(out) as staging:
-        signatures: dict[str, str] = {}
-        fingerprints = {page.output: _fingerprint(str(root), page, signatures) for page in pages}
-        todo = _reuse_unchanged(pages, previous, fingerprints, out, staging)
+        fingerprints = {page.output: _fingerprint(page, signature, whole_key) for page in pages}
+        todo = _reuse_unchanged(pages, previous.get("pages", {}), fingerprints, out, staging)
         if progress is not None and len(todo) < len(pages):
             progress(len(pages) - len(todo))
         _render_pages(site, env, todo, staging, jobs, progress)
@@ -94,7 +105,12 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
             target.write_bytes(source)
         output.swap_in(staging, out)
     if use_cache:
-        _write_manifest(cache_dir, out, global_key, fingerprints)
+        if whole_key is None:  # no previous build to compare with: digest every record for the next one
+            digests = record_digests(site.workspace, {}, signature)
+            whole_key = workspace_key(digests, site.workspace.files, site.findings)
+            fingerprints.update((page.output, _fingerprint(page, signature, whole_key))
+                                for page in pages if page.records_only)
+        _write_manifest(cache_dir, out, global_key, fingerprints, digests)
     return BuildResult(out, len(pages), len(todo), len(pages) - len(todo), time.perf_counter() - started,
                        len(site.findings), engine)
 
@@ -170,21 +186,31 @@ def _global_key(root: Path, today: dt.date, env: object) -> str:
     return digest.hexdigest()
 
 
-def _fingerprint(root: str, page: Page, signatures: dict[str, str]) -> str | None:
-    """The state of a page's inputs (its record files' size and mtime, plus its key); None: always render."""
+def _signature(root: str, rel: str, signatures: dict[str, str]) -> str:
+    """The state of one record file (size and mtime), looked up once per build."""
+    signature = signatures.get(rel)
+    if signature is None:
+        try:
+            stat = os.stat(os.path.join(root, rel))  # plain strings: pathlib costs 3x at 10k pages
+            signature = f"|{rel}:{stat.st_size}:{stat.st_mtime_ns}"
+        except OSError:
+            signature = f"|{rel}:missing"
+        signatures[rel] = signature
+    return signature
+
+
+def _fingerprint(page: Page, signature: Callable[[str], str], whole_key: str | None) -> str | None:
+    """The state of a page's inputs (its record files' size and mtime, plus its key); None: always render.
+
+    A `records_only` page reads every record: its state is `whole_key` (see workspace_key.py), when known.
+    """
     if page.sources is None:
+        if page.records_only and whole_key is not None:
+            return hashlib.blake2b(f"{page.key}|{whole_key}".encode(), digest_size=16).hexdigest()
         return None
     digest = hashlib.blake2b(page.key.encode("utf-8"), digest_size=16)
     for rel in sorted(page.sources):
-        signature = signatures.get(rel)
-        if signature is None:
-            try:
-                stat = os.stat(os.path.join(root, rel))  # plain strings: pathlib costs 3x at 10k pages
-                signature = f"|{rel}:{stat.st_size}:{stat.st_mtime_ns}"
-            except OSError:
-                signature = f"|{rel}:missing"
-            signatures[rel] = signature
-        digest.update(signature.encode())
+        digest.update(signature(rel).encode())
     return digest.hexdigest()
 
 
@@ -211,21 +237,24 @@ def _reuse_unchanged(pages: Sequence[Page], previous: dict[str, str], fingerprin
     return todo
 
 
-def _read_manifest(cache_dir: Path, out: Path, global_key: str) -> dict[str, str]:
-    """The previous build's page fingerprints, if it built the same `out` with the same global inputs."""
+def _read_manifest(cache_dir: Path, out: Path, global_key: str) -> dict[str, Any]:
+    """The previous build's page fingerprints ("pages") and record digests ("records"), if it built the
+    same `out` with the same global inputs; else {}."""
     try:
         data = json.loads((cache_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("out") != str(out) or data.get("global") != global_key:
         return {}
-    pages = data.get("pages")
-    return pages if isinstance(pages, dict) else {}
+    pages, records = data.get("pages"), data.get("records")
+    return {"pages": pages if isinstance(pages, dict) else {}, "records": records if isinstance(records, dict) else {}}
 
 
-def _write_manifest(cache_dir: Path, out: Path, global_key: str, fingerprints: dict[str, str | None]) -> None:
+def _write_manifest(cache_dir: Path, out: Path, global_key: str, fingerprints: dict[str, str | None],
+                    records: RecordDigests) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     temporary = cache_dir / (MANIFEST + ".tmp")
     pages = {path: value for path, value in fingerprints.items() if value is not None}
-    temporary.write_text(json.dumps({"out": str(out), "global": global_key, "pages": pages}), encoding="utf-8")
+    temporary.write_text(json.dumps({"out": str(out), "global": global_key, "pages": pages, "records": records}),
+                         encoding="utf-8")
     os.replace(temporary, cache_dir / MANIFEST)

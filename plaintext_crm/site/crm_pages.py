@@ -49,7 +49,7 @@ def overview_pages(site: SiteData) -> list[Page]:
     pages = [Page("index.html", "Overview", "overview.html", context, section="overview")]
     for group in shared.values():
         pages.append(Page(figure_list_url(group[0].key), " · ".join(figure.label for figure in group), "list.html",
-                          _list_context(group), section="overview"))
+                          _list_context(group), section="overview", records_only=True))
     return pages
 
 
@@ -82,7 +82,7 @@ def board_pages(site: SiteData) -> list[Page]:
         return {"board": board, "owner_key": owner_key, "owner_totals": totals,
                 "overview_count": site.figures.crm.overview.open_pipeline.count}
 
-    return [Page("board.html", "Pipeline board", "board.html", context, section="board")]
+    return [Page("board.html", "Pipeline board", "board.html", context, section="board", records_only=True)]
 
 
 # --- forecast --------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def forecast_pages(site: SiteData) -> list[Page]:
         return {"forecast": forecast, "month_chart": month_chart, "stage_chart": stage_chart,
                 "source_chart": source_chart, "this_month": this_month}
 
-    return [Page("forecast.html", "Forecast", "forecast.html", context, section="forecast")]
+    return [Page("forecast.html", "Forecast", "forecast.html", context, section="forecast", records_only=True)]
 
 
 # --- follow-ups and calendar feeds ---------------------------------------------------------------
@@ -143,9 +143,9 @@ def followup_pages(site: SiteData) -> list[Page]:
     pages = [Page("followups.html", "Follow-ups", "followups.html",
                   lambda site: {"followups": followups, "owner_key": owner_key, "feed_of": feed_of,
                                 "everyone_feed": everyone},
-                  section="followups")]
+                  section="followups", records_only=True)]
     pages.extend(Page(feed.filename, f"Follow-ups calendar: {feed.owner.name if feed.owner else 'everyone'}",
-                      content=_text(feed.text)) for feed in feeds)
+                      content=_text(feed.text), records_only=True) for feed in feeds)
     return pages
 
 
@@ -200,7 +200,8 @@ def client_pages(site: SiteData) -> list[Page]:
     """clients/index.html and clients/<id>.html."""
     workspace = site.workspace
     clients = sorted(workspace.clients.values(), key=lambda client: client.display_name.lower())
-    pages = [Page("clients/index.html", "Clients", "clients.html", _clients_context(clients), section="clients")]
+    pages = [Page("clients/index.html", "Clients", "clients.html", _clients_context(clients), section="clients",
+                  records_only=True)]
     for client in clients:
         related = related_records(workspace, client)
         deals = [record for kind, record in related if kind == "deal"]
@@ -246,7 +247,7 @@ def _client_context(client: Client) -> Any:
 def handoff_pages(site: SiteData) -> list[Page]:
     """handoffs.html: every won deal, its hand-off completeness and the project it became."""
     return [Page("handoffs.html", "Hand-offs", "handoffs.html",
-                 lambda site: {"handoffs": site.figures.crm.handoffs}, section="handoffs")]
+                 lambda site: {"handoffs": site.figures.crm.handoffs}, section="handoffs", records_only=True)]
 
 
 @page_type
@@ -258,7 +259,7 @@ def problem_pages(site: SiteData) -> list[Page]:
         loaded = {record.path for record in site.workspace.records()}
         return {"files": files, "counts": site.figures.crm.overview.lint_by_severity, "loaded": loaded}
 
-    return [Page("problems.html", "Problems", "problems.html", context, section="problems")]
+    return [Page("problems.html", "Problems", "problems.html", context, section="problems", records_only=True)]
 
 
 @page_type

@@ -116,7 +116,8 @@ def _sources(site: SiteData, project: Project) -> frozenset[str]:
 def project_pages(site: SiteData) -> list[Page]:
     """projects/index.html and projects/<id>.html for every project that loaded."""
     delivery: DeliveryFigures = site.figures.delivery
-    pages = [Page("projects/index.html", "Projects", "projects.html", _projects_context, section="projects")]
+    pages = [Page("projects/index.html", "Projects", "projects.html", _projects_context, section="projects",
+                  records_only=True)]
     for project in site.workspace.projects.values():
         findings = site.findings_by_path.get(project.path, [])
         status = delivery.statuses[project.id]
@@ -165,7 +166,8 @@ def _project_context(project: Project) -> Any:
 @page_type
 def portfolio_pages(site: SiteData) -> list[Page]:
     """portfolio.html: every active project on one timeline, and the cross-project dependency graph."""
-    return [Page("portfolio.html", "Portfolio", "portfolio.html", _portfolio_context, section="portfolio")]
+    return [Page("portfolio.html", "Portfolio", "portfolio.html", _portfolio_context, section="portfolio",
+                  records_only=True)]
 
 
 def _portfolio_context(site: SiteData) -> Mapping[str, Any]:

@@ -111,6 +111,9 @@ class Page:
     key: str = ""  # other inputs that change the page, e.g. its record's findings
     section: str | None = None  # the nav entry this page belongs to
     record: str | None = None  # the record path this page presents
+    # With sources None: the page reads records, findings and figures but no deal or client notes and
+    # nothing of git beyond HEAD, so a build may reuse it while none of those changed (workspace_key.py).
+    records_only: bool = False
 
     def render(self, site: SiteData, env: Environment) -> str | bytes:
         """The page's text (or bytes)."""
