@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment
 
@@ -43,6 +43,7 @@ PARALLEL_MIN_PAGES = 400  # below this a process pool costs more than it saves..
 PARALLEL_MIN_RECORDS = 2000  # ...unless the whole-workspace pages (board, data.json...) are big themselves
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -98,15 +99,20 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
         todo = _reuse_unchanged(pages, previous.get("pages", {}), fingerprints, out, staging)
         if progress is not None and len(todo) < len(pages):
             progress(len(pages) - len(todo))
-        _render_pages(site, env, todo, staging, jobs, progress)
+
+        def digest_all() -> RecordDigests:  # no previous build: digest every record for the next one
+            return record_digests(site.workspace, {}, signature)
+
+        wanted = use_cache and whole_key is None
+        digests = _render_pages(site, env, todo, staging, jobs, progress,
+                                meanwhile=digest_all if wanted else None) or digests
         for rel, source in static_files(root):
             target = staging / STATIC_FOLDER / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(source)
         output.swap_in(staging, out)
     if use_cache:
-        if whole_key is None:  # no previous build to compare with: digest every record for the next one
-            digests = record_digests(site.workspace, {}, signature)
+        if whole_key is None:
             whole_key = workspace_key(digests, site.workspace.files, site.findings)
             fingerprints.update((page.output, _fingerprint(page, signature, whole_key))
                                 for page in pages if page.records_only)
@@ -121,8 +127,11 @@ _SHARED: tuple[SiteData, Environment, Sequence[Page], Path] | None = None  # inh
 
 
 def _render_pages(site: SiteData, env: Environment, pages: Sequence[Page], staging: Path, jobs: int | None,
-                  progress: Callable[[int], object] | None) -> None:
-    """Write every page; on a big build, forked workers share the gathered data copy-on-write."""
+                  progress: Callable[[int], object] | None, meanwhile: Callable[[], T] | None = None) -> T | None:
+    """Write every page; on a big build, forked workers share the gathered data copy-on-write.
+
+    `meanwhile()` runs in this process while the workers render (else after the pages); its result is returned.
+    """
     global _SHARED
     workers = min(jobs or os.cpu_count() or 1, 8)
     for folder in sorted({str(Path(page.output).parent) for page in pages}):
@@ -133,7 +142,7 @@ def _render_pages(site: SiteData, env: Environment, pages: Sequence[Page], stagi
             _write_page(site, env, page, staging)
             if progress is not None:
                 progress(1)
-        return
+        return meanwhile() if meanwhile is not None else None
     # Whole-workspace pages are the slow ones: each is a batch of its own, handed out first.
     whole = [index for index, page in enumerate(pages) if page.sources is None]
     parts = [index for index, page in enumerate(pages) if page.sources is not None]
@@ -144,9 +153,12 @@ def _render_pages(site: SiteData, env: Environment, pages: Sequence[Page], stagi
     gc.freeze()  # keep the collector from touching (and so copying) every shared object in the workers
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for done in pool.imap_unordered(_render_batch, batches):
+            results = pool.imap_unordered(_render_batch, batches)
+            extra = meanwhile() if meanwhile is not None else None
+            for done in results:
                 if progress is not None:
                     progress(done)
+        return extra
     finally:
         _SHARED = None
         gc.unfreeze()
