@@ -137,8 +137,9 @@ def parse_promise(text: str | None, kickoff: dt.date | None, calendar: WorkCalen
     """The deal's promised timeline read as a finish date by dates.promised_finish (None when there is none)."""
     if not text:
         return None
-    if promised_finish(text, None, calendar) is not None:  # readable without a kickoff: a date
-        return Promise(text, promised_finish(text, None, calendar), None)
+    finish = promised_finish(text, None, calendar)
+    if finish is not None:  # readable without a kickoff: a date
+        return Promise(text, finish, None)
     return Promise(text, promised_finish(text, kickoff, calendar), kickoff)
 
 

@@ -83,10 +83,14 @@ def duplicate_id(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """A record's id is its file name. Ids that differ only in case clash on macOS and Windows disks
     and in links, so each kind's ids must be unique ignoring case. Task ids must be unique within their
     project, since dependencies name them."""
+    files = ctx.workspace.files
     by_id: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for path in ctx.workspace.files:
-        kind, _, name = path.partition("/")
-        by_id[kind, name[:-3].lower()].append(path)
+    # Kind folders are lower case, so paths that agree ignoring case are exactly the clashing ids: one
+    # set of lowered paths tells whether any exist before grouping every file by id.
+    if len({path.lower() for path in files}) < len(files):
+        for path in files:
+            kind, _, name = path.partition("/")
+            by_id[kind, name[:-3].lower()].append(path)
     for paths in by_id.values():
         first, *others = sorted(paths)
         for other in others:
@@ -162,11 +166,16 @@ def _line_or_first(key_lines: Mapping[str, int], key: str) -> int:
 _KNOWN_SETS: dict[tuple[str, ...], frozenset[str]] = {}
 
 
-def _typos(record_path: str, fields: Mapping[str, Any], known: tuple[str, ...], line_of: Callable[[str], int],
-           what: str = "") -> Iterator[tuple[Location, str]]:
+def _known_set(known: tuple[str, ...]) -> frozenset[str]:
     known_set = _KNOWN_SETS.get(known)
     if known_set is None:
         known_set = _KNOWN_SETS[known] = frozenset(known + COMMON_KEYS)
+    return known_set
+
+
+def _typos(record_path: str, fields: Mapping[str, Any], known: tuple[str, ...], line_of: Callable[[str], int],
+           what: str = "") -> Iterator[tuple[Location, str]]:
+    known_set = _known_set(known)
     for key in fields.keys() - known_set:
         key_text = str(key)
         if key_text in known_set:
@@ -194,12 +203,18 @@ def unknown_key(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
         for where, message in _typos(CONFIG_FILE, config.extra, KNOWN_SETTINGS, lambda key: config.line_of(key)):
             yield rule.finding(where, message)
     record: Record
+    # Most records and tasks use known keys only: a set comparison in C skips them.
     for record in workspace.records():
         known = KNOWN_KEYS[record.path.split("/", 1)[0]]
+        if record.fields.keys() <= _known_set(known):
+            continue
         for where, message in _typos(record.path, record.fields, known, functools.partial(_line_or_first, record.key_lines)):
             yield rule.finding(where, message)
+    task_keys = _known_set(TASK_KEYS)
     for project in workspace.projects.values():
         for task in project.tasks:
+            if task.fields.keys() <= task_keys:
+                continue
             for where, message in _typos(project.path, task.fields, TASK_KEYS, task.line_of,
                                          f"task '{task.id}': "):
                 yield rule.finding(where, message)
