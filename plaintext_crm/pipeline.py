@@ -616,8 +616,16 @@ def to_data(value: Any, *, nested: bool = True) -> Any:
     if kind is DealFigures and nested:
         return value.id
     shape = _SHAPES.get(kind)
-    if shape is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        shape = _shape(kind)
+    if shape is None:
+        # the common plain kinds first: is_dataclass is the slow test, and none of these is a dataclass
+        if kind is dt.date:
+            return value.isoformat()
+        if kind is Decimal:
+            return float(cents(value))
+        if kind is list or kind is tuple:
+            return [item if type(item) in _PLAIN else to_data(item) for item in value]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            shape = _shape(kind)
     if shape is not None:
         data = {}
         for name in shape[0]:

@@ -72,6 +72,7 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
 
     # 1. Gather: load, lint, analytics, rendered bodies. Nothing is written before this is complete.
     site = gather_site_data(root, today, use_cache=use_cache)
+    site.cache_dir = cache_dir if use_cache else None
     site.bodies, engine = render_bodies(site.workspace, cache_dir if use_cache else None, jobs=jobs)
 
     # 2. Plan every page; each knows its template, its context and which record files it reads.

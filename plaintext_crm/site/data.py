@@ -21,17 +21,24 @@ DATA_VERSION = 1
 def site_data(site: Any) -> dict[str, Any]:
     """A JSON-able dict of everything the site shows, for other tools (see docs/site.md for the shape)."""
     workspace = site.workspace
+    return _site_data(site, {client_id: record_data(client) for client_id, client in sorted(workspace.clients.items())},
+                      {deal_id: {**record_data(deal), **_history_of(site, deal_id)}
+                       for deal_id, deal in sorted(workspace.deals.items())},
+                      {project_id: {**record_data(project), **_schedule_of(site, project_id)}
+                       for project_id, project in sorted(workspace.projects.items())})
+
+
+def _site_data(site: Any, clients: Any, deals: Any, projects: Any) -> dict[str, Any]:
+    workspace = site.workspace
     return {
         "version": DATA_VERSION,
         "generator": f"plaintext-crm {__version__}",
         "today": site.today.isoformat(),
         "workspace": config_data(workspace.config),
         "files": list(workspace.files),
-        "clients": {client_id: record_data(client) for client_id, client in sorted(workspace.clients.items())},
-        "deals": {deal_id: {**record_data(deal), **_history_of(site, deal_id)}
-                  for deal_id, deal in sorted(workspace.deals.items())},
-        "projects": {project_id: {**record_data(project), **_schedule_of(site, project_id)}
-                     for project_id, project in sorted(workspace.projects.items())},
+        "clients": clients,
+        "deals": deals,
+        "projects": projects,
         "findings": [{"path": f.path, "line": f.line, "column": f.column, "code": f.code, "rule": f.rule,
                       "severity": f.severity.label, "message": f.message} for f in site.findings],
         "figures": site.figures.crm.to_data(),
@@ -53,12 +60,49 @@ def _history_of(site: Any, deal_id: str) -> dict[str, Any]:
 
 
 def data_json(site: Any) -> str:
-    """data.json's text: one line, encoded by json's C encoder (nested values converted by `_plain`)."""
+    """data.json's text: one line, encoded by json's C encoder (nested values converted by `_plain`).
+
+    Records come from cached per-record fragments (data_fragments.py) when `site.cache_dir` is set.
+    """
+    try:
+        return _data_json_from_fragments(site)
+    except (TypeError, ValueError):  # e.g. a front matter mapping with date keys: the whole way below
+        pass
     data = site_data(site)
     try:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_plain) + "\n"
     except (TypeError, ValueError):  # e.g. a front matter mapping with date keys: convert everything first
         return json.dumps(to_data(data), ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=lambda value: _plain(value)).encode
+_HOLES = {kind: f"\x00{kind}\x00" for kind in ("clients", "deals", "projects")}
+
+
+def _data_json_from_fragments(site: Any) -> str:
+    """data_json's text with each record's object taken from (or added to) the fragment cache."""
+    from plaintext_crm.site.data_fragments import RecordFragments
+
+    workspace = site.workspace
+    fragments = RecordFragments(workspace.root, getattr(site, "cache_dir", None), _ENCODE, record_data)
+    objects = {
+        "clients": [(client_id, fragments.text(client, {})) for client_id, client in sorted(workspace.clients.items())],
+        "deals": [(deal_id, fragments.text(deal, _history_of(site, deal_id)))
+                  for deal_id, deal in sorted(workspace.deals.items())],
+        "projects": [(project_id, fragments.text(project, _schedule_of(site, project_id)))
+                     for project_id, project in sorted(workspace.projects.items())],
+    }
+    rest = _ENCODE(_site_data(site, *_HOLES.values())) + "\n"  # everything but the records: ~a quarter
+    parts: list[str] = []
+    for kind, hole in _HOLES.items():
+        before, *after = rest.split(_ENCODE(hole))
+        if len(after) != 1:
+            raise ValueError(f"data.json: cannot place the {kind}")
+        parts.extend((before, "{", ",".join([f"{_ENCODE(key)}:{value}" for key, value in objects[kind]]), "}"))
+        rest = after[0]
+    parts.append(rest)
+    fragments.save()
+    return "".join(parts)
 
 
 def _plain(value: Any) -> Any:

@@ -49,6 +49,7 @@ class SiteData:
     nav: list[NavItem] = field(default_factory=list)
     findings_by_path: dict[str, list[Finding]] = field(default_factory=dict)
     partials: dict[tuple[str, str, str | None], Markup] = field(default_factory=dict)
+    cache_dir: Path | None = None  # the workspace's .plaintext-crm/ when the build may use caches there
     _findings_keys: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

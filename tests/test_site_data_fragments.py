@@ -1,0 +1,92 @@
+"""data.json from cached per-record fragments: byte for byte the plain encoding, before and after edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import pickle
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from plaintext_crm.site.builder import CACHE_FOLDER, build_site
+from plaintext_crm.site.data import _plain, data_json, site_data
+from plaintext_crm.site.data_fragments import FRAGMENTS_FILE, RecordFragments
+from plaintext_crm.site.pages import SiteData
+from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+
+TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
+
+
+def _age(path: Path, seconds: int) -> None:
+    """Date a file's mtime back, as an edit made a while ago (recent files are not cached: racy)."""
+    stamp = time.time_ns() - seconds * 1_000_000_000
+    os.utime(path, ns=(stamp, stamp))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    shutil.copytree(EXAMPLE, root)
+    for path in root.rglob("*.md"):
+        _age(path, 120)
+    return root
+
+
+def _plain_text(site: SiteData) -> str:
+    return json.dumps(site_data(site), ensure_ascii=False, separators=(",", ":"), default=_plain) + "\n"
+
+
+def _stored(root: Path) -> dict[str, object]:
+    with open(root / CACHE_FOLDER / FRAGMENTS_FILE, "rb") as handle:
+        return pickle.load(handle)[1]
+
+
+def test_data_json_from_fragments_equals_the_plain_encoding_after_edits(workspace: Path, tmp_path: Path) -> None:
+    build_site(workspace, workspace / "site", TODAY)
+    stored = _stored(workspace)
+    assert len(stored) == len(list((workspace / "deals").glob("*.md"))) + len(
+        list((workspace / "clients").glob("*.md"))) + len(list((workspace / "projects").glob("*.md")))
+
+    deal = min((workspace / "deals").glob("*.md"))
+    text = deal.read_text(encoding="utf-8")
+    assert "\nstage_since:" in text or "\nstage:" in text
+    deal.write_text(text + "\n## 2026-11-20 Call\nA note about the \"quote\" and the price in €.\n",
+                    encoding="utf-8")
+    _age(deal, 60)
+    project = min((workspace / "projects").glob("*.md"))
+    project.write_text(project.read_text(encoding="utf-8") + "\nMore notes.\n", encoding="utf-8")
+    _age(project, 60)
+    build_site(workspace, workspace / "site", TODAY)
+    full = build_site(workspace, tmp_path / "full", TODAY, use_cache=False)
+    assert (workspace / "site" / "data.json").read_bytes() == (full.out / "data.json").read_bytes()
+    assert "A note about the \\\"quote\\\" and the price in €." in (full.out / "data.json").read_text("utf-8")
+
+
+def test_a_recently_changed_file_is_not_cached(workspace: Path) -> None:
+    """A file saved in the last seconds may change again keeping its size and mtime: it is encoded again."""
+    deal = min((workspace / "deals").glob("*.md"))
+    deal.write_text(deal.read_text(encoding="utf-8") + "\nJust now.\n", encoding="utf-8")
+    build_site(workspace, workspace / "site", TODAY)
+    stored = _stored(workspace)
+    assert deal.relative_to(workspace).as_posix() not in stored
+    assert sorted((workspace / "deals").glob("*.md"))[1].relative_to(workspace).as_posix() in stored
+
+
+def test_stage_since_from_history_replaces_the_front_matter_value_in_place(make_workspace) -> None:
+    """A deal's history fields override its own keys (stage_since) where they stand, as `{**record, **history}`."""
+    root = make_workspace({"deals/a.md": "---\ntitle: A\nstage: lead\nstage_since: 2026-01-05\n---\nNotes.\n"})
+    from plaintext_crm.site.pages import gather_site_data
+
+    site = gather_site_data(root, TODAY)
+    site.cache_dir = root / CACHE_FOLDER
+    first = data_json(site)
+    assert first == _plain_text(site)
+    again = data_json(site)  # the file is recent, so nothing was stored; the same text either way
+    assert again == first
+    fragments = RecordFragments(root, None, lambda value: json.dumps(value, separators=(",", ":"),
+                                                                       default=_plain), lambda r: {"a": 1, "b": 2})
+    assert fragments.text(site.workspace.deals["a"], {"b": 3, "c": 4}) == '{"a":1,"b":3,"c":4}'
