@@ -1,12 +1,14 @@
 """Time `plaintext-crm lint` as a whole process on synthetic workspaces: cold, warm, beside the floor of reading the files.
 
 Usage: python benchmarks/bench_lint.py [--deals 1000 10000] [--repeat 3] [--keep DIR]
-Prints, per workspace size, the best and median wall time of each case and its ratio to the floor.
+Prints, per workspace size, the best and median wall time of each case, its ratio to the floor, and
+the median CPU time of the whole process tree (steadier than wall time on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,19 +36,34 @@ print(total)
 """
 
 
+# CPU seconds (user + system) of the timed child processes, per case: on a machine shared with other
+# work, wall times wander with the load while CPU time barely does.
+CPU: dict[int, list[float]] = {}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(command: list[str], before: Callable[[], None] | None = None, repeat: int = 3) -> list[float]:
-    """Wall times of `command` run `repeat` times, `before` run (untimed) ahead of each."""
-    times = []
+    """Wall times of `command` run `repeat` times, `before` run (untimed) ahead of each; the CPU time
+    of each run (worker processes included) is kept in CPU under the id of the returned list."""
+    times: list[float] = []
+    cpu: list[float] = []
     for _ in range(repeat):
         if before is not None:
             before()
+        cpu_start = _children_cpu()
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         times.append(time.perf_counter() - start)
+        cpu.append(_children_cpu() - cpu_start)
         # lint exits 1 on findings, but so does a crash: only a run that printed its summary counts.
         finished = "lint" not in command or "records checked" in result.stdout
         if result.returncode not in (0, 1) or not finished or "Traceback" in result.stderr:
             raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+    CPU[id(times)] = cpu
     return times
 
 
@@ -77,8 +94,9 @@ def bench(root: Path, deals: int, repeat: int) -> None:
     files = sum(1 for kind in ("clients", "deals", "projects") for _ in (root / kind).iterdir())
     print(f"\n{deals:,} deals ({files:,} files), best and median of {repeat} runs:")
     for name, times in cases.items():
+        cpu = CPU[id(times)]
         print(f"  {name:<34} best {min(times):6.3f} s  median {statistics.median(times):6.3f} s  "
-              f"x{min(times) / floor:5.1f} floor")
+              f"x{min(times) / floor:5.1f} floor  (CPU median {statistics.median(cpu):6.3f} s)")
     for case, limit in TARGETS.get(deals, {}).items():
         key = "cold, --no-cache" if case == "cold" else "warm, one file changed"
         best = min(cases[key])
