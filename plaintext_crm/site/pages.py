@@ -51,6 +51,7 @@ class SiteData:
     partials: dict[tuple[str, str, str | None], Markup] = field(default_factory=dict)
     cache_dir: Path | None = None  # the workspace's .plaintext-crm/ when the build may use caches there
     _findings_keys: dict[str, str] = field(default_factory=dict)
+    _urls: dict[str, str | None] = field(default_factory=dict)  # record path -> escaped page URL
 
     def __post_init__(self) -> None:
         for finding in self.findings:
@@ -59,6 +60,7 @@ class SiteData:
     def set_pages(self, pages: Iterable[Page]) -> None:
         """Index the planned pages: record pages for links, and the navigation (NAV entries that exist)."""
         outputs = set()
+        self._urls.clear()
         for page in pages:
             outputs.add(page.output)
             if page.record is not None:
@@ -76,8 +78,13 @@ class SiteData:
         """The site-relative URL of a record's page (escaped: ids are file names), or None when it has none."""
         if record is None:
             return None
-        output = self.links.get(record if isinstance(record, str) else record.path)
-        return None if output is None else quote(output, safe="/")
+        path = record if isinstance(record, str) else record.path
+        try:
+            return self._urls[path]  # pages link to the same records thousands of times: quote each once
+        except KeyError:
+            output = self.links.get(path)
+            url = self._urls[path] = None if output is None else quote(output, safe="/")
+            return url
 
     def deal_url(self, deal_id: str | None) -> str | None:
         deal = self.workspace.deals.get(deal_id or "")
