@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm.site.builder import CACHE_FOLDER, build_site
+from plaintext_crm.site.builder import CACHE_FOLDER, MANIFEST, build_site
 from plaintext_crm.site.data import _plain, data_json, site_data
 from plaintext_crm.site.data_fragments import FRAGMENTS_FILE, RecordFragments
 from plaintext_crm.site.pages import SiteData
@@ -72,8 +72,12 @@ def test_a_recently_changed_file_is_not_cached(workspace: Path) -> None:
     deal.write_text(deal.read_text(encoding="utf-8") + "\nJust now.\n", encoding="utf-8")
     build_site(workspace, workspace / "site", TODAY)
     stored = _stored(workspace)
-    assert deal.relative_to(workspace).as_posix() not in stored
-    assert sorted((workspace / "deals").glob("*.md"))[1].relative_to(workspace).as_posix() in stored
+    recent, settled = deal.relative_to(workspace).as_posix(), sorted(workspace.glob("deals/*.md"))[1]
+    assert recent not in stored
+    assert settled.relative_to(workspace).as_posix() in stored
+    digests = json.loads((workspace / CACHE_FOLDER / MANIFEST).read_text(encoding="utf-8"))["records"]
+    assert recent not in digests  # nor its digest for page reuse (site-manifest.json)
+    assert settled.relative_to(workspace).as_posix() in digests
 
 
 def test_stage_since_from_history_replaces_the_front_matter_value_in_place(make_workspace) -> None:

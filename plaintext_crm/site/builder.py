@@ -41,6 +41,7 @@ CACHE_FOLDER = ".plaintext-crm"
 MANIFEST = "site-manifest.json"
 PARALLEL_MIN_PAGES = 400  # below this a process pool costs more than it saves...
 PARALLEL_MIN_RECORDS = 2000  # ...unless the whole-workspace pages (board, data.json...) are big themselves
+RACY_NS = 2_000_000_000  # record files changed this recently get no stored digest (see _write_manifest)
 
 Progress = Callable[[int], None]
 T = TypeVar("T")
@@ -92,7 +93,7 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
 
     digests: RecordDigests = {}
     whole_key: str | None = None
-    if previous.get("records"):  # whole-workspace pages can be reused when no record or finding changed
+    if previous:  # a previous build: whole-workspace pages can be reused when no record or finding changed
         digests = record_digests(site.workspace, previous["records"], signature)
         whole_key = workspace_key(digests, site.workspace.files, site.findings)
     with output.staging_folder(out) as staging:
@@ -263,11 +264,20 @@ def _read_manifest(cache_dir: Path, out: Path, global_key: str) -> dict[str, Any
     return {"pages": pages if isinstance(pages, dict) else {}, "records": records if isinstance(records, dict) else {}}
 
 
+def _mtime(signature: str) -> str:
+    """The mtime in a `_signature` text, zero-padded so that texts compare as numbers ("" when missing)."""
+    mtime = signature.rsplit(":", 1)[1]
+    return mtime.zfill(24) if mtime.isdigit() else ""
+
+
 def _write_manifest(cache_dir: Path, out: Path, global_key: str, fingerprints: dict[str, str | None],
                     records: RecordDigests) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
     temporary = cache_dir / (MANIFEST + ".tmp")
     pages = {path: value for path, value in fingerprints.items() if value is not None}
-    temporary.write_text(json.dumps({"out": str(out), "global": global_key, "pages": pages, "records": records}),
+    # A file saved in the last seconds may change again keeping its size and mtime: digest it again next time.
+    settled = str(time.time_ns() - RACY_NS).zfill(24)
+    kept = {path: entry for path, entry in records.items() if _mtime(entry[0]) < settled}
+    temporary.write_text(json.dumps({"out": str(out), "global": global_key, "pages": pages, "records": kept}),
                          encoding="utf-8")
     os.replace(temporary, cache_dir / MANIFEST)
