@@ -82,6 +82,10 @@ _WILDCARD: tuple[tuple[str, re.Pattern[str]], ...] = tuple(_BaseLoader.yaml_impl
 # PyYAML's implicit resolvers by first character, as Resolver.resolve looks them up (wildcards last).
 _IMPLICIT = {first: (*resolvers, *_WILDCARD) for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
              if first is not None}
+# Plain scalars repeat across records (days, stages, owners, numbers): their tags are remembered, for
+# short values and up to a bound, so a long-running server does not grow without end.
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_MAX = 100_000
 assert not _BaseLoader.yaml_path_resolvers  # the resolve() below relies on the safe loader having none
 
 
@@ -99,11 +103,18 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         """A plain scalar gets the tag of the first implicit resolver whose pattern matches; anything
         else the default tag of its kind."""
         if kind is yaml.ScalarNode:
-            if implicit[0]:
+            if not implicit[0]:
+                return _STR
+            resolved = _RESOLVED.get(value)
+            if resolved is None:
+                resolved = _STR
                 for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
                     if regexp.match(value):
-                        return tag
-            return _STR
+                        resolved = tag
+                        break
+                if len(value) <= SHARED_TEXT_LENGTH and len(_RESOLVED) < _RESOLVED_MAX:
+                    _RESOLVED[value] = resolved
+            return resolved
         return _SEQ if kind is yaml.SequenceNode else _MAP
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:

@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plaintext_crm.frontmatter import InvalidDate, ParseProblem, parse_yaml_mapping
+from plaintext_crm.frontmatter import InvalidDate, ParseProblem, _Loader, parse_yaml_mapping
 
 # Plain scalars YAML 1.1 reads as something else than text, and some it leaves as text.
 TRICKY_SCALARS = [
@@ -107,3 +108,17 @@ trees = st.recursive(
 def test_generated_documents_read_the_same_both_ways(pairs: list[tuple[str, Any]]) -> None:
     text = "".join(f"{key}:{render(value, 2)}" for key, value in pairs)
     assert_same(text)
+
+
+@pytest.mark.parametrize("value", [*TRICKY_SCALARS, "<<", "=", "NULL", "TRUE", "0.", "-.5", "+.inf", "1:20.5",
+                                   "0b1_0", "190:20:30", "2026-11-26t10:30:00.5+01:00", "x" * 60])
+def test_resolver_gives_pyyaml_tags(value: str) -> None:
+    """The loader's own resolve() (with its memory of plain scalars) answers as PyYAML's Resolver does."""
+    reference = yaml.resolver.Resolver()
+    loader = _Loader("", 2)
+    for implicit in ((True, False), (False, True), (False, False)):
+        expected = reference.resolve(yaml.ScalarNode, value, implicit)
+        assert loader.resolve(yaml.ScalarNode, value, implicit) == expected
+        assert loader.resolve(yaml.ScalarNode, value, implicit) == expected  # remembered the same
+    for kind in (yaml.SequenceNode, yaml.MappingNode):
+        assert loader.resolve(kind, None, (True, False)) == reference.resolve(kind, None, (True, False))
