@@ -149,6 +149,8 @@ class _Fields:
 
     def text(self, key: str) -> str | None:
         value = self.data.get(key)
+        if type(value) is str:  # the common case first: read for every text key of every record
+            return value.strip() or None
         if value is None or isinstance(value, bool):
             if isinstance(value, bool):
                 self.invalid(key, f"'{key}' must be text, not {str(value).lower()}")
@@ -173,6 +175,8 @@ class _Fields:
 
     def date(self, key: str) -> dt.date | None:
         value = self.data.get(key)
+        if type(value) is dt.date:  # the common case first
+            return value
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         if isinstance(value, InvalidDate):
