@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from plaintext_crm.config import CONFIG_FILE, Config, load_config
+from plaintext_crm.config import CONFIG_FILE, load_config
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.frontmatter import InvalidDate, ParsedFile, parse_record
