@@ -96,14 +96,13 @@ def load_files(root: Path, paths: Sequence[str], workers: int | None = None
     import threading
     from concurrent.futures import ProcessPoolExecutor
 
-    # This process parses a share itself while workers - 1 helpers parse the rest: only the helpers'
-    # records cross a pipe (pickled there, unpickled here), and one process fewer is started. Its share
-    # is a little under 1/workers, since unpickling the helpers' replies is also its work.
-    own = paths[::workers][:len(paths) * 9 // (10 * workers)]
-    own_set = set(own)
-    rest = [rel for rel in paths if rel not in own_set]
-    chunk_count = (workers - 1) * 4  # interleaved chunks balance the work across helpers
-    chunks = [(str(root), rest[index::chunk_count]) for index in range(chunk_count)]
+    # This process parses every workers-th file itself while workers - 1 helpers parse the rest: only
+    # the helpers' records cross a pipe (pickled there, unpickled here), and one process fewer is
+    # started. Each helper gets one chunk, so it replies once, when this process has finished its own
+    # share: a reply sent meanwhile would stall the helper, since this process's pool thread reads the
+    # pipe only when the busy main thread hands it the GIL.
+    own = paths[::workers]
+    chunks = [(str(root), paths[index::workers]) for index in range(1, workers)]
     # fork starts workers at once with everything imported, but forking a process that runs other
     # threads (a watching server) can deadlock the child: then forkserver, else the platform's default.
     methods = multiprocessing.get_all_start_methods()
