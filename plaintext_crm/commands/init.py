@@ -124,7 +124,7 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
             write_new(directory / file_name, text)
             created.append(file_name)
     if not no_git and shutil.which("git") and not (directory / ".git").exists():
-        result = subprocess.run(["git", "init", "-q", str(directory)], capture_output=True, text=True)
+        result = subprocess.run(["git", "init", "-q", str(directory)], capture_output=True, text=True, check=False)
         if result.returncode == 0:
             created.append(".git/")
         else:

@@ -24,7 +24,7 @@ def render_bodies(workspace: Workspace, cache_dir: Path | None, *, jobs: int | N
     With a `cache_dir`, renderings are kept in one pickle keyed by the body's content hash, so an
     unchanged body is never rendered twice; entries of bodies no longer present are dropped.
     """
-    name, render = renderer(engine)
+    name, _render = renderer(engine)  # resolves the engine; workers build their own parser
     cache = _load(cache_dir, name)
     keys: dict[str, str] = {}
     missing: dict[str, str] = {}

@@ -55,10 +55,11 @@ def date(value: dt.date | str | None, style: str = "iso") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, str):
+        text = value
         try:
-            value = dt.date.fromisoformat(value)
+            value = dt.date.fromisoformat(text)
         except ValueError:
-            return value
+            return text
     if style == "long":
         return f"{value.day} {value:%b %Y}"
     if style == "short":

@@ -75,7 +75,7 @@ def column_chart(title: str, description: str, categories: Sequence[str], series
     bar_w = min(slot * 0.7, 48)
     for index, category in enumerate(categories):
         x = left + slot * index + (slot - bar_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for item in series:
             value = item.values[index]
             if value <= 0:
