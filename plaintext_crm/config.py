@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.frontmatter import InvalidDate, KeyPath, ParseProblem, YamlTrap, decode, parse_yaml_mapping

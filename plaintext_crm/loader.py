@@ -240,17 +240,17 @@ def _common(item: ParsedFile, findings: list[Finding]) -> tuple[dict[str, Any], 
     assert item.data is not None
     top_lines = {str(path[0]): line for path, line in item.key_lines.items() if len(path) == 1}
     fields = _Fields(item.data, lambda key: top_lines.get(key, 1), item.path, findings)
-    base = dict(
-        id=item.path.rsplit("/", 1)[-1][:-3],
-        path=item.path,
-        fields=item.data,
-        key_lines=top_lines,
-        body=item.body,
-        body_line=item.body_line,
-        history=tuple(history_entries(item.body, item.body_line)),
-        lint_ignore=tuple(code.upper() for code in fields.text_list("lint_ignore")),
-        traps=tuple(item.traps),
-    )
+    base = {
+        "id": item.path.rsplit("/", 1)[-1][:-3],
+        "path": item.path,
+        "fields": item.data,
+        "key_lines": top_lines,
+        "body": item.body,
+        "body_line": item.body_line,
+        "history": tuple(history_entries(item.body, item.body_line)),
+        "lint_ignore": tuple(code.upper() for code in fields.text_list("lint_ignore")),
+        "traps": tuple(item.traps),
+    }
     return base, fields
 
 
