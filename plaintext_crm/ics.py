@@ -105,11 +105,22 @@ def owner_feed_name(owner_id: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """One .ics file of the site: everyone's follow-ups (owner None) or one owner's."""
+    """One .ics file of the site: everyone's follow-ups (owner None) or one owner's.
+
+    The calendar text is written only when asked for (`text`): a rebuild that reuses the feed never needs it.
+    """
 
     filename: str
     owner: OwnerRef | None
-    text: str
+    deals: tuple[DealFigures, ...]
+    workspace_name: str
+    today: dt.date
+    title: str = "follow-ups"
+
+    @property
+    def text(self) -> str:
+        """The feed's RFC 5545 text (see `followups_ics`)."""
+        return followups_ics(self.deals, self.workspace_name, self.today, self.title)
 
 
 def followup_feeds(followups: FollowUps, workspace_name: str, today: dt.date) -> list[Feed]:
@@ -117,7 +128,7 @@ def followup_feeds(followups: FollowUps, workspace_name: str, today: dt.date) ->
 
     Owner ids that give the same file name get -2, -3, ... in that order.
     """
-    feeds = [Feed(FEED_NAME, None, followups_ics(followups.all.scheduled, workspace_name, today))]
+    feeds = [Feed(FEED_NAME, None, tuple(followups.all.scheduled), workspace_name, today)]
     taken = {FEED_NAME}
     for owner in followups.owners:
         name = owner_feed_name(owner.owner.id)
@@ -125,6 +136,6 @@ def followup_feeds(followups: FollowUps, workspace_name: str, today: dt.date) ->
         while name in taken:
             name, counter = f"{stem}-{counter}.ics", counter + 1
         taken.add(name)
-        feeds.append(Feed(name, owner.owner, followups_ics(owner.lists.scheduled, workspace_name, today,
-                                                           f"follow-ups of {owner.owner.name}")))
+        feeds.append(Feed(name, owner.owner, tuple(owner.lists.scheduled), workspace_name, today,
+                          f"follow-ups of {owner.owner.name}"))
     return feeds

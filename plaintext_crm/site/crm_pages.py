@@ -145,12 +145,12 @@ def followup_pages(site: SiteData) -> list[Page]:
                                 "everyone_feed": everyone},
                   section="followups", records_only=True)]
     pages.extend(Page(feed.filename, f"Follow-ups calendar: {feed.owner.name if feed.owner else 'everyone'}",
-                      content=_text(feed.text), records_only=True) for feed in feeds)
+                      content=_feed_text(feed), records_only=True) for feed in feeds)
     return pages
 
 
-def _text(text: str) -> Any:
-    return lambda site: text
+def _feed_text(feed: Any) -> Any:
+    return lambda site: feed.text  # written only when the feed is rendered, not when it is reused
 
 
 # --- deals -----------------------------------------------------------------------------------
