@@ -97,16 +97,25 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
         digests = record_digests(site.workspace, previous["records"], signature)
         whole_key = workspace_key(digests, site.workspace.files, site.findings)
     with output.staging_folder(out) as staging:
-        fingerprints = {page.output: _fingerprint(page, signature, whole_key) for page in pages}
-        todo = _reuse_unchanged(pages, previous.get("pages", {}), fingerprints, out, staging)
-        if progress is not None and len(todo) < len(pages):
-            progress(len(pages) - len(todo))
+        # Pages rendered on every build (overview, This week, data.json) start at once, in workers when the
+        # workspace is big, while this process works out which of the other pages the previous build can give.
+        always = [page for page in pages if page.sources is None and not page.records_only]
+        fingerprints: dict[str, str | None] = {}
+        todo: list[Page] = []
+
+        def plan_rest() -> list[Page]:
+            fingerprints.update((page.output, _fingerprint(page, signature, whole_key)) for page in pages)
+            rest = [page for page in pages if page.sources is not None or page.records_only]
+            todo[:] = always + _reuse_unchanged(rest, previous.get("pages", {}), fingerprints, out, staging)
+            if progress is not None and len(todo) < len(pages):
+                progress(len(pages) - len(todo))
+            return todo[len(always):]
 
         def digest_all() -> RecordDigests:  # no previous build: digest every record for the next one
             return record_digests(site.workspace, {}, signature)
 
         wanted = use_cache and whole_key is None
-        digests = _render_pages(site, env, todo, staging, jobs, progress,
+        digests = _render_pages(site, env, pages, always, plan_rest, staging, jobs, progress,
                                 meanwhile=digest_all if wanted else None) or digests
         for rel, source in static_files(root):
             target = staging / STATIC_FOLDER / rel
@@ -128,42 +137,55 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
 _SHARED: tuple[SiteData, Environment, Sequence[Page], Path] | None = None  # inherited by forked workers
 
 
-def _render_pages(site: SiteData, env: Environment, pages: Sequence[Page], staging: Path, jobs: int | None,
+def _render_pages(site: SiteData, env: Environment, pages: Sequence[Page], first: Sequence[Page],
+                  then: Callable[[], Sequence[Page]], staging: Path, jobs: int | None,
                   progress: Callable[[int], object] | None, meanwhile: Callable[[], T] | None = None) -> T | None:
-    """Write every page; on a big build, forked workers share the gathered data copy-on-write.
+    """Write the pages `first`, then those `then()` returns (called while `first` renders); all are in `pages`.
 
-    `meanwhile()` runs in this process while the workers render (else after the pages); its result is returned.
+    On a big build, forked workers share the gathered data copy-on-write. `meanwhile()` runs in this
+    process while the workers render (else after the pages); its result is returned.
     """
     global _SHARED
     workers = min(jobs or os.cpu_count() or 1, 8)
     for folder in sorted({str(Path(page.output).parent) for page in pages}):
         (staging / folder).mkdir(parents=True, exist_ok=True)
-    big = len(pages) >= PARALLEL_MIN_PAGES or (len(site.workspace.files) >= PARALLEL_MIN_RECORDS and len(pages) > 1)
+    early = len(site.workspace.files) >= PARALLEL_MIN_RECORDS  # big enough to fork before `then()` is known
+    rest: Sequence[Page] | None = None if early else then()
+    planned = len(first) + len(rest) if rest is not None else len(pages)
+    big = planned >= PARALLEL_MIN_PAGES or (early and planned > 1)
     if workers < 2 or not big or "fork" not in multiprocessing.get_all_start_methods():
-        for page in pages:
+        for page in [*first, *(rest if rest is not None else then())]:
             _write_page(site, env, page, staging)
             if progress is not None:
                 progress(1)
         return meanwhile() if meanwhile is not None else None
-    # Whole-workspace pages are the slow ones: each is a batch of its own, handed out first.
-    whole = [index for index, page in enumerate(pages) if page.sources is None]
-    parts = [index for index, page in enumerate(pages) if page.sources is not None]
-    chunk = max(50, len(parts) // (workers * 8))
-    batches = [[index] for index in whole] + [parts[start:start + chunk] for start in range(0, len(parts), chunk)]
+    index_of = {page.output: index for index, page in enumerate(pages)}
     load_all_templates(env)
     _SHARED = (site, env, pages, staging)
     gc.freeze()  # keep the collector from touching (and so copying) every shared object in the workers
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.imap_unordered(_render_batch, batches)
+            started = [pool.imap_unordered(_render_batch, _batches(first, index_of, workers))]
+            if rest is None:
+                rest = then()
+            started.append(pool.imap_unordered(_render_batch, _batches(rest, index_of, workers)))
             extra = meanwhile() if meanwhile is not None else None
-            for done in results:
-                if progress is not None:
-                    progress(done)
+            for results in started:
+                for done in results:
+                    if progress is not None:
+                        progress(done)
         return extra
     finally:
         _SHARED = None
         gc.unfreeze()
+
+
+def _batches(pages: Sequence[Page], index_of: dict[str, int], workers: int) -> list[list[int]]:
+    """Indexes of `pages` in batches: each whole-workspace page (the slow ones) alone and first, then chunks."""
+    whole = [index_of[page.output] for page in pages if page.sources is None]
+    parts = [index_of[page.output] for page in pages if page.sources is not None]
+    chunk = max(50, len(parts) // (workers * 8))
+    return [[index] for index in whole] + [parts[start:start + chunk] for start in range(0, len(parts), chunk)]
 
 
 def _render_batch(indexes: list[int]) -> int:
