@@ -624,6 +624,8 @@ def to_data(value: Any, *, nested: bool = True) -> Any:
             return float(cents(value))
         if kind is list or kind is tuple:
             return [item if type(item) in _PLAIN else to_data(item) for item in value]
+        if isinstance(value, enum.Enum):  # before is_dataclass, whose hasattr goes through Enum's lookup
+            return value._value_
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             shape = _shape(kind)
     if shape is not None:
