@@ -204,9 +204,6 @@ class Workspace:
     projects: Mapping[str, Project]
     files: tuple[str, ...]  # every record file found, loaded or not (relative paths)
 
-    def stage_of(self, deal: Deal):  # -> Stage | None
-        return self.config.stage(deal.stage)
-
     def is_open(self, deal: Deal) -> bool:
         stage = self.config.stage(deal.stage)
         return stage is None or stage.is_open
