@@ -23,6 +23,16 @@ lost_reasons: [price, timing]
 """
 
 
+@pytest.fixture(autouse=True)
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own cache folder (XDG_CACHE_HOME), inherited by the CLI subprocesses it runs:
+    no test reads or writes ~/.cache, and no test sees another's caches."""
+    home = tmp_path_factory.mktemp("cache-home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.delenv("PLAINTEXT_CRM_CACHE_DIR", raising=False)
+    return home
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write {relative path: text or bytes} under root; text is dedented."""
     for rel, content in files.items():
