@@ -1,4 +1,5 @@
-"""Persistent cache of built records (16 atomically replaced pickle shards) and parallel parsing of cold files."""
+"""Persistent cache of built records (16 checksummed, atomically replaced shards in the user's cache folder)
+and parallel parsing of cold files."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from plaintext_crm import __version__, frontmatter, loader, model
-from plaintext_crm.findings import Finding
-from plaintext_crm.frontmatter import YamlTrap
+from plaintext_crm import __version__, cache_store, frontmatter, loader, model
+from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.frontmatter import InvalidDate, YamlTrap
 from plaintext_crm.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.model import (
     Approval,
@@ -30,9 +31,9 @@ from plaintext_crm.model import (
     Workspace,
 )
 
-CACHE_DIR = Path(".plaintext-crm") / "cache"
 # Bump when the packed layout changes; the parser's and model's code are part of the signature anyway.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
+CACHE_KIND = "records"  # the kind of cache_store entry a shard is
 # Entries are spread over this many files, so a run that re-parses a few files rewrites only their shards.
 SHARDS = 16
 # Below this many files to parse, starting worker processes costs more than it saves.
@@ -76,6 +77,17 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+# What a record shard may construct besides builtin values, dates and decimals: the record classes pickled
+# above and the values inside them. Anything else in a shard (a function, a class of another module) is
+# refused and the shard rebuilt, so a cache can make records but never run code.
+RECORD_CLASSES = cache_store.allow_list((*_NAMES, Severity, InvalidDate))
+
+
+def loads(data: bytes) -> Any:
+    """Unpickle what `dumps` wrote, allowing only the record classes (see RECORD_CLASSES)."""
+    return cache_store.DataUnpickler(io.BytesIO(data), RECORD_CLASSES).load()
+
+
 # --- Parsing cold files, in parallel when there are many. -----------------------------------------------
 
 def _load_chunk(args: tuple[str, list[str]]) -> bytes:
@@ -110,12 +122,43 @@ def load_files(root: Path, paths: Sequence[str], workers: int | None = None
     method = ("fork" if "fork" in methods and single_threaded
               else "forkserver" if "forkserver" in methods else None)
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context, initializer=die_with_parent) as pool:
         replies = [pool.submit(_load_chunk, chunk) for chunk in chunks]  # the helpers start here
         results = {rel: build_record(read_file(root, rel)) for rel in own}
         for reply in replies:
-            results.update(pickle.loads(reply.result()))
+            results.update(loads(reply.result()))
     return results, workers
+
+
+def die_with_parent() -> None:
+    """In a worker process: end with the parent, quietly, however the parent ends (even `kill -9`).
+
+    Without this, helpers of a killed run go on parsing and then print BrokenPipeError as they reply.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends the helpers
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a reply to a parent that is gone ends the helper silently
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG: killed when the parent ends
+                if os.getppid() != parent:  # the parent ended before that was set
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+
+    def watch() -> None:  # elsewhere: notice being handed to another parent
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 # --- The persistent cache. ------------------------------------------------------------------------------
@@ -163,59 +206,52 @@ Entry = tuple[int, int, bytes | None, LoadedFile]
 
 
 class RecordCache:
-    """The record cache of one workspace; `load(root, paths)` fits load_workspace's `load_files` seam."""
+    """The record cache of one workspace; `load(root, paths)` fits load_workspace's `load_files` seam.
+
+    Shards live in the workspace's cache folder (cache_store.cache_folder), outside the repository; the
+    workspace's own .plaintext-crm/ folder of earlier versions is never read.
+    """
 
     def __init__(self, root: Path, *, enabled: bool = True) -> None:
         self.root = root
         self.enabled = enabled
-        self.folder = root / CACHE_DIR
+        self.folder = cache_store.cache_folder(root) if enabled else None
         self.signature = cache_signature()
         self.stats = CacheStats()
 
-    def _shard_path(self, shard: int) -> Path:
-        return self.folder / f"records-{shard:02d}.pickle"
+    def shard_path(self, shard: int) -> Path:
+        """The file of one shard (only for an enabled cache)."""
+        assert self.folder is not None
+        return self.folder / f"records-{shard:02d}.cache"
 
     def _read_shard(self, shard: int) -> dict[str, Entry]:
-        """A shard's entries; nothing when it is missing, from another version, or damaged.
+        """A shard's entries; nothing when it is missing, from another version, damaged or refused.
 
-        A shard is two pickles: the signature, then the entries, so a cache written by another version
-        is recognised without unpickling records whose classes may have changed."""
+        A shard's payload is two pickles: the signature, then the entries, so a cache written by another
+        version is recognised without unpickling records whose classes may have changed."""
+        path = self.shard_path(shard)
+        payload = cache_store.read_entry(path, CACHE_KIND)
+        if payload is None:
+            if os.path.lexists(path):
+                self.stats.problems.append(f"ignored damaged cache file {path.name}; it is rebuilt")
+            return {}
         try:
-            with open(self._shard_path(shard), "rb") as handle:
-                if pickle.load(handle) != self.signature:
-                    return {}
-                stored = pickle.load(handle)
-        except (FileNotFoundError, NotADirectoryError):
-            return {}
-        except OSError as exc:
-            self.stats.problems.append(f"could not read the cache: {exc.strerror or exc}")
-            return {}
-        except (AttributeError, ImportError):
-            return {}  # a shard of an older layout naming code that has gone: not damage, just rebuilt
-        except Exception as exc:  # noqa: BLE001 - whatever the damage, the answer is to rebuild
-            self.stats.problems.append(f"ignored damaged cache file {self._shard_path(shard).name} "
-                                       f"({type(exc).__name__}); it is rebuilt")
+            stream = io.BytesIO(payload)  # one unpickler per pickle: each numbers its memo from 0
+            if cache_store.DataUnpickler(stream, RECORD_CLASSES).load() != self.signature:
+                return {}
+            stored = cache_store.DataUnpickler(stream, RECORD_CLASSES).load()
+        except Exception as exc:  # noqa: BLE001 - a checked file that still does not load: rebuild it
+            self.stats.problems.append(f"ignored cache file {path.name} ({type(exc).__name__}); it is rebuilt")
             return {}
         return stored if isinstance(stored, dict) else {}
 
     def _write_shard(self, shard: int, entries: dict[str, Entry]) -> None:
         """Replace one shard atomically: concurrent runs only ever see whole files."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            # A name no other run uses (tempfile would cost a hook 20 ms of imports for this).
-            temporary = self.folder / f".records-{shard:02d}-{os.getpid()}-{time.time_ns()}.tmp"
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                with os.fdopen(handle, "wb") as output:
-                    output.write(pickle.dumps(self.signature, protocol=pickle.HIGHEST_PROTOCOL))
-                    output.write(dumps(entries))
-                os.replace(temporary, self._shard_path(shard))
-            except BaseException:
-                os.unlink(temporary)
-                raise
+        payload = pickle.dumps(self.signature, protocol=pickle.HIGHEST_PROTOCOL) + dumps(entries)
+        if cache_store.write_file(self.shard_path(shard), cache_store.encode_entry(CACHE_KIND, payload)):
             self.stats.shards_written += 1
-        except OSError as exc:  # a read-only workspace still lints
-            self.stats.problems.append(f"could not write the cache: {exc.strerror or exc}")
+        else:  # a full disk or an unwritable cache folder: the next run parses again
+            self.stats.problems.append(f"could not write the cache in {self.folder}")
 
     def load(self, root: Path, paths: list[str]) -> list[LoadedFile]:
         """Built records for `paths`: from the cache when size and mtime are unchanged, else parsed."""
@@ -237,7 +273,7 @@ class RecordCache:
                     stamp = None
                 stamps[rel] = stamp
                 entry = entries.get(rel)
-                if (entry is not None and stamp == (entry[0], entry[1])
+                if (type(entry) is tuple and len(entry) == 4 and stamp == (entry[0], entry[1])
                         and (entry[2] is None or _digest(root / rel) == entry[2])):
                     loaded[rel] = entry[3]
                 else:
@@ -259,7 +295,7 @@ class RecordCache:
             if not any(rel in fresh for rel in shard_paths) and len(old) == len(shard_paths) and not any(
                     entry[2] is not None for entry in old.values()):
                 continue
-            if not shard_paths and not self._shard_path(shard).exists():
+            if not shard_paths and not self.shard_path(shard).exists():
                 continue
             entries: dict[str, Entry] = {}
             for rel in shard_paths:
@@ -288,7 +324,7 @@ def load_workspace_with_stats(root: Path, *, use_cache: bool = True
 
 
 def load_workspace_cached(root: Path, *, use_cache: bool = True) -> tuple[Workspace, list[Finding]]:
-    """load_workspace with built records cached in <root>/.plaintext-crm/cache/ (files parsed in
+    """load_workspace with built records cached in the workspace's cache folder (files parsed in
     parallel when many are new or changed); use_cache=False neither reads nor writes the cache."""
     workspace, findings, _stats = load_workspace_with_stats(root, use_cache=use_cache)
     return workspace, findings

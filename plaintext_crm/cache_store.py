@@ -18,7 +18,7 @@ import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 MAGIC = b"PTCRMC\r\n"  # the CR LF catches a file mangled by text-mode line-ending conversion
 FORMAT_VERSION = 1
@@ -203,16 +203,16 @@ class RefusedCache(pickle.UnpicklingError):
     """A cache payload that names something outside its allow-list: never loaded."""
 
 
-class _DataUnpickler(pickle.Unpickler):
+class DataUnpickler(pickle.Unpickler):
     """An unpickler that resolves only allowed classes, so loading can construct values but call nothing else.
 
     Every way a pickle can reach a callable (GLOBAL, STACK_GLOBAL, INST, OBJ, the extension registry)
     goes through find_class; persistent ids are refused by the base class.
     """
 
-    def __init__(self, data: bytes, allowed: dict[tuple[str, str], Any]) -> None:
-        super().__init__(io.BytesIO(data))
-        self.allowed = allowed
+    def __init__(self, stream: IO[bytes], allowed: dict[tuple[str, str], Any] | None = None) -> None:
+        super().__init__(stream)
+        self.allowed = allowed or {}
 
     def find_class(self, module: str, name: str) -> Any:
         found = self.allowed.get((module, name))
@@ -233,4 +233,4 @@ def loads_data(data: bytes, allowed: dict[tuple[str, str], Any] | None = None) -
 
     Raises (RefusedCache, or whatever a damaged pickle raises); callers treat any exception as no cache.
     """
-    return _DataUnpickler(data, allowed or {}).load()
+    return DataUnpickler(io.BytesIO(data), allowed).load()

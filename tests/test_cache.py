@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 from plaintext_crm import cache
-from plaintext_crm.cache import CACHE_DIR, RecordCache, dumps, load_files, load_workspace_with_stats
+from plaintext_crm.cache import RecordCache, dumps, load_files, load_workspace_with_stats, loads
+from plaintext_crm.cache_store import cache_folder
 from plaintext_crm.frontmatter import parse_record
 from plaintext_crm.loader import build_record, load_workspace, read_file, record_files
 from tests.conftest import EXAMPLE
@@ -44,11 +44,11 @@ def same_load(root: Path) -> None:
 def test_pickled_records_round_trip_on_the_example_workspace() -> None:
     loaded = [build_record(read_file(EXAMPLE, rel)) for rel in record_files(EXAMPLE)]
     assert any(record and record.history for record, _findings in loaded)
-    assert pickle.loads(dumps(loaded)) == loaded
+    assert loads(dumps(loaded)) == loaded
     # With CRLF line ends a history entry's text is not a slice of the body: it is stored as it is.
     crlf = build_record(parse_record("deals/x.md", b"---\r\ntitle: X\r\n---\r\n## 2026-11-01 Call\r\none\r\ntwo\r\n"))
     assert crlf[0] is not None and crlf[0].history[0].text == "one\ntwo"
-    assert pickle.loads(dumps(crlf)) == crlf
+    assert loads(dumps(crlf)) == crlf
 
 
 def test_warm_run_reuses_and_changed_files_are_parsed_again(make_workspace) -> None:
@@ -77,7 +77,7 @@ def test_findings_of_bad_files_come_back_from_the_cache(make_workspace) -> None:
 def test_damaged_cache_is_ignored_and_rebuilt(make_workspace) -> None:
     root = make_workspace(deals(10))
     load_workspace_with_stats(root)
-    shards = sorted((root / CACHE_DIR).glob("records-*.pickle"))
+    shards = sorted(cache_folder(root).glob("records-*.cache"))
     assert shards
     for shard in shards:
         shard.write_bytes(b"\x80\x05garbage")
@@ -103,6 +103,7 @@ def test_no_cache_neither_reads_nor_writes(make_workspace) -> None:
     root = make_workspace(deals(3))
     _ws, _f, stats = load_workspace_with_stats(root, use_cache=False)
     assert stats.parsed == 3 and not (root / ".plaintext-crm").exists()
+    assert not cache_folder(root).exists() or not list(cache_folder(root).iterdir())
 
 
 def test_signature_change_invalidates(make_workspace, monkeypatch) -> None:
@@ -112,9 +113,10 @@ def test_signature_change_invalidates(make_workspace, monkeypatch) -> None:
     assert load_workspace_with_stats(root)[2].parsed == 3
 
 
-def test_unwritable_cache_location_still_lints(make_workspace) -> None:
+def test_unwritable_cache_location_still_lints(make_workspace, monkeypatch, tmp_path) -> None:
     root = make_workspace(deals(3))
-    (root / ".plaintext-crm").write_text("a file where the cache folder should be")
+    (tmp_path / "caches").write_text("a file where the cache folder should be")
+    monkeypatch.setenv("PLAINTEXT_CRM_CACHE_DIR", str(tmp_path / "caches"))
     workspace, _f, stats = load_workspace_with_stats(root)
     assert len(workspace.deals) == 3 and "could not write" in stats.problems[0]
 
@@ -134,7 +136,7 @@ def test_concurrent_runs_agree_and_leave_a_valid_cache(make_workspace) -> None:
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outputs = [run.communicate() for run in runs]
     assert {stdout for stdout, _stderr in outputs} == {outputs[0][0]} and all(not err for _out, err in outputs)
-    assert not list((root / CACHE_DIR).glob("*.tmp"))
+    assert not list(cache_folder(root).glob("*.tmp")) and not (root / ".plaintext-crm").exists()
     cache_stats = RecordCache(root)
     loaded = cache_stats.load(root, record_files(root))
     assert cache_stats.stats.reused == 61 and len(loaded) == 61
