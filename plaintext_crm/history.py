@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-import os
 import pickle
 import re
 import shutil
@@ -16,6 +15,7 @@ from typing import Any
 
 import click
 
+from plaintext_crm import cache_store
 from plaintext_crm.deal_versions import TRACKED, DealFieldReader
 from plaintext_crm.gitlog import Commit, LogCommit, read_log
 from plaintext_crm.gitrepo import (
@@ -30,9 +30,8 @@ from plaintext_crm.gitrepo import (
 )
 
 FORMAT_VERSION = 2  # bump when the cached structures change
-CACHE_DIR = ".plaintext-crm"
-CACHE_FILE = "history.pickle"
-SUMMARY_FILE = "history-stages.pickle"
+CACHE_FILE = "history.cache"  # both in the workspace's cache folder (cache_store.cache_folder)
+SUMMARY_FILE = "history-stages.cache"
 RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")
 
 
@@ -248,13 +247,34 @@ def _cache_key(repo: GitRepository, head: str, boundary: frozenset[str]) -> str:
     return f"{FORMAT_VERSION}|{head}|{repo.prefix}|{shallow}|{mailmap_key}"
 
 
+_CACHED_CLASSES: dict[tuple[str, str], Any] = {}
+
+
+def _cached_classes() -> dict[tuple[str, str], Any]:
+    """What a history cache may construct: this module's public dataclasses and enums, commits and the
+    values of deal fields; anything else in the file is refused (the cache is rebuilt, nothing runs)."""
+    if not _CACHED_CLASSES:
+        import dataclasses
+        import enum
+
+        from plaintext_crm.frontmatter import InvalidDate
+
+        own = [value for name, value in globals().items() if isinstance(value, type) and not name.startswith("_")
+               and value.__module__ == __name__ and (dataclasses.is_dataclass(value) or issubclass(value, enum.Enum))]
+        _CACHED_CLASSES.update(cache_store.allow_list((*own, Commit, InvalidDate)))
+    return _CACHED_CLASSES
+
+
 def _load_cache(path: Path, key: str) -> Any:
+    """The value `_save_cache` stored at `path` under `key`; None when missing, damaged, refused or stale."""
+    payload = cache_store.read_entry(path, path.name)
+    if payload is None:
+        return None
     collecting = gc.isenabled()
     gc.disable()  # unpickling makes many objects and no garbage: collecting during it costs ~3x
     try:
-        with path.open("rb") as handle:
-            stored_key, value = pickle.load(handle)
-    except Exception:  # noqa: BLE001 - a missing, truncated or foreign cache file is simply rebuilt
+        stored_key, value = cache_store.loads_data(payload, _cached_classes())
+    except Exception:  # noqa: BLE001 - a checked file that still does not load is simply rebuilt
         return None
     finally:
         if collecting:
@@ -263,14 +283,8 @@ def _load_cache(path: Path, key: str) -> Any:
 
 
 def _save_cache(path: Path, key: str, value: Any) -> None:
-    try:
-        path.parent.mkdir(exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except OSError:  # a read-only workspace still works, uncached
-        pass
+    """Store `value` under `key` (atomically; nothing happens when the cache folder cannot be written)."""
+    cache_store.write_entry(path, path.name, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _where(root: Path) -> tuple[GitRepository, str | None, frozenset[str]] | History:
@@ -298,7 +312,7 @@ def history_key(root: Path) -> str:
 def read_history(root: Path, *, use_cache: bool = True) -> History:
     """The committed history of every record under `root`, from one `git log` and one `git cat-file`.
 
-    Cached under <root>/.plaintext-crm/ by HEAD: an unchanged repository costs one file read, and
+    Cached in the workspace's cache folder by HEAD: an unchanged repository costs one file read, and
     after new commits only those are read and folded onto the cached history.
     Never raises on a missing git, a folder outside a repository or a git failure: the History is
     then empty (`available` False) and `notices` says why.
@@ -309,19 +323,19 @@ def read_history(root: Path, *, use_cache: bool = True) -> History:
     repo, head, boundary = where
     if head is None:
         return History(True, None, False, {}, (), 0, ())
-    cache = root / CACHE_DIR / CACHE_FILE
+    cache = cache_store.cache_folder(root) / CACHE_FILE if use_cache else None
     base_key = _cache_key(repo, "any-head", boundary)
     start: History | None = None
-    if use_cache:
+    if cache is not None:
         cached = _load_cache(cache, base_key)
         if isinstance(cached, History) and cached.head == head:
             return cached
         if isinstance(cached, History) and cached.head and _is_ancestor(root, cached.head, head):
             start = cached  # new commits on top of the cached ones: read only those
     history = build_history(root, head, boundary, repo.prefix, start)
-    if use_cache and history.available:
+    if cache is not None and history.available:
         _save_cache(cache, base_key, history)
-        _save_cache(root / CACHE_DIR / SUMMARY_FILE, _cache_key(repo, head, boundary),
+        _save_cache(cache.with_name(SUMMARY_FILE), _cache_key(repo, head, boundary),
                     (stage_summary(history), history.notices))
     return history
 
@@ -388,7 +402,7 @@ def read_stage_summary(root: Path, *, use_cache: bool = True) -> tuple[StageSumm
     if head is None:
         return {}, ()
     if use_cache:
-        cached = _load_cache(root / CACHE_DIR / SUMMARY_FILE, _cache_key(repo, head, boundary))
+        cached = _load_cache(cache_store.cache_folder(root) / SUMMARY_FILE, _cache_key(repo, head, boundary))
         if isinstance(cached, tuple):
             return cached
     history = read_history(root, use_cache=use_cache)
@@ -396,25 +410,18 @@ def read_stage_summary(root: Path, *, use_cache: bool = True) -> tuple[StageSumm
 
 
 _SAID: set[str] = set()
-NOTICE_FILE = "history-notice.txt"
+NOTICE_FILE = "history-notice.cache"
 
 
 def say_once(notice: str, workspace: Path | None = None) -> None:
     """Print a history notice on stderr once per process; with `workspace`, once for that workspace
-    (remembered under .plaintext-crm/ until the notice changes), for notices about a lasting state."""
+    (remembered in its cache folder until the notice changes), for notices about a lasting state."""
     if notice in _SAID:
         return
     _SAID.add(notice)
     if workspace is not None:
-        marker = workspace / CACHE_DIR / NOTICE_FILE
-        try:
-            if marker.read_text(encoding="utf-8") == notice:
-                return
-        except OSError:
-            pass
-        try:
-            marker.parent.mkdir(exist_ok=True)
-            marker.write_text(notice, encoding="utf-8")
-        except OSError:
-            pass
+        marker = cache_store.cache_folder(workspace) / NOTICE_FILE
+        if cache_store.read_entry(marker, NOTICE_FILE) == notice.encode("utf-8"):
+            return
+        cache_store.write_entry(marker, NOTICE_FILE, notice.encode("utf-8"))
     click.echo(f"note: {notice}", err=True)

@@ -12,6 +12,7 @@ from history_support import ScriptedRepo, deal
 from plaintext_crm import gitlog as gitlog_module
 from plaintext_crm import gitrepo as gitrepo_module
 from plaintext_crm import history as history_module
+from plaintext_crm.cache_store import cache_folder
 from plaintext_crm.deal_history import (
     UNCOMMITTED,
     days_in_stage,
@@ -249,7 +250,8 @@ def test_repository_without_commits(tmp_path: Path) -> None:
 
 def test_cache_by_head(repo: ScriptedRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     first = read_history(repo.root)
-    assert (repo.root / ".plaintext-crm" / "history.pickle").is_file()
+    assert (cache_folder(repo.root) / history_module.CACHE_FILE).is_file()
+    assert not (repo.root / ".plaintext-crm").exists()  # never inside the repository
 
     def no_git(*args: object, **kwargs: object) -> bytes:
         raise AssertionError("an unchanged repository must not run git")
@@ -265,7 +267,7 @@ def test_cache_by_head(repo: ScriptedRepo, monkeypatch: pytest.MonkeyPatch) -> N
     summary, _ = read_stage_summary(repo.root)
     assert summary is not None and summary["deals/app.md"] == ("proposal", d("2026-11-25"), True)
     # A corrupt cache is rebuilt, never trusted.
-    (repo.root / ".plaintext-crm" / "history.pickle").write_bytes(b"\x80garbage")
+    (cache_folder(repo.root) / history_module.CACHE_FILE).write_bytes(b"\x80garbage")
     assert read_history(repo.root).records["deals/app.md"].committed["stage"] == "proposal"
 
 
