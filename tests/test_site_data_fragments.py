@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import pickle
 import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from plaintext_crm.site.builder import CACHE_FOLDER, MANIFEST, build_site
+from plaintext_crm.cache_store import cache_folder, loads_data, read_entry
+from plaintext_crm.site.builder import MANIFEST, build_site
 from plaintext_crm.site.data import _plain, data_json, site_data
 from plaintext_crm.site.data_fragments import FRAGMENTS_FILE, RecordFragments
 from plaintext_crm.site.pages import SiteData
@@ -41,8 +41,9 @@ def _plain_text(site: SiteData) -> str:
 
 
 def _stored(root: Path) -> dict[str, object]:
-    with open(root / CACHE_FOLDER / FRAGMENTS_FILE, "rb") as handle:
-        return pickle.load(handle)[1]
+    payload = read_entry(cache_folder(root) / FRAGMENTS_FILE, FRAGMENTS_FILE)
+    assert payload is not None
+    return loads_data(payload)[1]
 
 
 def test_data_json_from_fragments_equals_the_plain_encoding_after_edits(workspace: Path, tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_a_recently_changed_file_is_not_cached(workspace: Path) -> None:
     recent, settled = deal.relative_to(workspace).as_posix(), sorted(workspace.glob("deals/*.md"))[1]
     assert recent not in stored
     assert settled.relative_to(workspace).as_posix() in stored
-    digests = json.loads((workspace / CACHE_FOLDER / MANIFEST).read_text(encoding="utf-8"))["records"]
+    digests = json.loads(read_entry(cache_folder(workspace) / MANIFEST, MANIFEST) or b"")["records"]
     assert recent not in digests  # nor its digest for page reuse (site-manifest.json)
     assert settled.relative_to(workspace).as_posix() in digests
 
@@ -86,7 +87,7 @@ def test_stage_since_from_history_replaces_the_front_matter_value_in_place(make_
     from plaintext_crm.site.pages import gather_site_data
 
     site = gather_site_data(root, TODAY)
-    site.cache_dir = root / CACHE_FOLDER
+    site.cache_dir = cache_folder(root)
     first = data_json(site)
     assert first == _plain_text(site)
     again = data_json(site)  # the file is recent, so nothing was stored; the same text either way

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from plaintext_crm import cache_store
 from plaintext_crm.model import Workspace
 from plaintext_crm.site.markdown import body_key, renderer
 
-CACHE_FILE = "site-bodies.pickle"
-CACHE_VERSION = 1
+CACHE_FILE = "site-bodies.cache"
+CACHE_VERSION = 2
 PARALLEL_MIN_BODIES = 2000  # a process pool only pays off for a large cold cache (pyrs: ~0.1 ms a body)
 
 
@@ -21,8 +22,9 @@ def render_bodies(workspace: Workspace, cache_dir: Path | None, *, jobs: int | N
                   engine: str | None = None) -> tuple[dict[str, Markup], str]:
     """Every record's body as HTML, keyed by record path; and the engine used ("pyrs" or "py").
 
-    With a `cache_dir`, renderings are kept in one pickle keyed by the body's content hash, so an
-    unchanged body is never rendered twice; entries of bodies no longer present are dropped.
+    With a `cache_dir` (the workspace's cache folder), renderings are kept in one checksummed file
+    keyed by the body's content hash, so an unchanged body is never rendered twice; entries of bodies
+    no longer present are dropped.
     """
     name, _render = renderer(engine)  # resolves the engine; workers build their own parser
     cache = _load(cache_dir, name)
@@ -51,7 +53,9 @@ def _render_many(texts: dict[str, str], engine: str, jobs: int | None) -> dict[s
     chunk = max(100, len(items) // (workers * 4))
     batches = [(engine, items[start:start + chunk]) for start in range(0, len(items), chunk)]
     result: dict[str, str] = {}
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    from plaintext_crm.cache import die_with_parent
+
+    with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent) as pool:
         for part in pool.imap_unordered(_render_batch, batches):
             result.update(part)
     return result
@@ -64,13 +68,15 @@ def _render_batch(batch: tuple[str, list[tuple[str, str]]]) -> dict[str, str]:
 
 
 def _load(cache_dir: Path | None, engine: str) -> dict[str, str]:
-    """The cached renderings; a missing, corrupt or foreign cache is an empty one."""
+    """The cached renderings; a missing, damaged or foreign cache is an empty one (plain data: no class may load)."""
     if cache_dir is None:
         return {}
+    payload = cache_store.read_entry(cache_dir / CACHE_FILE, CACHE_FILE)
+    if payload is None:
+        return {}
     try:
-        with open(cache_dir / CACHE_FILE, "rb") as handle:
-            data = pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError, IndexError):
+        data = cache_store.loads_data(payload)
+    except Exception:  # noqa: BLE001 - whatever stops it loading, the answer is to render again
         return {}
     if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or data.get("engine") != engine:
         return {}
@@ -79,10 +85,8 @@ def _load(cache_dir: Path | None, engine: str) -> dict[str, str]:
 
 
 def _save(cache_dir: Path, engine: str, bodies: dict[str, str]) -> None:
-    """Write the cache atomically, so a concurrent or interrupted build never sees half a file."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    temporary = cache_dir / f"{CACHE_FILE}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as handle:
-        pickle.dump({"version": CACHE_VERSION, "engine": engine, "bodies": bodies}, handle,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, cache_dir / CACHE_FILE)
+    """Write the cache atomically (a concurrent or interrupted build never sees half a file); a cache
+    folder that cannot be written, or a full disk, only means no cache."""
+    payload = pickle.dumps({"version": CACHE_VERSION, "engine": engine, "bodies": bodies},
+                           protocol=pickle.HIGHEST_PROTOCOL)
+    cache_store.write_entry(cache_dir / CACHE_FILE, CACHE_FILE, payload)

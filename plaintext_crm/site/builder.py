@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from jinja2 import Environment
 
-from plaintext_crm import __version__
+from plaintext_crm import __version__, cache_store
 from plaintext_crm.history import history_key
 from plaintext_crm.site import output
 from plaintext_crm.site.bodies import render_bodies
@@ -37,7 +37,6 @@ from plaintext_crm.site.templates import (
 )
 from plaintext_crm.site.workspace_key import RecordDigests, record_digests, workspace_key
 
-CACHE_FOLDER = ".plaintext-crm"
 MANIFEST = "site-manifest.json"
 PARALLEL_MIN_PAGES = 400  # below this a process pool costs more than it saves...
 PARALLEL_MIN_RECORDS = 2000  # ...unless the whole-workspace pages (board, data.json...) are big themselves
@@ -69,7 +68,7 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
     """
     started = time.perf_counter()
     out = output.check_output_folder(out, root)
-    cache_dir = root / CACHE_FOLDER
+    cache_dir = cache_store.cache_folder(root)  # in the user's cache folder: no repository can plant a cache
 
     # 1. Gather: load, lint, analytics, rendered bodies. Nothing is written before this is complete.
     site = gather_site_data(root, today, use_cache=use_cache)
@@ -277,8 +276,8 @@ def _read_manifest(cache_dir: Path, out: Path, global_key: str) -> dict[str, Any
     """The previous build's page fingerprints ("pages") and record digests ("records"), if it built the
     same `out` with the same global inputs; else {}."""
     try:
-        data = json.loads((cache_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(cache_store.read_entry(cache_dir / MANIFEST, MANIFEST) or b"{}")
+    except ValueError:
         return {}
     if not isinstance(data, dict) or data.get("out") != str(out) or data.get("global") != global_key:
         return {}
@@ -294,12 +293,9 @@ def _mtime(signature: str) -> str:
 
 def _write_manifest(cache_dir: Path, out: Path, global_key: str, fingerprints: dict[str, str | None],
                     records: RecordDigests) -> None:
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    temporary = cache_dir / (MANIFEST + ".tmp")
     pages = {path: value for path, value in fingerprints.items() if value is not None}
     # A file saved in the last seconds may change again keeping its size and mtime: digest it again next time.
     settled = str(time.time_ns() - RACY_NS).zfill(24)
     kept = {path: entry for path, entry in records.items() if _mtime(entry[0]) < settled}
-    temporary.write_text(json.dumps({"out": str(out), "global": global_key, "pages": pages, "records": kept}),
-                         encoding="utf-8")
-    os.replace(temporary, cache_dir / MANIFEST)
+    manifest = json.dumps({"out": str(out), "global": global_key, "pages": pages, "records": kept})
+    cache_store.write_entry(cache_dir / MANIFEST, MANIFEST, manifest.encode("utf-8"))  # never fails a build

@@ -1,8 +1,8 @@
 """data.json assembled from per-record JSON fragments, cached by record file so a rebuild encodes only what changed.
 
 The records are about three quarters of data.json (44 of 62 MB on 10,000 deals) and most of its encoding
-time. Each record's JSON text (`record_data`, encoded as data.json encodes it) is kept in
-<workspace>/.plaintext-crm/site-data-records.pickle under its file's size and mtime; the rest of data.json
+time. Each record's JSON text (`record_data`, encoded as data.json encodes it) is kept in the workspace's
+cache folder (site-data-records.cache, checksummed) under its file's size and mtime; the rest of data.json
 (figures, findings, history, schedules) is encoded on every build. The result is byte for byte what
 `json.dumps(site_data(site))` gives (tests/test_site_build.py compares them).
 
@@ -19,11 +19,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from plaintext_crm import cache_store
 from plaintext_crm.cache import cache_signature
 from plaintext_crm.model import Record
 
-FRAGMENTS_FILE = "site-data-records.pickle"
-FRAGMENTS_FORMAT = 1
+FRAGMENTS_FILE = "site-data-records.cache"
+FRAGMENTS_FORMAT = 2
 RACY_NS = 2_000_000_000  # a file changed this recently may change again with the same size and mtime
 
 # entry: (file signature, keys whose value is filled in per build, the text pieces around those values)
@@ -58,7 +59,7 @@ class RecordFragments:
         stamp = self._stamp(record.path)
         keys = tuple(key for key in extra if key in self._keys(record))
         entry = self.stored.get(record.path)
-        if entry is None or entry[0] != stamp or entry[1] != keys:
+        if type(entry) is not tuple or len(entry) != 3 or entry[0] != stamp or entry[1] != keys:
             entry = (stamp, keys, self._pieces(record, keys))
             self.changed = True
         self.fresh[record.path] = entry
@@ -79,14 +80,9 @@ class RecordFragments:
             return
         settled = time.time_ns() - RACY_NS
         entries = {path: entry for path, entry in self.fresh.items() if entry[0][1] < settled}
-        try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            temporary = self.cache_dir / f"{FRAGMENTS_FILE}.{os.getpid()}.tmp"
-            with open(temporary, "wb") as handle:
-                pickle.dump((self.signature, entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.cache_dir / FRAGMENTS_FILE)
-        except OSError:  # a read-only workspace still builds
-            pass
+        # Atomic; a cache folder that cannot be written, or a full disk, only means no cache next time.
+        cache_store.write_entry(self.cache_dir / FRAGMENTS_FILE, FRAGMENTS_FILE,
+                                pickle.dumps((self.signature, entries), protocol=pickle.HIGHEST_PROTOCOL))
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -120,12 +116,15 @@ class RecordFragments:
         return tuple(pieces)
 
     def _load(self) -> dict[str, Fragment]:
+        """The stored fragments: checked, and plain data (no class may load); {} when missing or damaged."""
         if self.cache_dir is None:
             return {}
+        payload = cache_store.read_entry(self.cache_dir / FRAGMENTS_FILE, FRAGMENTS_FILE)
+        if payload is None:
+            return {}
         try:
-            with open(self.cache_dir / FRAGMENTS_FILE, "rb") as handle:
-                stored = pickle.load(handle)
-        except Exception:  # noqa: BLE001 - missing or damaged: encode every record again
+            stored = cache_store.loads_data(payload)
+        except Exception:  # noqa: BLE001 - whatever stops it loading: encode every record again
             return {}
         if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.signature
                 and isinstance(stored[1], dict)):

@@ -26,11 +26,12 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from plaintext_crm import cache_store
 from plaintext_crm.findings import Finding
 from plaintext_crm.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.model import Workspace
 from plaintext_crm.site import output
-from plaintext_crm.site.builder import CACHE_FOLDER, _global_key, build_site
+from plaintext_crm.site.builder import _global_key, build_site
 from plaintext_crm.site.markdown import body_key, renderer
 from plaintext_crm.site.pages import Page, SiteData, all_page_types
 from plaintext_crm.site.templates import OVERRIDES_FOLDER, make_environment
@@ -236,7 +237,7 @@ class IncrementalSite:
         figures = compute_figures(workspace, today, findings, context)
         site = SiteData(workspace, today, list(findings), figures)
         site.bodies = self._bodies(workspace, changed, initial)
-        env = make_environment(self.root, self.root / CACHE_FOLDER if self.use_cache else None)
+        env = make_environment(self.root, cache_store.cache_folder(self.root) if self.use_cache else None)
         pages: list[Page] = []
         for page_type in all_page_types():
             planned = page_type(site)
@@ -298,7 +299,7 @@ class IncrementalSite:
         from plaintext_crm.site.bodies import render_bodies
 
         if initial:
-            cache_dir = self.root / CACHE_FOLDER if self.use_cache else None
+            cache_dir = cache_store.cache_folder(self.root) if self.use_cache else None
             rendered, _engine = render_bodies(workspace, cache_dir, jobs=self.jobs)
             self.state.bodies = rendered
             self.state.body_keys = {record.path: body_key(record.body) for record in workspace.records()}
