@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from plaintext_crm.cache_store import cache_folder
 from plaintext_crm.cli import cli
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
@@ -203,4 +204,4 @@ def test_verbose_says_what_came_from_the_cache(make_workspace, monkeypatch) -> N
     run("lint", "--today", "2026-11-26", cwd=root, monkeypatch=monkeypatch)
     result = run("lint", "-v", "--today", "2026-11-26")
     assert ": 2 files from the cache, 0 parsed (1 process)" in result.stderr
-    assert (root / ".plaintext-crm/cache").is_dir()
+    assert list(cache_folder(root).glob("records-*.cache")) and not (root / ".plaintext-crm").exists()
