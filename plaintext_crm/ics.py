@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from plaintext_crm.escape import ics_text, ics_uid
 from plaintext_crm.pipeline import DealFigures, FollowUps, OwnerRef
 
 PRODID = "-//plaintext-crm//Follow-ups//EN"
@@ -16,9 +17,8 @@ _UNSAFE = re.compile(r"[^a-z0-9_-]+")
 
 
 def escape_text(text: str) -> str:
-    """Escape a TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and newlines."""
-    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return text.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+    """Escape a TEXT value (RFC 5545 3.3.11); see plaintext_crm.escape.ics_text."""
+    return ics_text(text)
 
 
 def fold(line: str) -> str:
@@ -50,8 +50,11 @@ def _date(day: dt.date) -> str:
 
 
 def event_uid(deal_id: str) -> str:
-    """The stable UID of a deal's follow-up event: the same deal keeps the same event across rebuilds."""
-    return f"followup-{deal_id}@plaintext-crm"
+    """The stable UID of a deal's follow-up event: the same deal keeps the same event across rebuilds.
+
+    A file name is data: characters other than letters, digits, `.`, `_` and `-` are percent-encoded
+    (plaintext_crm.escape.ics_uid), so no name can end the UID line and start a forged event."""
+    return ics_uid(deal_id)
 
 
 def _event(figures: DealFigures, stamp: str) -> list[str]:

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from plaintext_crm.escape import json_dumps, terminal, workflow_data, workflow_property
 from plaintext_crm.findings import Finding, Severity
 
 FORMATS = ("text", "json", "github")
@@ -60,16 +61,20 @@ def sort_shown(shown: Sequence[Shown]) -> list[Shown]:
 
 
 def text_report(shown: Sequence[Shown], summary: Summary) -> str:
-    """One `path:line:col: CODE [severity] message` line per finding, then the summary line."""
-    lines = [f"{item.path}:{item.finding.line}:{item.finding.column}: {item.finding.code} "
-             f"[{item.finding.severity.label}] {item.finding.message}" for item in shown]
+    """One `path:line:col: CODE [severity] message` line per finding, then the summary line.
+
+    Paths and messages hold names and values from the workspace: their control and bidi characters
+    are shown as escapes, so each finding is exactly one line and nothing reaches the terminal raw."""
+    lines = [f"{terminal(item.path)}:{item.finding.line}:{item.finding.column}: {item.finding.code} "
+             f"[{item.finding.severity.label}] {terminal(item.finding.message)}" for item in shown]
     lines.append(summary.line())
     return "\n".join(lines)
 
 
 def json_report(shown: Sequence[Shown], summary: Summary) -> str:
-    """{"findings": [{path, line, column, code, rule, severity, message}], "summary": {...}}."""
-    import json
+    """{"findings": [{path, line, column, code, rule, severity, message}], "summary": {...}}.
+
+    Paths and messages keep their exact text; hidden characters are written as \\u escapes."""
     document = {
         "findings": [{"path": item.path, "line": item.finding.line, "column": item.finding.column,
                       "code": item.finding.code, "rule": item.finding.rule,
@@ -78,26 +83,21 @@ def json_report(shown: Sequence[Shown], summary: Summary) -> str:
         "summary": {"errors": summary.errors, "warnings": summary.warnings, "info": summary.infos,
                     "findings": summary.total, "records": summary.records, "exit_code": summary.exit_code},
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return json_dumps(document)
 
 
 _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def github_report(shown: Sequence[Shown], summary: Summary) -> str:
-    """GitHub Actions workflow commands (`::error file=...,line=...::message`), then the summary line."""
-    lines = [f"::{_GITHUB_LEVEL[item.finding.severity]} file={_escape_property(item.path)},"
+    """GitHub Actions workflow commands (`::error file=...,line=...::message`), then the summary line.
+
+    Values are escaped as GitHub reads workflow commands (`%`, CR, LF; in properties also `:` and `,`),
+    after hidden characters are made visible: the log renders ANSI sequences too."""
+    lines = [f"::{_GITHUB_LEVEL[item.finding.severity]} file={workflow_property(item.path)},"
              f"line={item.finding.line},col={item.finding.column},"
-             f"title={_escape_property(f'{item.finding.code} {item.finding.rule}')}::"
-             f"{_escape_data(item.finding.message)}" for item in shown]
+             f"title={workflow_property(f'{item.finding.code} {item.finding.rule}')}::"
+             f"{workflow_data(item.finding.message)}" for item in shown]
     lines.append(summary.line())
     return "\n".join(lines)
 

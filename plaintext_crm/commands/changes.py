@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import click
 
 from plaintext_crm.changes import SECTIONS, Changes, DealChange
+from plaintext_crm.escape import json_dumps, markdown_code, markdown_text, terminal
 from plaintext_crm.options import today_option, workspace_argument
 
 FORMATS = ("text", "markdown", "json")
@@ -28,12 +29,13 @@ def _plain(item: object) -> str:
     return item.isoformat() if isinstance(item, dt.date) else str(item)
 
 
-def _move(change: DealChange, what: str) -> str:
+def _move(change: DealChange, what: str, escape: Callable[[str], str]) -> str:
+    """'proposal -> won', 'was lead', '2026-12-01 -> 2027-01-15 (+45 days)'; values through `escape`."""
     if change.before is None and what == "stage":
-        return _plain(change.after)
+        return escape(_plain(change.after))
     if change.after is None and what == "stage":
-        return f"was {_plain(change.before)}"
-    text = f"{_plain(change.before)} -> {_plain(change.after)}"
+        return f"was {escape(_plain(change.before))}"
+    text = f"{escape(_plain(change.before))} -> {escape(_plain(change.after))}"
     if isinstance(change.before, dt.date) and isinstance(change.after, dt.date):
         text += f" (+{(change.after - change.before).days} days)"
     return text
@@ -48,7 +50,7 @@ def _left_out(changes: Changes) -> list[str]:
 
 
 def render_text(changes: Changes) -> str:
-    """Plain text for the terminal."""
+    """Plain text for the terminal; ids, titles, stages and owners with their hidden characters escaped."""
     lines = [f"Changes from {changes.since.label} to {changes.until.label}", ""]
     if changes.empty:
         lines += ["No deal changed.", ""]
@@ -56,11 +58,11 @@ def render_text(changes: Changes) -> str:
         items: tuple[DealChange, ...] = getattr(changes, attribute)
         if items:
             lines.append(f"{heading} ({len(items)})")
-            width = max(len(item.id) for item in items)
+            width = max(len(terminal(item.id)) for item in items)
             for item in items:
                 value = money(item.value, changes.open_after.currency) if item.value is not None else "no value"
-                lines.append(f"  {item.id:<{width}}  {_move(item, what):<34} {item.owner or '(no owner)':<10} "
-                             f"{value}  {item.title}".rstrip())
+                lines.append(f"  {terminal(item.id):<{width}}  {_move(item, what, terminal):<34} "
+                             f"{terminal(item.owner or '(no owner)'):<10} {value}  {terminal(item.title)}".rstrip())
             lines.append("")
     currency = changes.open_after.currency
     for label, before, after, delta in (
@@ -68,18 +70,18 @@ def render_text(changes: Changes) -> str:
             ("Weighted pipeline", changes.weighted_before, changes.weighted_after, changes.weighted_delta)):
         lines.append(f"{label + ':':<19} {money(before.value, currency)} -> {money(after.value, currency)} "
                      f"({money(delta, currency, signed=True)})")
-    lines += [f"Note: {note}" for note in _left_out(changes)]
+    lines += [f"Note: {terminal(note)}" for note in _left_out(changes)]
     return "\n".join(lines)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(changes: Changes) -> str:
-    """GitHub-flavoured Markdown, for a pull-request comment or a CI job summary."""
+    """GitHub-flavoured Markdown, for a pull-request comment or a CI job summary.
+
+    Every value from the workspace (ids, titles, stages, owners) or the command line (revision labels)
+    is written as inert text (plaintext_crm.escape.markdown_text): no HTML, link, image or emphasis
+    survives, and a `|` or a line break cannot add a cell or a row to a table."""
     currency = changes.open_after.currency
-    lines = [f"## Pipeline changes: {changes.since.label} → {changes.until.label}", "",
+    lines = [f"## Pipeline changes: {markdown_text(changes.since.label)} → {markdown_text(changes.until.label)}", "",
              "| | Before | After | Change |", "|---|---:|---:|---:|"]
     for label, before, after, delta in (
             ("Open pipeline", changes.open_before, changes.open_after, changes.open_delta),
@@ -96,10 +98,11 @@ def render_markdown(changes: Changes) -> str:
                       "|---|---|---|---:|"]
             for item in items:
                 value = money(item.value, currency) if item.value is not None else "no value"
-                lines.append(f"| `{item.id}` {_cell(item.title)} | {_cell(_move(item, what))} | "
-                             f"{_cell(item.owner or '(no owner)')} | {value} |")
+                lines.append(f"| {markdown_code(item.id)} {markdown_text(item.title)} | "
+                             f"{_move(item, what, markdown_text)} | {markdown_text(item.owner or '(no owner)')} | "
+                             f"{value} |")
             lines.append("")
-    lines += [f"_Note: {note}_" for note in _left_out(changes)]
+    lines += [f"_Note: {markdown_text(note)}_" for note in _left_out(changes)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -124,17 +127,17 @@ def changes(workspace: Path | None, since: str | None, until: str | None, output
     """
     from plaintext_crm.cache import load_workspace_cached
     from plaintext_crm.changes import changes_between
-    from plaintext_crm.history import read_history, say_once
+    from plaintext_crm.history import as_of, read_history, say_once
     from plaintext_crm.loader import workspace_root
 
     root = workspace_root(workspace)
     loaded, _findings = load_workspace_cached(root)
-    history = read_history(root)
+    history = as_of(read_history(root), today)  # commits dated after today count as today, with a notice
     for notice in history.notices if history.available else ():
         say_once(notice)
     report = changes_between(root, loaded, history, today, since, until)
     if output_format == "json":
-        click.echo(json.dumps(report.to_data(), indent=2, ensure_ascii=False))
+        click.echo(json_dumps(report.to_data()))
     elif output_format == "markdown":
         click.echo(render_markdown(report), nl=False)
     else:

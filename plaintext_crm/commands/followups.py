@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import click
 
 from plaintext_crm.errors import ToolError
+from plaintext_crm.escape import json_dumps, terminal
 from plaintext_crm.options import today_option, workspace_argument
 from plaintext_crm.pipeline import DealFigures, FollowUpLists, FollowUps, OwnerFollowUps, to_data
 
@@ -20,26 +20,27 @@ SECTIONS = (("overdue", "overdue"), ("due_today", "due today"), ("this_week", "d
 
 
 def _line(figures: DealFigures, prefix: str) -> str:
-    path = prefix + figures.path
+    path, title = terminal(prefix + figures.path), terminal(figures.title)
     if figures.next_action_due is None:
-        return f"{path}: {figures.title} has no dated next action"
+        return f"{path}: {title} has no dated next action"
     when = figures.next_action_due.isoformat()
     if figures.days_overdue:
         when += f", {figures.days_overdue} day{'s' if figures.days_overdue != 1 else ''} overdue"
-    return f"{path}: {figures.next_action} ({when}) - {figures.title}"
+    return f"{path}: {terminal(str(figures.next_action))} ({when}) - {title}"
 
 
 def render_text(followups: FollowUps, owners: tuple[OwnerFollowUps, ...], later: bool, prefix: str = "") -> str:
     """Per owner, one line per deal: `deals/x.md: next action (due) - deal title`, then a summary.
 
-    `prefix` is put before each record path (the workspace folder seen from the current one).
+    `prefix` is put before each record path (the workspace folder seen from the current one). Names
+    and values show their control and bidi characters as escapes: each deal is exactly one line.
     """
     today = followups.today
     lines = [(f"Follow-ups on {today:%a %Y-%m-%d} (this week: {followups.week_start:%a %d %b} - "
              f"{followups.week_end:%a %d %b})")]
     totals = dict.fromkeys((key for key, _ in SECTIONS), 0)
     for owner in owners:
-        lines += ["", f"{owner.owner.name}" + (f" ({owner.owner.id})" if owner.owner.id else "")]
+        lines += ["", terminal(owner.owner.name) + (f" ({terminal(owner.owner.id)})" if owner.owner.id else "")]
         shown = 0
         for key, heading in SECTIONS:
             items: tuple[DealFigures, ...] = getattr(owner.lists, key)
@@ -67,7 +68,7 @@ def render_json(followups: FollowUps, owners: tuple[OwnerFollowUps, ...]) -> str
     data = {"today": followups.today.isoformat(), "week_start": followups.week_start.isoformat(),
             "week_end": followups.week_end.isoformat(),
             "owners": [{"owner": to_data(owner.owner), **_lists_data(owner.lists)} for owner in owners]}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_dumps(data) + "\n"
 
 
 @click.command("followups")
@@ -98,7 +99,8 @@ def followups(workspace: Path | None, today: dt.date, owner_ids: tuple[str, ...]
         known = {owner.owner.id for owner in owners} | set(loaded.config.team)
         unknown = sorted(str(owner_id) for owner_id in wanted if owner_id is not None and owner_id not in known)
         if unknown:
-            raise ToolError(f"no owner {', '.join(unknown)}: owners are {', '.join(sorted(loaded.config.team))} "
+            raise ToolError(f"no owner {terminal(', '.join(unknown))}: owners are "
+                            f"{terminal(', '.join(sorted(loaded.config.team)))} "
                             "(team in crm.yaml) and any owner named by an open deal")
         owners = tuple(owner for owner in owners if owner.owner.id in wanted)
     if output_format == "json":

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 from pathlib import Path
 
 import click
 
 from plaintext_crm.delivery import DeliveryFigures
 from plaintext_crm.errors import ToolError
+from plaintext_crm.escape import json_dumps, terminal
 from plaintext_crm.model import Workspace
 from plaintext_crm.options import today_option, workspace_argument
 
@@ -27,7 +27,10 @@ def _relative(days: int, later: str, earlier: str) -> str:
 
 
 def render_projects(workspace: Workspace, figures: DeliveryFigures, today: dt.date) -> str:
-    """Two to four lines per project, then a summary of healths and schedule problems."""
+    """Two to four lines per project, then a summary of healths and schedule problems.
+
+    Each line is escaped as a whole (plaintext_crm.escape.terminal): titles, ids and reasons hold
+    workspace text, and their control and bidi characters are shown as escapes."""
     lines = [f"Schedule on {today:%a %Y-%m-%d}"]
     for project_id, project in sorted(workspace.projects.items()):
         planned, status = figures.schedule.projects[project_id], figures.statuses[project_id]
@@ -50,27 +53,29 @@ def render_projects(workspace: Workspace, figures: DeliveryFigures, today: dt.da
     if problems:
         lines.append(f"{problems} schedule problem{'s' if problems != 1 else ''} (P001/P002): "
                      "see `plaintext-crm lint`")
-    return "\n".join(lines) + "\n"
+    return "\n".join(terminal(line) for line in lines) + "\n"
 
 
 def render_tasks(workspace: Workspace, figures: DeliveryFigures, project_id: str) -> str:
-    """One project's tasks in schedule order: state, earliest and latest dates, slack, blockers."""
+    """One project's tasks in schedule order: state, earliest and latest dates, slack, blockers.
+
+    Cells are escaped before the columns are measured; the other lines are escaped as a whole."""
     planned, status = figures.schedule.projects[project_id], figures.statuses[project_id]
     project = workspace.projects[project_id]
     header = ("task", "state", "days", "start", "finish", "latest start", "latest finish", "slack")
     rows = [header]
     for task_id, item in planned.tasks.items():
         mark = "*" if item.critical else " "
-        rows.append((mark + task_id, status.tasks[task_id].state, str(item.duration), str(item.earliest_start),
+        rows.append((mark + terminal(task_id), status.tasks[task_id].state, str(item.duration), str(item.earliest_start),
                      str(item.earliest_finish), str(item.latest_start or "-"), str(item.latest_finish or "-"),
                      "-" if item.slack is None else str(item.slack)))
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = [f"{project.path}: {project.display_title} - {status.health}", ""]
+    lines = [terminal(f"{project.path}: {project.display_title} - {status.health}"), ""]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines += ["", "* critical (slack <= 0); dates are working days, finishes the last working day"]
     for task_id, state in status.tasks.items():
         for blocker in state.blockers:
-            lines.append(f"{task_id}: {blocker.message}")
+            lines.append(terminal(f"{task_id}: {blocker.message}"))
     return "\n".join(lines) + "\n"
 
 
@@ -93,12 +98,12 @@ def schedule(workspace: Path | None, today: dt.date, project_id: str | None, out
     if project_id is not None and project_id not in loaded.projects:
         close = difflib.get_close_matches(project_id, list(loaded.projects), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ToolError(f"no project '{project_id}'{hint}: projects are "
-                        f"{', '.join(sorted(loaded.projects)) or 'none'}")
+        raise ToolError(terminal(f"no project '{project_id}'{hint}: projects are "
+                                 f"{', '.join(sorted(loaded.projects)) or 'none'}"))
     figures = delivery_figures(loaded, today)
     if output_format == "json":
         data = figures.project_data(project_id) if project_id else figures.to_data()
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json_dumps(data))
     elif project_id:
         click.echo(render_tasks(loaded, figures, project_id), nl=False)
     else:
