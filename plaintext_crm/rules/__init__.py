@@ -26,6 +26,7 @@ RULE_MODULES: tuple[str, ...] = (
     "plaintext_crm.rules.deals",
     "plaintext_crm.rules.references",
     "plaintext_crm.rules.delivery",
+    "plaintext_crm.rules.names",
 )
 
 
