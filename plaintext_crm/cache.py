@@ -189,7 +189,7 @@ def cache_signature() -> tuple[Any, ...]:
 
 def shard_of(rel: str) -> int:
     """The shard a workspace-relative path is stored in."""
-    return zlib.crc32(rel.encode("utf-8")) % SHARDS
+    return zlib.crc32(rel.encode("utf-8", "surrogateescape")) % SHARDS  # names need not be UTF-8
 
 
 def _digest(path: Path) -> bytes | None:
