@@ -78,6 +78,7 @@ class Config:
     rule_severity: Mapping[str, Severity | None] = field(default_factory=dict)  # None = rule off
     # Units of `currency` per unit of another currency: {"USD": Decimal("0.92")}.
     exchange_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    external_images: bool = False  # site pages may load images of notes from other sites
     path: str | None = None  # "crm.yaml" when the file exists
     key_lines: Mapping[KeyPath, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)  # settings this version does not know
@@ -100,7 +101,7 @@ class Config:
 
 
 KNOWN_SETTINGS = ("name", "currency", "team", "pipeline", "handoff_fields", "lost_reasons", "working_days",
-                  "holidays", "lint", "exchange_rates")
+                  "holidays", "lint", "exchange_rates", "external_images")
 
 
 class _ConfigReader:
@@ -241,6 +242,15 @@ class _ConfigReader:
                 self.problem(("lint", str(code)), f"severity of {code} must be error, warning, info or off")
         return result
 
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem((key,), f"'{key}' must be true or false")
+            return default
+        return value
+
     def exchange_rates(self, currency: str) -> dict[str, Decimal]:
         """`exchange_rates: {USD: 0.92}`: units of the workspace currency per unit of each other currency."""
         raw = self.data.get("exchange_rates")
@@ -297,6 +307,7 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         holidays=reader.holidays(),
         rule_severity=reader.rule_severity(),
         exchange_rates=reader.exchange_rates(currency),
+        external_images=reader.flag("external_images", False),
         path=CONFIG_FILE,
         key_lines=key_lines,
         extra={key: value for key, value in data.items() if key not in KNOWN_SETTINGS},
