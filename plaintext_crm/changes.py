@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from plaintext_crm.errors import ToolError
+from plaintext_crm.escape import terminal
 from plaintext_crm.findings import Finding
 from plaintext_crm.frontmatter import parse_record
 from plaintext_crm.gitrepo import GitFailed, locate_repository, read_blobs, run_git
@@ -188,10 +189,11 @@ def resolve_point(root: Path, text: str, *, end_of_day: bool = False) -> Point:
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
-            raise ToolError(f"'{text}' is not a valid date") from None
+            raise ToolError(f"'{terminal(text)}' is not a valid date") from None
         limit = day + dt.timedelta(days=1) if end_of_day else day
         try:
-            sha = run_git(root, ["rev-list", "-1", f"--before={limit.isoformat()} 00:00:00", "HEAD", "--"])
+            sha = run_git(root, ["rev-list", "-1", "--first-parent",  # the mainline's state, never a branch's
+                                 f"--before={limit.isoformat()} 00:00:00", "HEAD", "--"])
         except GitFailed as exc:
             raise ToolError(f"cannot read git history: {exc}") from None
         commit = sha.decode().strip() or None
@@ -200,7 +202,7 @@ def resolve_point(root: Path, text: str, *, end_of_day: bool = False) -> Point:
     try:
         sha = run_git(root, ["rev-parse", "--verify", "-q", "--end-of-options", f"{text}^{{commit}}"])
     except GitFailed:
-        raise ToolError(f"'{text}' is neither a date (YYYY-MM-DD) nor a commit git knows") from None
+        raise ToolError(f"'{terminal(text)}' is neither a date (YYYY-MM-DD) nor a commit git knows") from None
     commit = sha.decode().strip()
     return Point(f"{text} ({commit[:7]})" if not commit.startswith(text) else commit[:7], commit)
 
@@ -219,7 +221,7 @@ def workspace_at(root: Path, point: Point, current: Workspace) -> Workspace:
             current_blobs = working_tree_blobs(root)
             contents = read_blobs(root, [blob for path, blob in paths.items() if current_blobs.get(path) != blob])
         except GitFailed as exc:
-            raise ToolError(f"cannot read {point.label} from git: {exc}") from None
+            raise ToolError(f"cannot read {terminal(point.label)} from git: {exc}") from None
         ignored: list[Finding] = []
         current_by_path = {deal.path: deal for deal in current.deals.values()}
         for path, blob in sorted(paths.items()):

@@ -51,7 +51,7 @@ def _left_out(changes: Changes) -> list[str]:
 
 def render_text(changes: Changes) -> str:
     """Plain text for the terminal; ids, titles, stages and owners with their hidden characters escaped."""
-    lines = [f"Changes from {changes.since.label} to {changes.until.label}", ""]
+    lines = [f"Changes from {terminal(changes.since.label)} to {terminal(changes.until.label)}", ""]
     if changes.empty:
         lines += ["No deal changed.", ""]
     for attribute, heading, what in SECTIONS:

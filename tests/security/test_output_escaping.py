@@ -420,3 +420,15 @@ def test_changes_text_shows_control_characters_visibly(changed: Path) -> None:
     sections = sum(1 for key in ("added", "won", "lost", "advanced", "slipped_back", "owner_changes",
                                  "close_pushes", "removed") if data[key])
     assert len(result.output.splitlines()) == 2 + listed + 2 * sections + 2
+
+
+def test_error_messages_show_control_characters_visibly(changed: Path) -> None:
+    """A ToolError names what the user typed or what the workspace holds: no raw escape reaches stderr."""
+    result = invoke(changed, "changes", "--since", "HEAD\x1b]0;pwned\x07\n\u202e")
+    assert result.exit_code == 2
+    assert_visible(result.output)
+    assert "HEAD\\x1b]0;pwned\\x07\\n\\u202e" in result.output
+    missing = invoke(changed, "lint", "deals/none\x1b]0;pwned\x07\u202e.md")  # any command's ToolError
+    assert missing.exit_code == 2
+    assert_visible(missing.output)
+    assert "none\\x1b]0;pwned\\x07\\u202e.md" in missing.output
