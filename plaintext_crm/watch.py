@@ -27,6 +27,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
 from plaintext_crm.clock import resolve_today
+from plaintext_crm.escape import terminal
 from plaintext_crm.site.incremental import (
     GLOBAL_FOLDERS,
     RECORD_FOLDERS,
@@ -203,7 +204,8 @@ def _stamp() -> str:
 
 def report_update(result: UpdateResult, echo: Echo, warn: Echo) -> None:
     """One terminal line per update (to `echo`), then one line per unparseable file (to `warn`)."""
-    what = ", ".join(result.changed[:3]) + (f" and {len(result.changed) - 3} more" if len(result.changed) > 3 else "")
+    what = terminal(", ".join(result.changed[:3])) + (f" and {len(result.changed) - 3} more"
+                                                      if len(result.changed) > 3 else "")
     if result.skipped:
         return
     if result.full:
@@ -213,7 +215,7 @@ def report_update(result: UpdateResult, echo: Echo, warn: Echo) -> None:
              f"{result.removed} removed, {result.parsed} files parsed) in {result.seconds:.2f} s; "
              f"record pages after {result.first_seconds:.2f} s")
     for problem in finding_problems(result):
-        warn(f"  {problem}  (left out of the site until fixed; the rest was updated)")
+        warn(f"  {terminal(str(problem))}  (left out of the site until fixed; the rest was updated)")
 
 
 class LiveSite:
@@ -266,7 +268,7 @@ class LiveSite:
             result = step()
         except Exception as exc:  # noqa: BLE001 - whatever broke, the last good site stays and we say why
             self.failure = describe_failure(exc, self.root)
-            self.warn(f"[{_stamp()}] build failed: {self.failure}")
+            self.warn(f"[{_stamp()}] build failed: {terminal(str(self.failure))}")
             self.warn("  the last good site stays in place; save a fix to rebuild")
             if self.on_change is not None:
                 self.on_change(self.problems(), frozenset())

@@ -432,3 +432,18 @@ def test_error_messages_show_control_characters_visibly(changed: Path) -> None:
     assert missing.exit_code == 2
     assert_visible(missing.output)
     assert "none\\x1b]0;pwned\\x07\\u202e.md" in missing.output
+
+
+def test_watch_and_serve_report_names_escaped() -> None:
+    from plaintext_crm.findings import Finding, Severity
+    from plaintext_crm.site.incremental import UpdateResult
+    from plaintext_crm.watch import report_update
+
+    finding = Finding(f"deals/{FORGED_LINT}.md", 1, 1, "F001", "invalid-front-matter", Severity.ERROR, HOSTILE)
+    result = UpdateResult(False, 3, 1, 1, 0, 1, 1, 0.1, 0.1, (finding,), (f"deals/{FORGED_LINT}.md",))
+    said: list[str] = []
+    report_update(result, said.append, said.append)
+    assert len(said) == 2
+    for line in said:
+        assert_visible(line)
+        assert "\n" not in line
