@@ -7,10 +7,13 @@ for jinja2 and markdown-it at start-up.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 import click
 
 from plaintext_crm import __version__
+from plaintext_crm.errors import ToolError
 
 # command name -> "module:attribute", in the order `--help` lists them.
 COMMANDS: dict[str, str] = {
@@ -57,6 +60,35 @@ def cli() -> None:
     """
 
 
+DEBUG_VARIABLE = "PLAINTEXT_CRM_DEBUG"
+
+
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="plaintext-crm")
+    """Console-script entry point.
+
+    Commands turn the failures they expect into messages (ToolError, exit 2). This is the last line of
+    defence for the ones they did not: a message without a traceback and exit 2, never a stack dump
+    that mixes the user's data into the terminal (PLAINTEXT_CRM_DEBUG=1 shows the traceback).
+    """
+    try:
+        cli(prog_name="plaintext-crm")
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:  # the reader of our output went away (`| head`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:  # the boundary where any failure becomes a message
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        ToolError(unexpected_failure_message(exc)).show()
+        sys.exit(ToolError.exit_code)
+
+
+def unexpected_failure_message(exc: BaseException) -> str:
+    """What to tell the user about a failure no command turned into a message of its own."""
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return (f"{exc.strerror or exc}{where}; the command stopped. Check the disk space and the "
+                "permissions of that path, then run it again.")
+    return (f"internal error ({type(exc).__name__}: {exc}); the command stopped. This is a bug: please "
+            f"report it (docs/security.md says how); {DEBUG_VARIABLE}=1 shows the traceback.")
