@@ -20,7 +20,15 @@ from typing import Any
 
 import yaml
 
-from plaintext_crm.atomic import EditError, FileStamp, read_text, stamp_of, write_atomic
+from plaintext_crm.atomic import (
+    EditError,
+    FileStamp,
+    inspect_target,
+    read_bytes,
+    read_text,
+    remove_created,
+    write_atomic,
+)
 from plaintext_crm.frontmatter import ParseProblem, parse_yaml_mapping, split_front_matter
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -355,7 +363,7 @@ class FileChange:
 def plan_edit(root: Path, rel: str, updates: Updates, *, order: Sequence[str] = (),
               summary: Sequence[str] | None = None) -> FileChange:
     """Read `root/rel` and plan setting `updates`; the summary lists each key's old and new value."""
-    text, stamp = read_text(root / rel, rel)
+    text, stamp = read_text(root, rel)
     after = edit_front_matter(text, updates, order=order, where=rel)
     if summary is None:
         summary = describe_updates(text, updates)
@@ -392,35 +400,34 @@ def show(value: Any) -> str:
 
 
 def new_file(root: Path, rel: str, text: str, summary: Sequence[str] = ()) -> FileChange:
-    """Plan creating `root/rel`; refuses when it exists."""
-    if (root / rel).exists():
+    """Plan creating `root/rel`; refuses when it exists, or could not be written (see atomic.inspect_target)."""
+    if inspect_target(root, rel) is not None:
         raise EditError(f"{rel} already exists; nothing was written")
     return FileChange(root, rel, None, text, None, tuple(summary))
 
 
 def apply_changes(changes: Sequence[FileChange]) -> None:
     """Write every change in order; if one fails, undo the ones already written, then raise."""
-    done: list[FileChange] = []
+    done: list[tuple[FileChange, list[str]]] = []
     try:
         for change in changes:
             if change.changed:
-                write_atomic(change.path, change.after.encode("utf-8"), change.stamp, change.rel)
-                done.append(change)
+                done.append((change, write_atomic(change.root, change.rel, change.after.encode("utf-8"),
+                                                  change.stamp)))
     except EditError:
-        for change in reversed(done):
-            _undo(change)
+        for change, folders in reversed(done):
+            _undo(change, folders)
         raise
 
 
-def _undo(change: FileChange) -> None:
-    path = change.path
+def _undo(change: FileChange, folders: Sequence[str]) -> None:
+    after = change.after.encode("utf-8")
     try:
-        written = path.read_bytes()
-        if written != change.after.encode("utf-8"):
-            return  # someone changed it after us: leave their version
         if change.before is None:
-            path.unlink()
-        else:
-            write_atomic(path, change.before.encode("utf-8"), stamp_of(path, written), change.rel)
+            remove_created(change.root, change.rel, after, folders)
+            return
+        written, stamp = read_bytes(change.root, change.rel)
+        if written == after:  # else someone changed it after us: leave their version
+            write_atomic(change.root, change.rel, change.before.encode("utf-8"), stamp)
     except (OSError, EditError):  # pragma: no cover - best effort; the original error is raised
         pass

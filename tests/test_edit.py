@@ -130,12 +130,12 @@ def test_a_file_changed_between_read_and_write_is_not_overwritten(tmp_path: Path
 
 def test_same_size_rewrite_is_detected_by_the_hash(tmp_path: Path) -> None:
     path = _deal(tmp_path)
-    _text, stamp = read_text(path, "deals/web.md")
+    _text, stamp = read_text(tmp_path, "deals/web.md")
     before = path.stat()
     path.write_bytes(HAND_WRITTEN.replace("acme", "acmf").encode("utf-8"))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     with pytest.raises(EditError, match="changed on disk"):
-        write_atomic(path, b"x", stamp, "deals/web.md")
+        write_atomic(tmp_path, "deals/web.md", b"x", stamp)
 
 
 def test_new_files_are_never_overwritten(tmp_path: Path) -> None:
@@ -166,21 +166,23 @@ def test_a_failed_second_write_undoes_the_first(tmp_path: Path) -> None:
     assert not (tmp_path / "projects" / "web.md").exists()
 
 
-def test_a_symlinked_record_is_edited_through_the_link(tmp_path: Path) -> None:
+def test_a_symlinked_record_is_not_read_or_written_through_the_link(tmp_path: Path) -> None:
+    # A link would give one file two ids; tests/security/test_write_paths.py has the hostile cases.
     real = _deal(tmp_path)
-    link = tmp_path / "link.md"
-    link.symlink_to(real)
-    text, stamp = read_text(link, "link.md")
-    write_atomic(link, edit_front_matter(text, {"client": "globex"}).encode("utf-8"), stamp, "link.md")
-    assert link.is_symlink()
-    assert b"client: globex\r\n" in real.read_bytes()
+    (tmp_path / "deals" / "link.md").symlink_to(real)
+    text, stamp = read_text(tmp_path, "deals/web.md")
+    with pytest.raises(EditError, match=r"deals/link.md is a symbolic link \(to .*deals/web.md in the workspace\)"):
+        read_text(tmp_path, "deals/link.md")
+    with pytest.raises(EditError, match="symbolic link"):
+        write_atomic(tmp_path, "deals/link.md", edit_front_matter(text, {"client": "globex"}).encode(), stamp)
+    assert real.read_bytes() == HAND_WRITTEN.encode("utf-8")
 
 
 def test_undecodable_file_is_refused_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.md"
     path.write_bytes(b"---\ntitle: x\nowner: Jos\xe9\n---\n")
     with pytest.raises(EditError, match=r"bad.md:3: not valid UTF-8"):
-        read_text(path, "bad.md")
+        read_text(tmp_path, "bad.md")
 
 
 def test_filechange_diff_of_a_new_file() -> None:
