@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from plaintext_crm.atomic import inspect_target
 from plaintext_crm.config import Config
 from plaintext_crm.dates import promised_finish
 from plaintext_crm.edit import FileChange, new_file, plan_edit
@@ -64,7 +65,7 @@ def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | 
     project_id = deal.id
     rel = f"projects/{project_id}.md"
     same = [other for other in workspace.projects.values() if other.id.lower() == project_id.lower()]
-    if same or (workspace.root / rel).exists():
+    if same or inspect_target(workspace.root, rel) is not None:  # links and folders are refused there
         raise ToolError(f"{same[0].path if same else rel} already exists; deal '{deal.id}' was handed off already")
     if deal.project and deal.project in workspace.projects:
         raise ToolError(f"deal '{deal.id}' was handed off already: its project is '{deal.project}' "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,11 +12,14 @@ from typing import Any, TypeVar
 
 import click
 
+from plaintext_crm.atomic import inspect_target
 from plaintext_crm.dates import parse_date
 from plaintext_crm.edit import FileChange, apply_changes
 from plaintext_crm.errors import ToolError
 from plaintext_crm.loader import find_workspace, load_workspace, read_file, workspace_root
 from plaintext_crm.model import Deal, Workspace
+from plaintext_crm.record_templates import id_problem
+from plaintext_crm.rules.names import name_problems
 from plaintext_crm.workdays import WorkCalendar
 
 T = TypeVar("T")
@@ -26,36 +30,83 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def open_workspace(workspace: Path | None, record: str | None = None) -> Workspace:
-    """Load the workspace named, else the one around a record path given as RECORD, else the current one."""
-    if workspace is None and record is not None and record.endswith(".md") and Path(record).is_file():
-        root = find_workspace(Path(record).resolve().parent)
-    else:
-        root = workspace_root(workspace)
-    loaded, _findings = load_workspace(root)  # problems in other files do not stop an edit
+ID_FORM = ("an id is the file name without .md: letters, digits, '-' and '_' (lowercase kebab-case like "
+           "acme-website is best), not starting with '.' or '-'")
+
+
+def id_refusal(record_id: str) -> str | None:
+    """Why `record_id` is not a usable record id (a safe file name), or None when it is."""
+    problem = id_problem(record_id)
+    if problem is None:
+        unsafe, _odd = name_problems(record_id)  # what lint's N001 calls an unsafe file name
+        if unsafe:
+            problem = f"the id holds {'; '.join(unsafe)}"
+    return problem
+
+
+def open_workspace(workspace: Path | None) -> Workspace:
+    """Load the workspace named, else the one around the current folder."""
+    loaded, _findings = load_workspace(workspace_root(workspace))  # problems in other files do not stop an edit
     return loaded
 
 
-def record_id(reference: str) -> str:
-    """`acme-site`, `deals/acme-site.md` or a path to the file -> `acme-site`."""
-    name = reference.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return name.removesuffix(".md")
+def is_path(reference: str) -> bool:
+    """A DEAL argument with a folder separator or ending in .md is a path; anything else is an id."""
+    return "/" in reference or os.sep in reference or bool(os.altsep and os.altsep in reference) \
+        or reference.lower().endswith(".md")
 
 
-def find_deal(workspace: Workspace, reference: str) -> Deal:
-    """The deal named by id or path; a clear message (with close ids) when there is none."""
-    deal_id = record_id(reference)
+def open_deal(workspace: Path | None, reference: str) -> tuple[Workspace, Deal]:
+    """The workspace and the deal named by REFERENCE: an id (`acme-site`), looked up in the workspace, or the
+    path of its file, which must exist, as a plain file in the workspace's deals/ folder.
+
+    A relative path is read from the current folder, else from the workspace folder when one is named. No
+    name is ever looked up elsewhere: a path that does not exist is refused, not taken for the deal of that
+    name.
+    """
+    if not is_path(reference):
+        loaded = open_workspace(workspace)
+        return loaded, find_deal(loaded, reference)
+    given = Path(reference)
+    candidates = [given] if given.is_absolute() else [Path.cwd() / given] + ([workspace / given] if workspace else [])
+    found = next((path for path in candidates if os.path.lexists(path)), None)
+    if found is None:
+        raise ToolError(f"{reference}: no such file; DEAL is a deal id (like acme-site) or the path of an existing "
+                        "file in the workspace's deals/ folder; nothing was written")
+    if found.is_dir() and not found.is_symlink():
+        raise ToolError(f"{reference}: a folder, not a deal file (deals/<id>.md); nothing was written")
+    folder = Path(os.path.realpath(found.parent))
+    try:
+        root = workspace_root(workspace) if workspace is not None else find_workspace(folder)
+    except ToolError as exc:
+        raise ToolError(f"{reference}: {exc.message}") from None
+    deals = Path(os.path.realpath(root)) / "deals"
+    if folder != deals or not found.name.endswith(".md"):
+        raise ToolError(f"{reference}: not in the deals folder of the workspace ({deals}); a deal is edited "
+                        "only as deals/<id>.md of its workspace; nothing was written")
+    rel = f"deals/{found.name}"
+    inspect_target(root, rel)  # a link, a folder, a folder on the way that is a link: refused, saying so
+    loaded = open_workspace(root)
+    return loaded, find_deal(loaded, found.name[:-3])
+
+
+def find_deal(workspace: Workspace, deal_id: str) -> Deal:
+    """The deal with this id; a clear message (with close ids) when there is none."""
     deal = workspace.deals.get(deal_id)
     if deal is not None:
         return deal
-    path = workspace.root / "deals" / f"{deal_id}.md"
-    if path.is_file():
-        problem = read_file(workspace.root, f"deals/{deal_id}.md").problem
-        why = f"{problem.line}: {problem.message}" if problem else "1: it cannot be read as a deal"
-        raise ToolError(f"deals/{deal_id}.md:{why}; fix it before editing it (nothing was written)")
+    problem = id_refusal(deal_id)
+    if problem is not None:
+        raise ToolError(f"'{deal_id}' is not a deal id: {problem}; {ID_FORM}; or give the path of the deal's "
+                        "file; nothing was written")
+    rel = f"deals/{deal_id}.md"
+    if inspect_target(workspace.root, rel) is not None:
+        parsed = read_file(workspace.root, rel).problem
+        why = f"{parsed.line}: {parsed.message}" if parsed else "1: it cannot be read as a deal"
+        raise ToolError(f"{rel}:{why}; fix it before editing it (nothing was written)")
     close = difflib.get_close_matches(deal_id, list(workspace.deals), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise ToolError(f"no deal '{deal_id}' in {workspace.root} (no deals/{deal_id}.md){hint}")
+    raise ToolError(f"no deal '{deal_id}' in {workspace.root} (no {rel}){hint}")
 
 
 def check_owner(workspace: Workspace, owner: str, what: str) -> None:

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from plaintext_crm.commands.edit_support import check_owner, dry_run_option, find_deal, finish, open_workspace
+from plaintext_crm.commands.edit_support import (
+    ID_FORM,
+    check_owner,
+    dry_run_option,
+    finish,
+    id_refusal,
+    open_deal,
+)
+from plaintext_crm.errors import ToolError
 from plaintext_crm.handoff import plan_handoff
 from plaintext_crm.options import today_option, workspace_argument
 
@@ -26,8 +34,11 @@ def handoff(deal: str, workspace: Path | None, owner: str | None, dry_run: bool,
     fields in the front matter and the body, and the kickoff checklist as a Markdown task list.
     Refuses a deal that is not won, an incomplete hand-off, or a project that exists already.
     """
-    loaded = open_workspace(workspace, deal)
-    record = find_deal(loaded, deal)
+    loaded, record = open_deal(workspace, deal)
+    problem = id_refusal(record.id)
+    if problem is not None:  # the project file takes the deal's id as its name
+        raise ToolError(f"{record.path}: the deal's id cannot name its project ({problem}); rename the deal file "
+                        f"first ({ID_FORM}); nothing was written")
     if owner is not None:
         check_owner(loaded, owner, "--owner")
     plan = plan_handoff(loaded, record, today, owner)

@@ -14,10 +14,9 @@ from plaintext_crm.commands.edit_support import (
     date_value,
     dry_run_option,
     fail_missing,
-    find_deal,
     finish,
     interactive,
-    open_workspace,
+    open_deal,
     text_converter,
 )
 from plaintext_crm.config import Stage
@@ -102,8 +101,7 @@ def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | Non
     here as options; moving to the lost stage needs a reason (--reason). Both set closed_on. Moving a
     closed deal back to an open stage removes its closed_on.
     """
-    loaded = open_workspace(workspace, deal)
-    record = find_deal(loaded, deal)
+    loaded, record = open_deal(workspace, deal)
     target = _stage(loaded, stage)
     values = _handoff_values(loaded, today, {"scope_summary": scope_summary, "promised_timeline": promised_timeline,
                                              "key_constraints": key_constraints,

@@ -9,7 +9,9 @@ from typing import Any
 
 import click
 
+from plaintext_crm.atomic import inspect_target
 from plaintext_crm.commands.edit_support import (
+    ID_FORM,
     ask,
     check_client,
     check_owner,
@@ -18,6 +20,7 @@ from plaintext_crm.commands.edit_support import (
     dry_run_option,
     fail_missing,
     finish,
+    id_refusal,
     interactive,
     open_workspace,
     text_converter,
@@ -27,7 +30,7 @@ from plaintext_crm.edit import new_file
 from plaintext_crm.errors import ToolError
 from plaintext_crm.model import PROJECT_STATUSES, Workspace
 from plaintext_crm.options import today_option, workspace_argument
-from plaintext_crm.record_templates import find_template, id_advice, id_problem, render_record
+from plaintext_crm.record_templates import find_template, id_advice, render_record
 
 FOLDERS = {"client": "clients", "deal": "deals", "project": "projects"}
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
@@ -69,12 +72,12 @@ def _client(loaded: Workspace, given: str | None, missing: list[str]) -> str | N
 
 def _refuse_existing(loaded: Workspace, folder: str, record_id: str) -> None:
     rel = f"{folder}/{record_id}.md"
+    if inspect_target(loaded.root, rel) is not None:  # which also refuses links and odd entries, saying why
+        raise ToolError(f"{rel} already exists; choose another id (nothing was written)")
     for existing in loaded.files:
         kind, _, name = existing.partition("/")
         if kind == folder and name[:-3].lower() == record_id.lower():
             raise ToolError(f"{existing} already exists; choose another id (nothing was written)")
-    if (loaded.root / rel).exists():
-        raise ToolError(f"{rel} already exists; choose another id (nothing was written)")
 
 
 @click.command()
@@ -108,9 +111,9 @@ def new(kind: str, record_id: str, workspace: Path | None, dry_run: bool, today:
     when run in a terminal, and must be given as options otherwise. Refuses an id that exists (in any
     letter case) or is not a safe file name; lowercase kebab-case (acme-website) is recommended.
     """
-    problem = id_problem(record_id)
+    problem = id_refusal(record_id)
     if problem:
-        raise ToolError(f"cannot use '{record_id}' as an id: {problem}")
+        raise ToolError(f"cannot use {record_id!r} as an id: {problem}; {ID_FORM}; nothing was written")
     loaded = open_workspace(workspace)
     folder = FOLDERS[kind]
     _refuse_existing(loaded, folder, record_id)

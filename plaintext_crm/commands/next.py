@@ -13,9 +13,8 @@ from plaintext_crm.commands.edit_support import (
     date_value,
     dry_run_option,
     fail_missing,
-    find_deal,
     finish,
-    open_workspace,
+    open_deal,
 )
 from plaintext_crm.dates import DATE_HELP
 from plaintext_crm.edit import plan_edit
@@ -38,8 +37,7 @@ def next_action(deal: str, action: str, workspace: Path | None, due: str | None,
     DEAL is a deal id (or the path of its file). Only next_action and next_action_due change; every
     other byte of the file stays as it was.
     """
-    loaded = open_workspace(workspace, deal)
-    record = find_deal(loaded, deal)
+    loaded, record = open_deal(workspace, deal)
     if not action.strip():
         raise ToolError("ACTION is empty: say what happens next, e.g. \"Call Jane about the proposal\"")
     missing: list[str] = []
