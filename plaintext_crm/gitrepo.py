@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,16 +88,19 @@ class GitFailed(Exception):
     """git ran but failed; the message is git's own."""
 
 
-def run_git(repo_root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
-    """Run one git command in `repo_root` with settings that make its output stable to parse."""
+def run_git(repo_root: Path, args: list[str], stdin: bytes | None = None, env: Mapping[str, str] | None = None
+            ) -> bytes:
+    """Run one git command in `repo_root` with settings that make its output stable to parse; `env` adds
+    variables (e.g. the GIT_INDEX_FILE of a hook, which is otherwise left out)."""
     command = ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", "-c", "color.ui=never",
                "-c", "diff.renames=true", *args]
     # Hooks export GIT_DIR, GIT_INDEX_FILE... (often relative to the top of the repository): let git
     # find the repository from the workspace folder, as locate_repository does.
-    env = {key: value for key, value in os.environ.items() if key not in _REPOSITORY_VARIABLES}
-    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+    variables = {key: value for key, value in os.environ.items() if key not in _REPOSITORY_VARIABLES}
+    variables.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", **(env or {}))
     try:
-        done = subprocess.run(command, cwd=repo_root, input=stdin, capture_output=True, env=env, check=False)
+        done = subprocess.run(command, cwd=repo_root, input=stdin, capture_output=True, env=variables,
+                              check=False)
     except OSError as exc:
         raise GitFailed(f"cannot run git: {exc.strerror}") from None
     if done.returncode != 0:

@@ -23,10 +23,21 @@ BACKUP_SUFFIX = ".before-plaintext-crm"
 HOOK = """\
 #!/bin/sh
 # {marker}: installed by `plaintext-crm install-hook`; `plaintext-crm install-hook --force` rewrites it.
-# Lints the workspace before each commit and shows the findings in the staged record files; an
+# Lints what this commit records (the staged files, not the working tree) in the workspace {shown}:
+# the findings in the files the commit adds or changes, and the errors it causes in other files; an
 # error stops the commit. Skip it once with `git commit --no-verify`.
-git diff --cached --name-only --diff-filter=ACMR -z -- {pathspecs} \\
-  | xargs -0 sh -c 'test "$#" -eq 0 && exit 0; {python} -m plaintext_crm lint "$@" || exit 1' plaintext-crm-lint
+# Nothing of the workspace staged: nothing to check.
+git diff --cached --quiet --ignore-submodules -- {pathspecs} && exit 0
+python={python}
+if [ -x "$python" ]; then
+  exec "$python" -m plaintext_crm lint --staged -- {workspace}
+elif command -v plaintext-crm >/dev/null 2>&1; then
+  exec plaintext-crm lint --staged -- {workspace}
+fi
+echo "plaintext-crm hook: cannot run plaintext-crm: $python is gone and plaintext-crm is not on PATH." >&2
+echo 'Reinstall plaintext-crm and run `plaintext-crm install-hook --force` with it, or skip this check once with' >&2
+echo '`git commit --no-verify`.' >&2
+exit 1
 """
 
 
@@ -41,11 +52,18 @@ def _git(root: Path, *args: str) -> str:
 
 
 def hook_script(workspace_in_repo: str, python: str = sys.executable) -> str:
-    """The hook's text for a workspace at `workspace_in_repo` (relative to the repository top, '' for the top)."""
+    """The hook's text for a workspace at `workspace_in_repo` (relative to the repository top, '' for the top).
+
+    The hook runs the interpreter that installed it (from any shell, with or without its virtual
+    environment active), else the plaintext-crm on PATH, else it stops the commit and says why.
+    """
     prefix = f"{workspace_in_repo}/" if workspace_in_repo else ""
-    specs = [f"{prefix}{CONFIG_FILE}", *(f"{prefix}{kind}/*.md" for kind in KINDS)]
-    return HOOK.format(marker=MARKER, pathspecs=" ".join(shlex.quote(spec) for spec in specs),
-                       python=shlex.quote(python).replace("'", "'\\''"))
+    specs = [f"{prefix}{CONFIG_FILE}", *(f"{prefix}{kind}" for kind in KINDS)]
+    workspace = f"./{workspace_in_repo}" if workspace_in_repo else "."
+    shown = "".join(char if char.isprintable() else "?" for char in workspace_in_repo)
+    return HOOK.format(marker=MARKER, shown=shown or "at the top of the repository",
+                       pathspecs=" ".join(shlex.quote(f":(literal){spec}") for spec in specs),
+                       python=shlex.quote(python), workspace=shlex.quote(workspace))
 
 
 @click.command("install-hook")
@@ -53,7 +71,7 @@ def hook_script(workspace_in_repo: str, python: str = sys.executable) -> str:
 @click.option("--force", is_flag=True, help="Replace an existing pre-commit hook (it is kept as "
                                             f"pre-commit{BACKUP_SUFFIX}).")
 def install_hook(workspace: Path | None, force: bool) -> None:
-    """Install a git pre-commit hook that runs `plaintext-crm lint` on the staged records.
+    """Install a git pre-commit hook that runs `plaintext-crm lint --staged` on what each commit records.
 
     For teams without the pre-commit framework (with it, use the plaintext-crm-lint hook in
     .pre-commit-config.yaml instead). Refuses to replace another hook unless --force is given.
@@ -78,4 +96,5 @@ def install_hook(workspace: Path | None, force: bool) -> None:
     hooks.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8", newline="\n")
     target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    click.echo(f"Installed {target}: commits now run `plaintext-crm lint` on staged records.")
+    click.echo(f"Installed {target}: each commit now runs `plaintext-crm lint --staged` on what it records, "
+               f"with {sys.executable}.")

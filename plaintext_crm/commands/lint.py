@@ -6,7 +6,7 @@ import datetime as dt
 import gc
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
@@ -16,7 +16,7 @@ from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding
 from plaintext_crm.frontmatter import HAVE_LIBYAML
 from plaintext_crm.loader import find_workspace, workspace_root
-from plaintext_crm.model import KINDS
+from plaintext_crm.model import KINDS, Workspace
 from plaintext_crm.options import today_option
 from plaintext_crm.report import FORMATS, Shown, Summary, render, sort_shown
 
@@ -75,6 +75,42 @@ def resolve_targets(paths: tuple[Path, ...]) -> list[Target]:
     return list(targets.values())
 
 
+def resolve_staged_targets(paths: tuple[Path, ...]) -> list[Target]:
+    """The workspaces for --staged: PATHs need not exist on disk (a file deleted there may be staged); a
+    file outside any workspace is passed over (hooks pass every matching file). Without PATH, the
+    workspace around the current folder, else every workspace whose crm.yaml the repository's index holds."""
+    from plaintext_crm.staged import workspaces_in_index
+
+    if not paths:
+        try:
+            return [Target(workspace_root(None))]
+        except ToolError:
+            roots = workspaces_in_index(Path.cwd())
+            if not roots:
+                raise
+            return [Target(root) for root in roots]
+    targets: dict[Path, Target] = {}
+    for path in paths:
+        if path.is_dir() and _is_workspace_folder(path):
+            root = workspace_root(path)
+            targets.setdefault(root, Target(root))
+            continue
+        existing = next(folder for folder in (path, *path.parents) if folder.exists() or folder == Path())
+        try:
+            root = _root_of(existing)
+        except ToolError:
+            continue
+        target = targets.setdefault(root, Target(root))
+        rel = Path(os.path.normpath(Path.cwd() / path)).relative_to(root).as_posix()
+        if path.is_dir():
+            target.folders.append(rel.rstrip("/") + "/")
+        else:
+            target.files.add(rel)
+    if not targets:
+        raise ToolError(f"no workspace around {', '.join(map(str, paths))}")
+    return list(targets.values())
+
+
 def _shown_prefix(root: Path, cwd: Path) -> str:
     """What to put before a workspace-relative path to make it relative to the current folder."""
     prefix = Path(os.path.relpath(root, cwd)).as_posix()
@@ -102,42 +138,116 @@ def _codes(values: tuple[str, ...], option: str) -> list[str]:
 @click.option("--select", multiple=True, metavar="CODES",
               help="Only these rule codes or prefixes (D, D00, D004); comma-separated or repeated.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Leave out these rule codes or prefixes.")
+@click.option("--staged", is_flag=True,
+              help="Check what `git commit` would record (the index, not the working tree): the findings in "
+                   "the staged files and in the named files, and the errors the staged changes cause in "
+                   "other files. What the hooks run.")
 @click.option("--no-cache", is_flag=True, help="Parse every file; neither read nor write the parse cache.")
 @click.option("--verbose", "-v", is_flag=True, help="Say on stderr how many files were parsed or reused.")
 def lint(paths: tuple[Path, ...], output_format: str, today: dt.date, strict: bool, select: tuple[str, ...],
-         ignore: tuple[str, ...], no_cache: bool, verbose: bool) -> None:
+         ignore: tuple[str, ...], staged: bool, no_cache: bool, verbose: bool) -> None:
     """Check deals, clients, projects and crm.yaml; report problems as `path:line:col: CODE message`.
 
     Each PATH is a workspace folder or files inside one; without PATH, the workspace around the
     current folder. The whole workspace is always checked (references need it), but with files named
     only their findings are shown: what a pre-commit hook needs.
 
+    With --staged, the files as staged are checked (untracked files and unstaged edits left out), and
+    the findings shown are those in the files the commit adds or changes, in the named files, and the
+    errors the commit brings to other files (a deal whose client it deletes).
+
     Exit status: 0 no errors, 1 errors found (or warnings with --strict), 2 usage error or no workspace.
     """
-    from plaintext_crm.cache import load_workspace_with_stats
-    from plaintext_crm.lint import exit_code, lint_workspace, select_findings
+    from plaintext_crm.lint import exit_code
 
     selected, ignored = _codes(select, "--select"), _codes(ignore, "--ignore")
     if not HAVE_LIBYAML:
         click.echo("warning: PyYAML runs without libyaml, so parsing is about 7 times slower; "
                    "install libyaml and reinstall PyYAML", err=True)
     cwd = Path.cwd()
+    options = _Run(today, strict, selected, ignored, not no_cache, verbose)
     shown: list[Shown] = []
     records = 0
-    for target in resolve_targets(paths):
-        workspace, load_findings, stats = load_workspace_with_stats(target.root, use_cache=not no_cache)
-        # The records live until the process ends: keep the cyclic GC from walking them again and again.
-        gc.freeze()
-        for problem in stats.problems:
-            click.echo(f"warning: {problem}", err=True)
-        if verbose:
-            click.echo(f"{target.root}: {stats.reused} files from the cache, {stats.parsed} parsed "
-                       f"({stats.workers} process{'es' if stats.workers > 1 else ''})", err=True)
-        records += len(workspace.files)
-        findings = select_findings(lint_workspace(workspace, load_findings, today), select=selected, ignore=ignored)
+    for target in (resolve_staged_targets(paths) if staged else resolve_targets(paths)):
+        findings, checked = _lint_staged(target, options) if staged else _lint_target(target, options)
+        records += checked
         prefix = _shown_prefix(target.root, cwd)
-        shown.extend(Shown(prefix + finding.path, finding) for finding in findings if target.shows(finding))
+        shown.extend(Shown(prefix + finding.path, finding) for finding in findings)
     shown = sort_shown(shown)
     code = exit_code((item.finding for item in shown), strict)
     click.echo(render(output_format, shown, Summary.of(shown, records, code)))
     sys.exit(code)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The options every workspace of one run is linted with."""
+
+    today: dt.date
+    strict: bool
+    select: list[str]
+    ignore: list[str]
+    use_cache: bool
+    verbose: bool
+
+
+def _load(root: Path, options: _Run, *, use_cache: bool, history_root: Path | None = None
+          ) -> tuple[Workspace, list[Finding]]:
+    """Load the workspace at `root` and lint it; `history_root`: where it really lives (the git history
+    of a snapshot written elsewhere is read there, and the workspace keeps that root)."""
+    from plaintext_crm.cache import load_workspace_with_stats
+    from plaintext_crm.lint import lint_workspace, select_findings
+
+    workspace, load_findings, stats = load_workspace_with_stats(root, use_cache=use_cache)
+    # The records live until the process ends: keep the cyclic GC from walking them again and again.
+    gc.freeze()
+    for problem in stats.problems:
+        click.echo(f"warning: {problem}", err=True)
+    if options.verbose:
+        click.echo(f"{history_root or root}: {stats.reused} files from the cache, {stats.parsed} parsed "
+                   f"({stats.workers} process{'es' if stats.workers > 1 else ''})", err=True)
+    if history_root is not None:
+        workspace = replace(workspace, root=history_root)
+    findings = select_findings(lint_workspace(workspace, load_findings, options.today),
+                               select=options.select, ignore=options.ignore)
+    return workspace, findings
+
+
+def _lint_target(target: Target, options: _Run) -> tuple[list[Finding], int]:
+    """The findings to show of one workspace's working tree, and its record count."""
+    workspace, findings = _load(target.root, options, use_cache=options.use_cache)
+    return [finding for finding in findings if target.shows(finding)], len(workspace.files)
+
+
+def _lint_staged(target: Target, options: _Run) -> tuple[list[Finding], int]:
+    """The findings to show of what the commit records of one workspace, and its record count."""
+    from plaintext_crm.lint import exit_code
+    from plaintext_crm.staged import read_staged, snapshot_folder
+
+    state = read_staged(target.root)
+    if not state.touched and not target.files and not target.folders:
+        return [], 0  # the commit leaves this workspace as it is
+    if state.in_place:
+        workspace, findings = _load(target.root, options, use_cache=options.use_cache)
+    else:
+        with snapshot_folder(state, state.staged_entries()) as (folder, written):
+            if options.verbose:
+                click.echo(f"{target.root}: the working tree differs from the index; linting the {written} "
+                           "staged files in a temporary folder", err=True)
+            workspace, findings = _load(folder, options, use_cache=False, history_root=target.root)
+    shown = [finding for finding in findings if target.shows(finding) or finding.path in state.changed]
+    # Errors in files the commit leaves alone are its doing only when HEAD does not have them (for
+    # instance a deal whose client the commit deletes): compare with a lint of HEAD, which costs a second
+    # lint, so only when there are such errors.
+    others = [finding for finding in findings
+              if finding not in shown and exit_code([finding], options.strict)]
+    if others:
+        with snapshot_folder(state, state.head_entries()) as (folder, _written):
+            _head, before = _load(folder, options, use_cache=False, history_root=target.root)
+        known = {_identity(finding) for finding in before}
+        shown.extend(finding for finding in others if _identity(finding) not in known)
+    return shown, len(workspace.files)
+
+
+def _identity(finding: Finding) -> tuple[object, ...]:
+    return (finding.path, finding.line, finding.column, finding.code, finding.severity, finding.message)
