@@ -17,9 +17,15 @@ from typing import Any
 # overrides and isolates, zero-width characters, tag characters, BOM), lone surrogates (bytes of a file
 # name that were not UTF-8), and the line and paragraph separators some programs treat as line breaks.
 HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# The same characters as one class (Unicode 15.1, a superset of what older Pythons know), so that
+# long texts are scanned in C; tests/security/test_output_escaping.py holds it to unicodedata.
+_HIDDEN_NON_ASCII = ("\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+                     "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000110bd"
+                     "\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+                     "\U000e0020-\U000e007f")
+HIDDEN = re.compile(f"[\x00-\x1f{_HIDDEN_NON_ASCII}]")
+_JSON_HIDDEN = re.compile(f"[{_HIDDEN_NON_ASCII}]")  # json.dumps escapes C0 itself
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
-_NOT_ASCII = re.compile(r"[^\x00-\x7e]")
 
 
 def is_hidden(char: str) -> bool:
@@ -38,9 +44,8 @@ def visible(char: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def _terminal_char(match: re.Match[str]) -> str:
-    char = match.group()
-    return visible(char) if is_hidden(char) else char
+def _visible_match(match: re.Match[str]) -> str:
+    return visible(match.group())
 
 
 def terminal(text: str) -> str:
@@ -51,7 +56,7 @@ def terminal(text: str) -> str:
     """
     if text.isprintable():  # the common case: no control, format or separator character at all
         return text
-    return _NOT_PRINTABLE_ASCII.sub(_terminal_char, text)
+    return HIDDEN.sub(_visible_match, text)
 
 
 def terminal_lines(text: str) -> str:
@@ -60,10 +65,7 @@ def terminal_lines(text: str) -> str:
 
 
 def _json_char(match: re.Match[str]) -> str:
-    char = match.group()
-    if not is_hidden(char):
-        return char
-    code = ord(char)
+    code = ord(match.group())
     if code < 0x10000:
         return f"\\u{code:04x}"
     code -= 0x10000  # JSON writes a character outside the BMP as a UTF-16 surrogate pair
@@ -77,42 +79,30 @@ def json_dumps(value: Any, indent: int | None = 2) -> str:
     reach the terminal (or fail to encode). They occur only inside strings, where \\uXXXX means the same.
     """
     text = json.dumps(value, indent=indent, ensure_ascii=False)
-    if text.isascii() and "\x7f" not in text:
+    if text.replace("\n", "").isprintable():  # the common case, checked in C: nothing to escape
         return text
-    return _NOT_ASCII.sub(_json_char, text)
+    return _JSON_HIDDEN.sub(_json_char, text)
 
 
 # ---------------------------------------------------------------- RFC 5545
 
 _ICS_SAFE_ID = re.compile(r"[A-Za-z0-9._-]+")
 _ICS_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
-_ICS_SPECIAL = {"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n"}
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
-
-
-def _ics_char(char: str) -> str:
-    special = _ICS_SPECIAL.get(char)
-    if special is not None:
-        return special
-    if char == "\t":
-        return char
-    category = unicodedata.category(char)
-    if category == "Cs":
-        return "\ufffd"  # a byte that was not UTF-8: the feed must stay valid UTF-8
-    if category == "Cc" or char in _BIDI_CONTROLS:
-        return ""
-    return char
-
-
-_ICS_ACTIVE = re.compile(r"[\\;,\n\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                         r"\ud800-\udfff]")
+# Dropped from TEXT: controls (tab aside: TSAFE-CHAR allows it) and the bidi marks, embeddings,
+# overrides and isolates that make a calendar show text in another order than it is written.
+_ICS_DROPPED = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def ics_text(text: str) -> str:
     """A TEXT value (RFC 5545 3.3.11): backslash, `;` and `,` escaped, every line break written `\\n`,
     other control characters and bidi overrides dropped, undecodable bytes as U+FFFD."""
-    text = _ICS_LINE_BREAK.sub("\n", text)
-    return _ICS_ACTIVE.sub(lambda match: _ics_char(match.group()), text)
+    text = text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    if text.isprintable():  # the common case: no line break, control, bidi or surrogate character
+        return text
+    text = _ICS_LINE_BREAK.sub("\\\\n", text)
+    text = _ICS_DROPPED.sub("", text)
+    return _SURROGATE.sub("\ufffd", text)  # a byte that was not UTF-8: the feed stays valid UTF-8
 
 
 def ics_uid(deal_id: str) -> str:

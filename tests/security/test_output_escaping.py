@@ -99,6 +99,13 @@ def test_terminal_shows_control_and_bidi_characters_visibly() -> None:
     assert terminal("tag\U000e0041") == "tag\\U000e0041"  # invisible tag characters
 
 
+def test_the_hidden_class_covers_every_control_format_and_separator_character() -> None:
+    from plaintext_crm.escape import HIDDEN, is_hidden
+
+    missed = [f"U+{code:04X}" for code in range(0x110000) if is_hidden(chr(code)) and not HIDDEN.match(chr(code))]
+    assert missed == []
+
+
 def test_json_dumps_stays_json_without_hidden_characters() -> None:
     from plaintext_crm.escape import json_dumps
 
