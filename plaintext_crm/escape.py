@@ -122,21 +122,18 @@ def ics_uid(deal_id: str) -> str:
 
 _MD_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
 # Characters Markdown (with GFM tables, strikethrough and GitHub's math) may read as markup inside a line.
-_MD_ACTIVE = re.compile(r"[\\`*_\[\]!~$#|]")
+_MD_ACTIVE = re.compile(r"[\\`*_\[\]!~$#]")
 _MD_SAFE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def _markdown_char(match: re.Match[str]) -> str:
-    char = match.group()
-    return "&#124;" if char == "|" else "\\" + char
 
 
 def markdown_text(text: str) -> str:
     """Inline Markdown text that renders as exactly `text`: no HTML, no emphasis, link, image or code,
     safe in a GFM table cell (`|` as an entity, line breaks as spaces, hidden characters as escapes)."""
     text = terminal(_MD_LINE_BREAK.sub(" ", text))
+    text = _MD_ACTIVE.sub(r"\\\g<0>", text)  # before the entities, whose '#' must stay as it is
     text = html.escape(text, quote=True)  # & < > " ' as entities: no raw HTML can survive
-    return _MD_ACTIVE.sub(_markdown_char, text)
+    # A table splits its rows at '|' before reading entities or backslashes in any renderer.
+    return text.replace("|", "&#124;")
 
 
 def markdown_code(text: str) -> str:

@@ -138,6 +138,9 @@ def test_markdown_text_is_inert() -> None:
 
     assert markdown_text("a|b") == "a&#124;b"
     assert markdown_text("<script>") == "&lt;script&gt;"
+    assert markdown_text("it's \"q\" & \\<") == "it&#x27;s &quot;q&quot; &amp; \\\\&lt;"
+    rendered = MarkdownIt("commonmark", {"html": True}).render(markdown_text("it's \"q\" & \\< #1 `a|b`"))
+    assert rendered == "<p>it's &quot;q&quot; &amp; \\&lt; #1 `a|b`</p>\n"
     assert markdown_text("line\nbreak") == "line break"
     assert markdown_text("# *x* _y_ `z` [l](u) ![i](s) ~s~ $m$") == (
         "\\# \\*x\\* \\_y\\_ \\`z\\` \\[l\\](u) \\!\\[i\\](s) \\~s\\~ \\$m\\$")
