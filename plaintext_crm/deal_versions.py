@@ -15,7 +15,10 @@ _TRACKED_LINE = re.compile(r"^(" + "|".join(TRACKED) + r")[ \t]*:")
 _OPENERS = {'"': '"', "'": "'", "[": "]", "{": "}"}
 # Line breaks other than \n that str.splitlines (and so the loader) honours: leave those files to it.
 _ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+# The fences frontmatter.split_front_matter finds (python-frontmatter's): `---` first, then the first
+# line of three or more dashes.
+_OPENING_FENCE = re.compile(r"---[ \t]*(?:\n|$)")
+_CLOSING_FENCE = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 
 
 def front_matter_text(text: str) -> str | None:
@@ -27,11 +30,11 @@ def front_matter_text(text: str) -> str | None:
     if _ODD_BREAKS.search(text):
         split = split_front_matter(text)
         return split[0] if isinstance(split, tuple) else None
-    first_end = text.find("\n")
-    if first_end < 0 or text[:first_end].rstrip() != "---":
+    opening = _OPENING_FENCE.match(text)
+    if opening is None:
         return None
-    closing = _CLOSING_FENCE.search(text, first_end + 1)
-    return text[first_end + 1:closing.start()] if closing else None
+    closing = _CLOSING_FENCE.search(text, opening.end())
+    return text[opening.end():closing.start()] if closing else None
 
 
 class DealFieldReader:
