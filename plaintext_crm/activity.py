@@ -15,7 +15,7 @@ from plaintext_crm.deal_history import (
     stage_funnel,
     stage_history,
 )
-from plaintext_crm.history import Commit, History, RecordHistory, read_history
+from plaintext_crm.history import Commit, History, RecordHistory, as_of, read_history
 from plaintext_crm.model import Workspace
 from plaintext_crm.pipeline import DealFigures
 
@@ -133,12 +133,14 @@ def history_figures(workspace: Workspace, today: dt.date, *, use_cache: bool = T
                     figures: Mapping[str, DealFigures] | None = None) -> HistoryFigures:
     """Read the history (cached by HEAD) and derive every figure the site shows from it.
 
-    `figures`: the analytics' deal figures of the workspace, when the caller has them (saves work).
+    Commits dated after `today` count as made today (`history.as_of`), with a notice the This week
+    page and data.json show. `figures`: the analytics' deal figures of the workspace, when the caller
+    has them (saves work).
     """
     from plaintext_crm.changes import changes_between
     from plaintext_crm.errors import ToolError
 
-    history = read_history(workspace.root, use_cache=use_cache)
+    history = as_of(read_history(workspace.root, use_cache=use_cache), today)
     spans = {deal_id: stage_history(history, deal, today) for deal_id, deal in sorted(workspace.deals.items())}
     deals = {deal_id: deal_history_data(history, workspace.deals[deal_id], today, spans[deal_id])
              for deal_id in spans}

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from plaintext_crm.history import History, StageSummary
+from plaintext_crm.history import History, RecordHistory, StageSummary, StayRow, future_notice, stay_rows
 from plaintext_crm.model import Deal, Workspace
+from plaintext_crm.rules import Example
 
 UNCOMMITTED = "(uncommitted)"
+STAGE_CONFLICTS = "stage-conflicts"  # LintContext.extra key: deal id -> StageConflict, for D011
 
 
 def mean(values: list[int]) -> float:
@@ -38,37 +42,136 @@ class StageSpan:
                 "commit": self.commit, "exact": self.exact}
 
 
-def stage_history(history: History, deal: Deal, today: dt.date) -> tuple[StageSpan, ...]:
-    """Every stage the deal has been in, oldest first, with the precedence rules applied.
+@dataclass(frozen=True)
+class StageConflict:
+    """A front matter `stage_since` that git history contradicts (lint D011); git's date is used instead."""
 
-    - committed history gives the stays and who moved the deal;
+    stage_since: dt.date  # what the front matter says
+    stage: str | None  # the deal's current stage
+    moved: dt.date  # when git (or the working tree) says the deal entered that stage, or left the one before
+    reason: str  # "stale": not updated when the stage changed; "early": before the previous stay began
+    previous: str | None = None  # for "early": the stage the deal was in before
+    uncommitted: bool = False  # the stage changed in the working tree, not committed yet
+
+    @property
+    def message(self) -> str:
+        if self.reason == "early":
+            return (f"stage_since {self.stage_since} but git shows the deal entered {self.previous} on "
+                    f"{self.moved}, before it moved to {self.stage}; update stage_since or remove it")
+        if self.uncommitted:
+            return (f"stage_since {self.stage_since} but the deal moved to {self.stage} in the working tree "
+                    "(not committed yet); update stage_since or remove it")
+        return (f"stage_since {self.stage_since} but git shows the deal moved to {self.stage} on {self.moved}; "
+                "update stage_since or remove it")
+
+
+@dataclass(frozen=True)
+class Stays:
+    """When each stay of a deal began, resolved from its committed stays, its front matter and today."""
+
+    entered: tuple[dt.date, ...]  # one per committed stay, plus one for an uncommitted stage change
+    exact: tuple[bool, ...]
+    uncommitted: bool  # the last stay is the working tree's stage, not committed yet
+    conflict: StageConflict | None  # the front matter's stage_since, when git contradicts it
+
+
+def resolve_stays(rows: Sequence[StayRow], committed_since: dt.date | None, stage: str | None,
+                  since: dt.date | None, today: dt.date) -> Stays:
+    """The precedence rules (docs/history.md), as a pure function of plain values.
+
+    `rows`: the committed stays, oldest first (the mainline's order); `committed_since`: stage_since at
+    the last commit; `stage`, `since`: the deal's stage and stage_since in the working tree.
+
+    - Git's dates never go back: each stay's date is at least the one before, and none is after today
+      (a commit dated in the future counts as made today).
+    - A stage_since written during a stay (in the commit that moved the deal, later in the stay, in
+      the first commit of an imported deal, or in the working tree) gives that stay's start, kept
+      between the previous stay's start and the next stage change git saw.
+    - A stage_since left over from an earlier stage (not updated when the stage changed) is stale
+      when it is before the change: the change's date counts, and `conflict` says so.
+    So stays are contiguous, none ends before it begins, and the last one ends today.
+    """
+    if not rows:  # never committed: the working tree's stay, from its stage_since or from today
+        return Stays((min(since, today) if since is not None else today,), (True,), True, None)
+    moved: list[dt.date] = []
+    for row in rows:
+        moved.append(max(moved[-1], row[1]) if moved else row[1])
+    starts: list[dt.date] = [declared if declared is not None else moved[index]
+                             for index, (_stage, _date, declared, _exact) in enumerate(rows)]
+    exact = [row_exact or declared is not None for _stage, _date, declared, row_exact in rows]
+    edited = since != committed_since  # the working tree writes another stage_since (or removes it)
+    uncommitted = stage != rows[-1][0]
+    conflict: StageConflict | None = None
+    from_front = False  # the current stay's start comes from the front matter's stage_since
+    if uncommitted:
+        moved.append(max(moved[-1], today))
+        starts.append(today)
+        exact.append(True)
+        if since is not None and (edited or since >= today):
+            starts[-1], from_front = since, True
+        elif since is not None:
+            conflict = StageConflict(since, stage, today, "stale", uncommitted=True)
+    elif edited:
+        starts[-1] = since if since is not None else moved[-1]
+        exact[-1] = exact[-1] or since is not None
+        from_front = since is not None
+    elif since is not None:
+        if rows[-1][2] is not None:
+            from_front = True  # written during this stay
+        elif since >= min(moved[-1], today):
+            starts[-1], exact[-1], from_front = since, True, True  # left over, but git does not contradict it
+        else:
+            conflict = StageConflict(since, stage, min(moved[-1], today), "stale")
+    entered: list[dt.date] = []
+    for index, start in enumerate(starts):
+        value = max(start, entered[-1]) if entered else start
+        if index + 1 < len(moved):
+            value = min(value, moved[index + 1])  # the next stage change git saw ends this stay
+        entered.append(value)
+    entered = [min(value, today) for value in entered]
+    if from_front and since is not None and len(entered) > 1 and since < entered[-2]:
+        previous = rows[len(entered) - 2][0]
+        conflict = StageConflict(since, stage, entered[-2], "early", previous)
+    return Stays(tuple(entered), tuple(exact), uncommitted, conflict)
+
+
+def _committed_since(record: RecordHistory | None) -> dt.date | None:
+    value = record.committed.get("stage_since") if record is not None else None
+    return value if isinstance(value, dt.date) else None
+
+
+def stage_history(history: History, deal: Deal, today: dt.date) -> tuple[StageSpan, ...]:
+    """Every stage the deal has been in, oldest first, with the precedence rules applied (resolve_stays).
+
+    - committed history (the mainline's first-parent chain) gives the stays and who moved the deal;
     - a stage changed in the working tree but not committed yet counts from `today`, and so does
       a deal file that was never committed;
-    - a `stage_since` in the front matter wins for the current stage;
+    - a `stage_since` in the front matter wins for the current stage unless git contradicts it;
     - without git history, the only stay known is the front matter's (stage, stage_since).
     """
-    spans: list[StageSpan] = []
-    record = history.records.get(deal.path) if history.available else None
-    if record is not None and record.visits:
-        spans = [StageSpan(visit.stage, visit.entered, None, visit.commit.author, visit.commit.sha, visit.exact)
-                 for visit in record.visits]
-        if record.committed.get("stage") != deal.stage:
-            spans.append(StageSpan(deal.stage, today, None, UNCOMMITTED, None, True))
-    elif history.available:
-        spans = [StageSpan(deal.stage, today, None, UNCOMMITTED, None, True)]
-    elif deal.stage_since is not None:
-        spans = [StageSpan(deal.stage, deal.stage_since, None, deal.owner or "", None, True)]
-    if spans and deal.stage_since is not None:
-        spans[-1] = replace(spans[-1], entered=deal.stage_since, exact=True)
-    for index in range(len(spans) - 1):
-        spans[index] = replace(spans[index], left=spans[index + 1].entered)
+    if not history.available:
+        if deal.stage_since is None:
+            return ()
+        return (StageSpan(deal.stage, min(deal.stage_since, today), None, deal.owner or "", None, True),)
+    record = history.records.get(deal.path)
+    visits = record.visits if record is not None else ()
+    stays = resolve_stays(stay_rows(visits), _committed_since(record), deal.stage, deal.stage_since, today)
+    spans = []
+    for index, entered in enumerate(stays.entered):
+        left = stays.entered[index + 1] if index + 1 < len(stays.entered) else None
+        if index < len(visits):
+            visit = visits[index]
+            spans.append(StageSpan(visit.stage, entered, left, visit.commit.author, visit.commit.sha,
+                                   stays.exact[index]))
+        else:
+            spans.append(StageSpan(deal.stage, entered, left, UNCOMMITTED, None, stays.exact[index]))
     return tuple(spans)
 
 
 def stage_since(history: History, deal: Deal, today: dt.date) -> dt.date | None:
-    """The date the deal entered its current stage (front matter, else working tree, else history)."""
+    """The date the deal entered its current stage (see stage_history)."""
     spans = stage_history(history, deal, today)
-    return spans[-1].entered if spans else deal.stage_since
+    return spans[-1].entered if spans else None
 
 
 def stage_since_function(history: History, today: dt.date) -> Callable[[Deal], dt.date | None]:
@@ -82,26 +185,45 @@ def days_in_stage(history: History, deal: Deal, today: dt.date) -> int | None:
     return max(0, (today - since).days) if since else None
 
 
-def history_stage_since(summary: StageSummary | None, workspace: Workspace, today: dt.date) -> dict[str, dt.date]:
-    """Deal id -> date the current stage was entered according to git and the working tree.
+@dataclass(frozen=True)
+class StageDates:
+    """What lint needs from history: each deal's resolved stage_since, and the front matter git contradicts."""
 
-    For LintContext.history_stage_since, which lets the front matter win. Built from the small
-    stage summary so that lint never loads the whole history. None (no git) gives {}.
-    """
+    since: dict[str, dt.date]  # deal id -> the date the deal entered its current stage
+    conflicts: dict[str, StageConflict]  # deal id -> its stage_since that git contradicts (D011)
+
+
+def stage_dates(summary: StageSummary | None, workspace: Workspace, today: dt.date) -> StageDates:
+    """Resolved stage dates of every deal, from the small stage summary (lint never loads the whole
+    history); the same precedence as stage_history. Without git (`summary` None), the front matter's."""
     if summary is None:
-        return {}
-    result: dict[str, dt.date] = {}
+        return StageDates({deal.id: min(deal.stage_since, today) for deal in workspace.deals.values()
+                           if deal.stage_since is not None}, {})
+    since: dict[str, dt.date] = {}
+    conflicts: dict[str, StageConflict] = {}
     for deal in workspace.deals.values():
-        entry = summary.get(deal.path)
-        result[deal.id] = entry[1] if entry is not None and entry[0] == deal.stage else today
-    return result
+        committed, rows = summary.get(deal.path, (None, ()))
+        stays = resolve_stays(rows, committed, deal.stage, deal.stage_since, today)
+        since[deal.id] = stays.entered[-1]
+        if stays.conflict is not None:
+            conflicts[deal.id] = stays.conflict
+    return StageDates(since, conflicts)
 
 
-def lint_notices(summary: StageSummary | None, notices: tuple[str, ...], workspace: Workspace) -> list[str]:
-    """The history notices worth printing during lint: a shallow clone's always; without git only when
-    it matters, i.e. some open deal in a stage with rot_days has no stage_since and so cannot rot."""
+def history_stage_since(summary: StageSummary | None, workspace: Workspace, today: dt.date) -> dict[str, dt.date]:
+    """Deal id -> the date the deal entered its current stage, for LintContext.history_stage_since."""
+    return stage_dates(summary, workspace, today).since
+
+
+def lint_notices(summary: StageSummary | None, notices: tuple[str, ...], workspace: Workspace,
+                 today: dt.date | None = None) -> list[str]:
+    """The history notices worth printing during lint: a shallow clone's always, and commits dated after
+    `today`; without git only when it matters, i.e. some open deal in a stage with rot_days has no
+    stage_since and so cannot rot."""
     if summary is not None:
-        return list(notices)
+        latest = max((row[1] for _since, rows in summary.values() for row in rows), default=None)
+        future = future_notice(latest, today) if today is not None else None
+        return [*notices, *([future] if future else [])]
     stages = {stage.id: stage for stage in workspace.config.stages}
     blind = any(deal.stage_since is None and (stage := stages.get(deal.stage or "")) is not None
                 and stage.is_open and stage.rot_days is not None for deal in workspace.deals.values())
@@ -245,3 +367,33 @@ def record_dates_data(record: Any) -> dict[str, Any]:
     return {"created_on": created.commit.date.isoformat() if created else None,
             "created_by": created.commit.author if created else None,
             "last_changed_on": last.commit.date.isoformat(), "last_changed_by": last.commit.author}
+
+
+@dataclass(frozen=True)
+class HistoryExample(Example):
+    """A rule example that needs git history: `history` is committed, oldest first, before the example's
+    files are written over it (lint_example). Each commit: (ISO author and committer date, files)."""
+
+    history: tuple[tuple[str, Mapping[str, str]], ...] = ()
+
+    def commit_history(self, root: Path) -> None:
+        """Make `root` a repository holding `history`, one commit per entry."""
+        import subprocess
+        import textwrap
+
+        base = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+        base.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="Ana Ruiz",
+                    GIT_AUTHOR_EMAIL="ana@example.com", GIT_COMMITTER_NAME="Ana Ruiz",
+                    GIT_COMMITTER_EMAIL="ana@example.com", GIT_TERMINAL_PROMPT="0")
+
+        def git(*args: str, when: str = "") -> None:
+            env = {**base, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else base
+            subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, check=True)
+
+        git("init", "-q")
+        for when, files in self.history:
+            for rel, text in files.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_text(textwrap.dedent(text), encoding="utf-8")
+            git("add", "--", *files)
+            git("commit", "-q", "--no-verify", "-m", f"example: {', '.join(files)}", when=when)

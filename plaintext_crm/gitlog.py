@@ -1,4 +1,4 @@
-"""Read a workspace's `git log --raw` in one pass (two halves at once for a long history) into commits."""
+"""Read a workspace's mainline `git log --raw` in one pass (two halves at once for a long history) into commits."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 from plaintext_crm.gitrepo import run_git
 
 # Header of one commit in `git log -z` output; fields are separated by NUL.
-LOG_FORMAT = "%x01%H%x00%aN%x00%aE%x00%aI%x00%at%x00%s"
-_HEADER_FIELDS = 6
+LOG_FORMAT = "%x01%H%x00%aN%x00%aE%x00%aI%x00%at%x00%cI%x00%P%x00%s"
+_HEADER_FIELDS = 8
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Commit:
     author: str
     email: str
     subject: str
+    committed: dt.date | None = None  # the committer date (in the committer's time zone)
 
     @property
     def short(self) -> str:
@@ -43,6 +44,7 @@ class LogEntry:
 class LogCommit:
     commit: Commit
     entries: list[LogEntry] = field(default_factory=list)
+    parents: tuple[str, ...] = ()  # the first one is the mainline's previous commit
 
 
 def _parse_date(iso: str) -> dt.date:
@@ -57,8 +59,10 @@ def parse_log(output: bytes) -> list[LogCommit]:
     while index < len(tokens):
         token = tokens[index].lstrip("\n")
         if token.startswith("\x01"):
-            sha, author, email, iso, stamp, subject = [token[1:], *tokens[index + 1:index + _HEADER_FIELDS]]
-            commits.append(LogCommit(Commit(sha, _parse_date(iso), int(stamp), author, email, subject)))
+            sha, author, email, iso, stamp, committed, parents, subject = [
+                token[1:], *tokens[index + 1:index + _HEADER_FIELDS]]
+            commits.append(LogCommit(Commit(sha, _parse_date(iso), int(stamp), author, email, subject,
+                                            _parse_date(committed)), parents=tuple(parents.split())))
             index += _HEADER_FIELDS
         elif token.startswith(":") and commits:
             meta = token.split()
@@ -75,16 +79,19 @@ def parse_log(output: bytes) -> list[LogCommit]:
 
 
 def git_log(root: Path, prefix: str = "", after: str | None = None, until: str = "HEAD") -> bytes:
-    """The raw log of every commit, oldest first, with paths relative to the workspace.
+    """The raw log of the mainline, oldest first, with paths relative to the workspace.
 
+    The mainline is HEAD's first-parent chain (`--first-parent`), each merge shown as its change to
+    the first parent (`-m`): a branch's edits land at its merge, in the order the mainline saw them,
+    so two branches' versions of a record are never interleaved by date.
     In a repository of its own the workspace is read without a pathspec: a pathspec makes git
     diff each commit twice (once to simplify history, once to print), ~3x slower; paths outside
     the record folders are dropped while folding. In a sub-folder of a bigger repository the
     pathspec "." keeps git from diffing the rest of the repository. With `after`, only the commits
     since that one.
     """
-    args = ["log", "--reverse", "-M", "--raw", "-z", "--no-abbrev", "--root", "--relative", "--no-color",
-            "--no-ext-diff", "--no-textconv", f"--format={LOG_FORMAT}", f"{after}..{until}" if after else until, "--"]
+    args = ["log", "--reverse", "--first-parent", "-m", "-M", "--raw", "-z", "--no-abbrev", "--root", "--relative",
+            "--no-color", "--no-ext-diff", "--no-textconv", f"--format={LOG_FORMAT}", f"{after}..{until}" if after else until, "--"]
     return run_git(root, args + (["."] if prefix else []))
 
 
@@ -92,13 +99,14 @@ PARALLEL_LOG_MIN = 2000  # commits; below this one git log is quick enough
 
 
 def read_log(root: Path, prefix: str = "", after: str | None = None) -> list[LogCommit]:
-    """Every commit (after `after`), oldest first. A long history is read as two halves by two git
-    processes at once: diffing trees is git's CPU-bound part, and it splits cleanly at a commit."""
+    """Every mainline commit (after `after`), oldest first. A long history is read as two halves by two
+    git processes at once: diffing trees is git's CPU-bound part, and it splits cleanly at a commit."""
     workers = min(2, os.cpu_count() or 1)
     if after is None and workers > 1:
-        total = int(run_git(root, ["rev-list", "--count", "HEAD"]).strip() or 0)
+        total = int(run_git(root, ["rev-list", "--first-parent", "--count", "HEAD"]).strip() or 0)
         if total >= PARALLEL_LOG_MIN:
-            middle = run_git(root, ["rev-list", "-1", f"--skip={total // 2}", "HEAD"]).decode().strip()
+            middle = run_git(root, ["rev-list", "--first-parent", "-1", f"--skip={total // 2}", "HEAD"]
+                             ).decode().strip()
             with ThreadPoolExecutor(2) as pool:
                 older = pool.submit(git_log, root, prefix, None, middle)
                 newer = pool.submit(git_log, root, prefix, middle, "HEAD")

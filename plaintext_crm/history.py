@@ -9,7 +9,7 @@ import pickle
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from plaintext_crm.gitrepo import (
     shallow_commits,
 )
 
-FORMAT_VERSION = 2  # bump when the cached structures change
+FORMAT_VERSION = 3  # bump when the cached structures change
 CACHE_FILE = "history.cache"  # both in the workspace's cache folder (cache_store.cache_folder)
 SUMMARY_FILE = "history-stages.cache"
 RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")
@@ -57,11 +57,11 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class StageVisit:
-    """A committed stay of a deal in one stage, as history recorded it (before front matter overrides)."""
+    """A committed stay of a deal in one stage, as history recorded it (deal_history resolves the dates)."""
 
     stage: str | None
-    commit: Commit  # the commit that moved the deal into the stage
-    declared: dt.date | None  # a stage_since written in the same stay, which wins over the commit date
+    commit: Commit  # the mainline commit that moved the deal into the stage
+    declared: dt.date | None  # a stage_since written during this stay (None: not written, or left stale)
     exact: bool  # False when the stay began before a shallow clone's first commit
 
     @property
@@ -116,9 +116,12 @@ class History:
         return self.records.get(path)
 
 
+# One committed stay, in plain values: (stage, author date of the commit that moved the deal in,
+# stage_since written during the stay or None, exact?). Dates are as committed, not yet clamped to today.
+StayRow = tuple[str | None, dt.date, dt.date | None, bool]
 # The per-deal stage facts lint needs, small enough to load in a millisecond:
-# path -> (stage at the last commit, date that stage was entered, exact?).
-StageSummary = dict[str, tuple[str | None, dt.date, bool]]
+# path -> (stage_since at the last commit, the deal's committed stays oldest first).
+StageSummary = dict[str, tuple[dt.date | None, tuple[StayRow, ...]]]
 
 
 def empty_history(*notices: str) -> History:
@@ -354,6 +357,11 @@ def build_history(root: Path, head: str, boundary: frozenset[str], prefix: str =
     """Read and fold the history (no cache); with `start`, only the commits after its HEAD."""
     try:
         commits = read_log(root, prefix, start.head if start else None)
+        if start is not None and commits and commits[0].parents[:1] != (start.head,):
+            # The cached HEAD is an ancestor but not on the new HEAD's first-parent chain (a branch's tip,
+            # merged since): the mainline's view cannot continue it, so the whole mainline is read.
+            start = None
+            commits = read_log(root, prefix)
         blobs = {entry.blob for item in commits for entry in item.entries
                  if entry.status != "D" and _is_deal(entry.new_path or entry.path)}
         raw = read_blobs(root, blobs)
@@ -380,14 +388,67 @@ def _is_deal(path: str) -> bool:
     return match is not None and match.group(1) == "deals"
 
 
+def stay_rows(visits: tuple[StageVisit, ...]) -> tuple[StayRow, ...]:
+    """The committed stays as plain values, for deal_history.resolve_stays."""
+    return tuple((visit.stage, visit.commit.date, visit.declared, visit.exact) for visit in visits)
+
+
 def stage_summary(history: History) -> StageSummary:
-    """Per deal path: the stage at the last commit, the date it was entered, and whether that is exact."""
+    """Per deal path: the stage_since at the last commit and every committed stay."""
     summary: StageSummary = {}
     for path, record in history.records.items():
         if record.visits:
-            last = record.visits[-1]
-            summary[path] = (last.stage, last.entered, last.exact)
+            summary[path] = (record.committed.get("stage_since"), stay_rows(record.visits))
     return summary
+
+
+def latest_date(history: History) -> dt.date | None:
+    """The latest author or committer date of any commit that touched a record."""
+    latest: dt.date | None = None
+    for record in (*history.records.values(), *history.removed):
+        for touch in record.touches:
+            for date in (touch.commit.date, touch.commit.committed):
+                if date is not None and (latest is None or date > latest):
+                    latest = date
+    return latest
+
+
+def future_notice(latest: dt.date | None, today: dt.date) -> str | None:
+    """The notice for commits dated after today (a wrong clock), which count as made today."""
+    if latest is None or latest <= today:
+        return None
+    # Worded without the dates found, so that lint (which sees only the commits that moved deals) and
+    # the site or `changes` (which see every commit) say the same thing.
+    return (f"git history has commits dated after today ({today.isoformat()}): they count as made today "
+            "(a computer's clock was probably wrong)")
+
+
+def as_of(history: History, today: dt.date) -> History:
+    """The history with every commit dated after today dated today, and a notice saying so.
+
+    Stays, the activity feed and client timelines then never show a date after today. History
+    without such commits is returned as it is.
+    """
+    notice = future_notice(latest_date(history), today)
+    if notice is None:
+        return history
+    clamped: dict[str, Commit] = {}
+
+    def fix(commit: Commit) -> Commit:
+        fixed = clamped.get(commit.sha)
+        if fixed is None:
+            committed = min(commit.committed, today) if commit.committed is not None else None
+            fixed = replace(commit, date=min(commit.date, today), committed=committed)
+            clamped[commit.sha] = fixed
+        return fixed
+
+    def record(item: RecordHistory) -> RecordHistory:
+        return replace(item, touches=tuple(replace(touch, commit=fix(touch.commit)) for touch in item.touches),
+                       changes=tuple(replace(change, commit=fix(change.commit)) for change in item.changes),
+                       visits=tuple(replace(visit, commit=fix(visit.commit)) for visit in item.visits))
+
+    return replace(history, records={path: record(item) for path, item in history.records.items()},
+                   removed=tuple(record(item) for item in history.removed), notices=(*history.notices, notice))
 
 
 def read_stage_summary(root: Path, *, use_cache: bool = True) -> tuple[StageSummary | None, tuple[str, ...]]:

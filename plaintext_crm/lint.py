@@ -23,16 +23,17 @@ class LintResult:
 
 def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
     """The one place a LintContext is made: derived facts rules need (e.g. git history) are added here."""
-    from plaintext_crm.deal_history import history_stage_since, lint_notices
+    from plaintext_crm.deal_history import STAGE_CONFLICTS, lint_notices, stage_dates
     from plaintext_crm.history import read_stage_summary, say_once
 
     # git history says when each deal entered its stage (cached by HEAD: one small read when unchanged);
     # without git, D006 falls back to front matter stage_since.
     summary, notices = read_stage_summary(workspace.root)
-    for notice in lint_notices(summary, notices, workspace):  # no git: once per workspace; shallow: per run
+    for notice in lint_notices(summary, notices, workspace, today):  # no git: once per workspace; else per run
         say_once(notice, workspace.root if summary is None else None)
-    return LintContext(workspace, today, history_stage_since(summary, workspace, today),
-                       extra={"history_notices": notices})
+    dates = stage_dates(summary, workspace, today)
+    return LintContext(workspace, today, dates.since,
+                       extra={"history_notices": notices, STAGE_CONFLICTS: dates.conflicts})
 
 
 def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date, *,
@@ -83,10 +84,13 @@ def lint_example(example: Example, which: str) -> list[Finding]:
     """Lint the 'bad' or 'fixed' side of a rule's Example in a throwaway workspace (no cache)."""
     import tempfile
 
+    from plaintext_crm.deal_history import HistoryExample
     from plaintext_crm.loader import load_workspace
 
     with tempfile.TemporaryDirectory(prefix="plaintext-crm-example-") as folder:
         root = Path(folder)
+        if isinstance(example, HistoryExample):
+            example.commit_history(root)
         for rel, text in example.files(which).items():
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_text(text, encoding="utf-8")

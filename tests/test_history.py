@@ -145,9 +145,9 @@ def test_front_matter_stage_since_wins_and_uncommitted_changes_count_from_today(
     assert stage_since(history, workspace.deals["fresh"], TODAY) == TODAY
     summary, notices = read_stage_summary(repo.root, use_cache=False)
     assert notices == ()
-    # The lint seam leaves the front matter to LintContext; everything else matches the full history.
+    # The lint seam resolves the same dates as the full history, front matter included.
     assert history_stage_since(summary, workspace, TODAY) == {
-        "acme-site": d("2026-11-02"), "app": TODAY, "fresh": TODAY}
+        "acme-site": d("2026-10-30"), "app": TODAY, "fresh": TODAY}
 
 
 def test_time_in_each_stage_counts_every_stay() -> None:
@@ -261,11 +261,11 @@ def test_cache_by_head(repo: ScriptedRepo, monkeypatch: pytest.MonkeyPatch) -> N
     again = read_history(repo.root)
     assert again == first
     summary, _ = read_stage_summary(repo.root)
-    assert summary is not None and summary["deals/acme-site.md"] == ("negotiation", d("2026-11-02"), True)
+    assert summary is not None and summary["deals/acme-site.md"][1][-1] == ("negotiation", d("2026-11-02"), None, True)
     monkeypatch.undo()
     repo.commit("2026-11-25T10:00:00+00:00", "cy", {"deals/app.md": deal("proposal", owner="cy")})
     summary, _ = read_stage_summary(repo.root)
-    assert summary is not None and summary["deals/app.md"] == ("proposal", d("2026-11-25"), True)
+    assert summary is not None and summary["deals/app.md"][1][-1] == ("proposal", d("2026-11-25"), None, True)
     # A corrupt cache is rebuilt, never trusted.
     (cache_folder(repo.root) / history_module.CACHE_FILE).write_bytes(b"\x80garbage")
     assert read_history(repo.root).records["deals/app.md"].committed["stage"] == "proposal"

@@ -69,8 +69,10 @@ def test_rotting_uses_git_history_when_the_front_matter_is_silent(make_workspace
     assert lint(make_workspace, files, config=config) == []  # neither known: skipped
     found = lint(make_workspace, files, config=config, history_stage_since={"x": dt.date(2026, 10, 1)})
     assert found == [("deals/x.md", 5, "D006")]  # on the stage line
-    front = {"deals/x.md": deal(stage_since="2026-11-20")}  # the front matter wins over history
-    assert lint(make_workspace, front, config=config, history_stage_since={"x": dt.date(2026, 10, 1)}) == []
+    # history_stage_since holds the resolved date: deal_history lets a stage_since git does not contradict win.
+    front = {"deals/x.md": deal(stage_since="2026-11-20")}
+    assert lint(make_workspace, front, config=config, history_stage_since={"x": dt.date(2026, 11, 20)}) == []
+    assert lint(make_workspace, front, config=config) == []  # without history: the front matter's date
 
 
 def test_any_lost_reason_without_a_list(make_workspace) -> None:

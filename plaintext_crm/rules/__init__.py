@@ -41,8 +41,8 @@ class LintContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def stage_since(self, deal: Deal) -> dt.date | None:
-        """The front matter's stage_since wins; else what git history says; else None."""
-        return deal.stage_since or self.history_stage_since.get(deal.id)
+        """The date history resolved (deal_history: the front matter's stage_since unless git contradicts it)."""
+        return self.history_stage_since.get(deal.id, deal.stage_since)
 
 
 Check = Callable[["Rule", LintContext], Iterable[Finding]]

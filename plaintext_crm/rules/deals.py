@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from plaintext_crm.deal_history import STAGE_CONFLICTS, HistoryExample, StageConflict
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.model import Deal
 from plaintext_crm.rules import Example, LintContext, Rule, rule
@@ -192,8 +193,9 @@ def unknown_stage(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
           "A proposal (rot_days: 14 in crm.yaml) waiting since 2026-10-20")])
 def deal_rotting(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """Deals that sit still go cold. Give a stage `rot_days` in crm.yaml's pipeline; a deal is rotting
-    when today is more than rot_days after it entered the stage: its `stage_since`, else the date git
-    history says the stage was set. Skipped when neither is known or the stage has no rot_days."""
+    when today is more than rot_days after it entered the stage: its `stage_since` (unless git history
+    contradicts it, see D011), else the date git history says the stage was set. Skipped when neither
+    is known or the stage has no rot_days."""
     for deal in _deals(ctx, "open"):
         stage = ctx.workspace.config.stage(deal.stage)
         if stage is None or stage.rot_days is None:
@@ -203,7 +205,7 @@ def deal_rotting(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
             continue
         age = (ctx.today - since).days
         if age > stage.rot_days:
-            where = deal.location("stage_since" if deal.stage_since else "stage")
+            where = deal.location("stage_since" if deal.stage_since == since else "stage")
             yield rule.finding(where, f"in '{stage.id}' since {since} ({days(age)}; rot_days {stage.rot_days})")
 
 
@@ -282,6 +284,35 @@ def client_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     for deal in _deals(ctx):
         if deal.client is None and not _written(deal, "client"):
             yield rule.finding(deal.location("client"), "deal has no client")
+
+
+@rule("D011", "stage-since-contradicts-history", Severity.WARNING,
+      "A deal's stage_since is older than the stage change git shows, and was not updated with it.",
+      examples=[HistoryExample(
+          {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
+              "stage: proposal\n", "stage: negotiation\n    stage_since: 2026-10-20\n")},
+          {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
+              "stage: proposal\n", "stage: negotiation\n    stage_since: 2026-11-20\n")},
+          "Committed on 2026-10-20 in proposal with stage_since 2026-10-20, moved to negotiation on "
+          "2026-11-20 without updating stage_since",
+          history=(("2026-10-20T10:00:00+00:00", {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
+                       "stage: proposal\n", "stage: proposal\n    stage_since: 2026-10-20\n")}),
+                   ("2026-11-20T10:00:00+00:00", {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
+                       "stage: proposal\n", "stage: negotiation\n    stage_since: 2026-10-20\n")})))])
+def stage_since_contradicts_history(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+    """`stage_since` overrides git for what git does not know (when an imported deal really entered
+    its stage, or a stage change made days before it was committed). A `stage_since` left over from an
+    earlier stage is not that: when git shows the deal moved to its stage after that date, in a commit
+    (or a working-tree edit) that left `stage_since` as it was, the date is stale. Days in stage, D006
+    and the stage history then count from git's date, and this warning says what git shows. A
+    `stage_since` before the deal entered its previous stage is reported too (the stay starts when
+    that one began). Update `stage_since` to the day the deal entered its stage, or remove it to let
+    git's date count. Needs git history."""
+    conflicts: dict[str, StageConflict] = ctx.extra.get(STAGE_CONFLICTS, {})
+    for deal in _deals(ctx):
+        conflict = conflicts.get(deal.id)
+        if conflict is not None:
+            yield rule.finding(deal.location("stage_since"), conflict.message)
 
 
 @rule("H001", "won-without-project", Severity.WARNING,
