@@ -59,8 +59,8 @@ class StageConflict:
             return (f"stage_since {self.stage_since} but git shows the deal entered {self.previous} on "
                     f"{self.moved}, before it moved to {self.stage}; update stage_since or remove it")
         if self.uncommitted:
-            return (f"stage_since {self.stage_since} but the deal moved to {self.stage} in the working tree "
-                    "(not committed yet); update stage_since or remove it")
+            return (f"stage_since {self.stage_since} but the deal moved to {self.stage} since the last commit; "
+                    "update stage_since or remove it")
         return (f"stage_since {self.stage_since} but git shows the deal moved to {self.stage} on {self.moved}; "
                 "update stage_since or remove it")
 

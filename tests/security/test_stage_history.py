@@ -171,8 +171,8 @@ def test_a_stage_changed_in_the_working_tree_makes_the_old_stage_since_stale(rep
         ("proposal", d("2026-11-20"), TODAY, "Ana Ruiz"), ("negotiation", TODAY, None, "(uncommitted)")]
     _, findings, _ = lint_json(repro.root)
     assert [(item["code"], item["message"]) for item in findings] == [
-        ("D011", ("stage_since 2026-10-20 but the deal moved to negotiation in the working tree "
-                  "(not committed yet); update stage_since or remove it"))]
+        ("D011", "stage_since 2026-10-20 but the deal moved to negotiation since the last commit; "
+                 "update stage_since or remove it")]
 
 
 def test_a_stage_since_before_the_previous_stay_began_is_reported_and_bounded(repro: ScriptedRepo) -> None:
