@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,7 @@ class StagedState:
     index_file: str | None  # the index the commit is made from, when a hook names one (GIT_INDEX_FILE)
     changed: dict[str, Entry]  # added or modified by the commit, with the staged entry
     deleted: frozenset[str]
+    differs: frozenset[str]  # tracked files whose working-tree content is not the staged one
     in_place: bool  # the working tree holds exactly the staged files lint reads
 
     @property
@@ -105,7 +107,7 @@ def read_staged(root: Path) -> StagedState:
     repo = locate_repository(root)
     if repo is None:
         raise ToolError(f"--staged checks what git would commit, but {root} is not inside a git repository")
-    state = StagedState(root, repo, _index_file(repo), {}, frozenset(), False)
+    state = StagedState(root, repo, _index_file(repo), {}, frozenset(), frozenset(), False)
     specs = state.pathspecs()
     try:
         raw = state.git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--ignore-submodules",
@@ -128,8 +130,9 @@ def read_staged(root: Path) -> StagedState:
         untracked = state.git(["ls-files", "--others", "--directory", "-z", "--", *specs])
     except GitFailed as exc:
         raise ToolError(f"cannot read what git would commit in {root}: {exc}") from None
-    return StagedState(root, repo, state.index_file, changed, frozenset(deleted),
-                       not _split_z(differs) and not _split_z(untracked))
+    differing = frozenset(path[len(repo.prefix):] for path in _split_z(differs))
+    return StagedState(root, repo, state.index_file, changed, frozenset(deleted), differing,
+                       not differing and not _split_z(untracked))
 
 
 def _target(folder: Path, rel: str) -> Path | None:
@@ -140,11 +143,14 @@ def _target(folder: Path, rel: str) -> Path | None:
     return folder.joinpath(*parts)
 
 
-def write_snapshot(state: StagedState, entries: dict[str, Entry], folder: Path) -> int:
-    """Write `entries` (blobs from the repository) under `folder`; the number of files written.
+def write_snapshot(state: StagedState, entries: dict[str, Entry], folder: Path, same: frozenset[str]) -> int:
+    """Write `entries` under `folder`; the number of files written.
 
     Only what the loader reads is written in full: crm.yaml and the files directly in the record
-    folders. Deeper entries only make their folder exist (a folder named like a record is seen).
+    folders. Deeper entries only make their folder exist (a folder named like a record is seen). A file
+    in `same` holds what the working tree holds: it is a hard link to the working-tree file (creating
+    a thousand files costs far more than linking them), else a copy of the blob with the working-tree
+    file's modification time; either way the workspace's record cache (size and mtime) serves it.
     """
     wanted = {rel: entry for rel, entry in entries.items()
               if entry.mode != GITLINK and (rel == CONFIG_FILE or rel.count("/") == 1)}
@@ -152,29 +158,84 @@ def write_snapshot(state: StagedState, entries: dict[str, Entry], folder: Path) 
         parts = rel.split("/")
         if len(parts) > 2 and (target := _target(folder, "/".join(parts[:2]))) is not None:
             target.mkdir(parents=True, exist_ok=True)
-    blobs = read_blobs(state.repo.top, [entry.blob for entry in wanted.values()])
-    written = 0
-    for rel, entry in sorted(wanted.items()):
-        target = _target(folder, rel)
-        content = blobs.get(entry.blob)
-        if target is None or content is None:
+    targets = {rel: target for rel in sorted(wanted) if (target := _target(folder, rel)) is not None}
+    for parent in {target.parent for target in targets.values()}:
+        parent.mkdir(parents=True, exist_ok=True)
+    linked = {rel for rel, target in targets.items()
+              if rel in same and wanted[rel].mode != SYMLINK and _link(state.root / rel, target)}
+    blobs = read_blobs(state.repo.top, [wanted[rel].blob for rel in targets if rel not in linked])
+    written = len(linked)
+    for rel, target in targets.items():
+        content = blobs.get(wanted[rel].blob)
+        if rel in linked or content is None:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if entry.mode == SYMLINK:
+        if wanted[rel].mode == SYMLINK:
             # As a checkout makes it: the link's text, to be judged by the loader as on disk.
             os.symlink(os.fsdecode(content), target)
         else:
             target.write_bytes(content)
+            if rel in same:
+                _copy_mtime(state.root / rel, target, len(content))
         written += 1
     return written
 
 
-@contextmanager
-def snapshot_folder(state: StagedState, entries: dict[str, Entry]) -> Iterator[tuple[Path, int]]:
-    """A temporary folder holding `entries` as files, removed afterwards; and how many were written."""
-    folder = Path(tempfile.mkdtemp(prefix="plaintext-crm-staged-"))
+def _link(source: Path, target: Path) -> bool:
+    """Hard-link a regular working-tree file into the snapshot; False when that cannot be done."""
     try:
-        yield folder, write_snapshot(state, entries, folder)
+        if not stat.S_ISREG(os.stat(source, follow_symlinks=False).st_mode):
+            return False
+        os.link(source, target, follow_symlinks=False)
+    except OSError:  # another file system, links not allowed: the blob is copied instead
+        return False
+    return True
+
+
+def _copy_mtime(source: Path, target: Path, size: int) -> None:
+    try:
+        info = os.stat(source, follow_symlinks=False)
+        if stat.S_ISREG(info.st_mode) and info.st_size == size:
+            os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+    except OSError:
+        pass  # then the file is parsed again: slower, not wrong
+
+
+SNAPSHOT_PREFIX = "plaintext-crm-staged-"
+
+
+def _make_folder(state: StagedState) -> Path:
+    """A new folder for a snapshot: in the repository's git folder, on the working tree's file system so
+    that files can be hard-linked (folders left by killed runs are removed first), else in TMPDIR."""
+    try:
+        for stale in state.repo.git_dir.glob(f"{SNAPSHOT_PREFIX}*"):
+            pid = stale.name[len(SNAPSHOT_PREFIX):].split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(stale, ignore_errors=True)
+        return Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-", dir=state.repo.git_dir))
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix=SNAPSHOT_PREFIX))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process
+    return True
+
+
+@contextmanager
+def snapshot_folder(state: StagedState, *, head: bool = False) -> Iterator[tuple[Path, int]]:
+    """A temporary folder holding the files as staged (or, with `head`, as in HEAD), removed afterwards;
+    and how many files were written."""
+    entries = state.head_entries() if head else state.staged_entries()
+    # Files the commit leaves as the working tree has them: for HEAD, also those it does not change.
+    same = frozenset(entries) - state.differs - (state.changed.keys() | state.deleted if head else set())
+    folder = _make_folder(state)
+    try:
+        yield folder, write_snapshot(state, entries, folder, same)
     except GitFailed as exc:
         raise ToolError(f"cannot read the staged files of {state.root}: {exc}") from None
     except OSError as exc:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
 import click
 
+from plaintext_crm.atomic import EditError, inspect_target, read_bytes, write_atomic
 from plaintext_crm.config import CONFIG_FILE
 from plaintext_crm.errors import ToolError
 from plaintext_crm.model import KINDS
@@ -57,30 +60,99 @@ holidays: []
 lint: {{}}
 """
 
-GITIGNORE = """\
-# Built site and plaintext-crm's caches
-site/
-.plaintext-crm/
-"""
+# What `init` makes git ignore in the workspace: (the line it writes, the lines that already say the same).
+# A line the user negated (`!/site/`: they commit the site) is respected, not added.
+IGNORED = (
+    ("/site/", ("site/", "/site/", "site", "/site", "site/*", "/site/*")),  # the built site
+    ("/.plaintext-crm/", (".plaintext-crm/", "/.plaintext-crm/", ".plaintext-crm", "/.plaintext-crm")),  # caches
+    # `build`'s temporary folders beside the output folder (plaintext_crm/site/output.py): a build
+    # killed half-way leaves them, and `git add -A` must not commit a copy of the site.
+    ("/.site-building-*/", (".site-building-*/", "/.site-building-*/", ".site-building-*", "/.site-building-*")),
+    ("/.site-old-*/", (".site-old-*/", "/.site-old-*/", ".site-old-*", "/.site-old-*")),
+)
+IGNORE_HEADER = "# plaintext-crm: the built site, caches and build's temporary folders"
+
+# The local pre-commit hook (the same as plaintext-crm-lint-system in this repository's
+# .pre-commit-hooks.yaml): the interpreter recorded for the clone, else plaintext-crm on PATH, else a
+# message; so a commit works from a shell without the virtual environment.
+PYTHON_KEY = "plaintext-crm.python"
+HOOK_ENTRY = f"""\
+sh -c '
+python=$(git config --get {PYTHON_KEY})
+if [ -n "$python" ] && [ -x "$python" ]; then exec "$python" -m plaintext_crm lint --staged "$@"; fi
+if command -v plaintext-crm >/dev/null 2>&1; then exec plaintext-crm lint --staged "$@"; fi
+echo "plaintext-crm lint: plaintext-crm is not on PATH and no interpreter is recorded for this clone." >&2
+echo "Run \\`plaintext-crm install-hook\\` once with the plaintext-crm you use (it records its interpreter)," >&2
+echo "or install plaintext-crm where every shell finds it (pipx install ...)." >&2
+exit 1
+' plaintext-crm-lint"""
+HOOK_FILES = r"(^|/)(crm\.yaml|(clients|deals|projects)/[^/]+\.md)$"
 
 PRE_COMMIT_CONFIG = """\
-# Lint the workspace before every commit: `pip install pre-commit && pre-commit install`.
-# Runs the plaintext-crm installed in your environment; the hook only reads files. To let
-# pre-commit install plaintext-crm itself, use the plaintext-crm repository as the hook source:
+# Lint what each commit records before it is made (the hook only reads files). Once per clone:
+#   pip install pre-commit && pre-commit install
+# This local hook runs the interpreter recorded for the clone (`git config {key}`, which
+# `plaintext-crm init` and `plaintext-crm install-hook` set), else the plaintext-crm on PATH: no virtual
+# environment needs to be active when you commit. To let pre-commit install plaintext-crm itself
+# instead, use the plaintext-crm repository as the hook source:
 #   - repo: https://github.com/<owner>/plaintext-crm
 #     rev: v0.1.0
-#     hooks: [{id: plaintext-crm-lint}]
+#     hooks: [{{id: plaintext-crm-lint}}]
 # Without the pre-commit framework: `plaintext-crm install-hook` writes a plain git hook.
 repos:
   - repo: local
     hooks:
       - id: plaintext-crm-lint
         name: plaintext-crm lint
-        entry: plaintext-crm lint
+        entry: |-
+{entry}
         language: system
-        files: '\\.md$|crm\\.yaml$'
+        files: '{files}'
+        always_run: true
         require_serial: true
-"""
+""".format(key=PYTHON_KEY, entry="\n".join("          " + line for line in HOOK_ENTRY.splitlines()),
+           files=HOOK_FILES)
+
+
+def merge_gitignore(data: bytes) -> tuple[bytes, list[str]]:
+    """`data` (a .gitignore, kept byte for byte) with the missing IGNORED lines appended in its own line
+    endings; and the lines added."""
+    present = {line.rstrip() for line in data.decode("utf-8", "replace").splitlines()}
+    missing = [line for line, same in IGNORED
+               if not any(form in present or f"!{form}" in present for form in same)]
+    if not missing:
+        return data, []
+    newline = b"\r\n" if b"\r\n" in data else b"\n"
+    block = newline.join(line.encode() for line in (IGNORE_HEADER, *missing)) + newline
+    if data and not data.endswith((b"\n", b"\r")):
+        data += newline  # end the user's last line
+    if data.strip():
+        data += newline  # a blank line before ours
+    return data + block, missing
+
+
+def update_gitignore(directory: Path) -> str | None:
+    """Create or complete the workspace's .gitignore (atomically, never through a link); what was done.
+    A .gitignore that cannot be written safely (a link, a folder) is left alone with a warning."""
+    try:
+        return _update_gitignore(directory)
+    except EditError as exc:
+        lines = " ".join(line for line, _same in IGNORED)
+        click.echo(f"warning: left .gitignore as it is ({exc.message}); make git ignore {lines} yourself", err=True)
+        return None
+
+
+def _update_gitignore(directory: Path) -> str | None:
+    if inspect_target(directory, ".gitignore") is None:
+        text, _added = merge_gitignore(b"")
+        write_atomic(directory, ".gitignore", text, None)
+        return ".gitignore"
+    data, stamp = read_bytes(directory, ".gitignore")
+    merged, added = merge_gitignore(data)
+    if not added:
+        return None
+    write_atomic(directory, ".gitignore", merged, stamp)
+    return f".gitignore (added {', '.join(added)})"
 
 
 def write_new(path: Path, text: str) -> None:
@@ -119,17 +191,46 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
         if template.name.endswith(".md") and not (templates / template.name).exists():
             write_new(templates / template.name, template.read_text(encoding="utf-8"))
             created.append(f"templates/{template.name}")
-    for file_name, text in ((".gitignore", GITIGNORE), (".pre-commit-config.yaml", PRE_COMMIT_CONFIG)):
-        if not (directory / file_name).exists():
-            write_new(directory / file_name, text)
-            created.append(file_name)
+    ignored = update_gitignore(directory)
+    if ignored:
+        created.append(ignored)
+    kept_config = (directory / ".pre-commit-config.yaml").exists()
+    if not kept_config:
+        write_new(directory / ".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
+        created.append(".pre-commit-config.yaml")
+    repository = False
     if not no_git and shutil.which("git") and not (directory / ".git").exists():
         result = subprocess.run(["git", "init", "-q", str(directory)], capture_output=True, text=True, check=False)
         if result.returncode == 0:
             created.append(".git/")
+            repository = record_python(directory)
         else:
             click.echo(f"warning: git init failed: {result.stderr.strip()}", err=True)
     click.echo(f"Created workspace '{title}' in {directory}:")
     for item in created:
         click.echo(f"  {item}")
+    if kept_config and "plaintext-crm" not in (directory / ".pre-commit-config.yaml").read_text("utf-8", "replace"):
+        click.echo("Kept the existing .pre-commit-config.yaml: add the plaintext-crm-lint hook to it "
+                   "(docs/linting.md).")
     click.echo("Next: add clients/ and deals/ records (`plaintext-crm new deal ID`), then `plaintext-crm lint`.")
+    click.echo(hook_advice(directory, repository))
+
+
+def record_python(directory: Path) -> bool:
+    """Record this interpreter for the clone's pre-commit hook (`git config plaintext-crm.python`)."""
+    result = subprocess.run(["git", "-C", str(directory), "config", PYTHON_KEY, sys.executable],
+                            capture_output=True, text=True, check=False)
+    return result.returncode == 0
+
+
+def hook_advice(directory: Path, recorded: bool) -> str:
+    """How to make every commit run the check, both ways."""
+    where = shlex.quote(str(directory))
+    framework = ("its hook runs this plaintext-crm from any shell" if recorded else
+                 "its hook runs plaintext-crm from PATH, or the interpreter `plaintext-crm install-hook` records")
+    return (f"Check every commit (once per clone, pick one; run `git init` first if {directory} is not in a "
+            "git repository):\n"
+            f"  cd {where} && plaintext-crm install-hook\n"
+            f"      a plain git hook; it runs {sys.executable} from any shell\n"
+            f"  cd {where} && pip install pre-commit && pre-commit install\n"
+            f"      the pre-commit framework with .pre-commit-config.yaml; {framework}")

@@ -191,23 +191,33 @@ class _Run:
     verbose: bool
 
 
-def _load(root: Path, options: _Run, *, use_cache: bool, history_root: Path | None = None
-          ) -> tuple[Workspace, list[Finding]]:
-    """Load the workspace at `root` and lint it; `history_root`: where it really lives (the git history
-    of a snapshot written elsewhere is read there, and the workspace keeps that root)."""
-    from plaintext_crm.cache import load_workspace_with_stats
+def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Workspace, list[Finding]]:
+    """Load the workspace at `root` and lint it. `home`: where the workspace really lives, for a snapshot
+    written elsewhere: its record cache and git history are read there, and the workspace keeps that root."""
+    from plaintext_crm.cache import RecordCache, load_workspace_with_stats
     from plaintext_crm.lint import lint_workspace, select_findings
+    from plaintext_crm.loader import load_workspace
 
-    workspace, load_findings, stats = load_workspace_with_stats(root, use_cache=use_cache)
+    if home is None:
+        workspace, load_findings, stats = load_workspace_with_stats(root, use_cache=options.use_cache)
+    else:
+        # The snapshot's files that the working tree also holds carry its mtimes: the cache serves them.
+        cache = RecordCache(home, enabled=options.use_cache)
+        gc.disable()  # as load_workspace_with_stats does: loading frees nothing for the collector to find
+        try:
+            workspace, load_findings = load_workspace(root, load_files=cache.load)
+        finally:
+            gc.enable()
+        stats = cache.stats
     # The records live until the process ends: keep the cyclic GC from walking them again and again.
     gc.freeze()
     for problem in stats.problems:
         click.echo(f"warning: {problem}", err=True)
     if options.verbose:
-        click.echo(f"{history_root or root}: {stats.reused} files from the cache, {stats.parsed} parsed "
+        click.echo(f"{home or root}: {stats.reused} files from the cache, {stats.parsed} parsed "
                    f"({stats.workers} process{'es' if stats.workers > 1 else ''})", err=True)
-    if history_root is not None:
-        workspace = replace(workspace, root=history_root)
+    if home is not None:
+        workspace = replace(workspace, root=home)
     findings = select_findings(lint_workspace(workspace, load_findings, options.today),
                                select=options.select, ignore=options.ignore)
     return workspace, findings
@@ -215,7 +225,7 @@ def _load(root: Path, options: _Run, *, use_cache: bool, history_root: Path | No
 
 def _lint_target(target: Target, options: _Run) -> tuple[list[Finding], int]:
     """The findings to show of one workspace's working tree, and its record count."""
-    workspace, findings = _load(target.root, options, use_cache=options.use_cache)
+    workspace, findings = _load(target.root, options)
     return [finding for finding in findings if target.shows(finding)], len(workspace.files)
 
 
@@ -228,13 +238,13 @@ def _lint_staged(target: Target, options: _Run) -> tuple[list[Finding], int]:
     if not state.touched and not target.files and not target.folders:
         return [], 0  # the commit leaves this workspace as it is
     if state.in_place:
-        workspace, findings = _load(target.root, options, use_cache=options.use_cache)
+        workspace, findings = _load(target.root, options)
     else:
-        with snapshot_folder(state, state.staged_entries()) as (folder, written):
+        with snapshot_folder(state) as (folder, written):
             if options.verbose:
                 click.echo(f"{target.root}: the working tree differs from the index; linting the {written} "
                            "staged files in a temporary folder", err=True)
-            workspace, findings = _load(folder, options, use_cache=False, history_root=target.root)
+            workspace, findings = _load(folder, options, home=target.root)
     shown = [finding for finding in findings if target.shows(finding) or finding.path in state.changed]
     # Errors in files the commit leaves alone are its doing only when HEAD does not have them (for
     # instance a deal whose client the commit deletes): compare with a lint of HEAD, which costs a second
@@ -242,8 +252,8 @@ def _lint_staged(target: Target, options: _Run) -> tuple[list[Finding], int]:
     others = [finding for finding in findings
               if finding not in shown and exit_code([finding], options.strict)]
     if others:
-        with snapshot_folder(state, state.head_entries()) as (folder, _written):
-            _head, before = _load(folder, options, use_cache=False, history_root=target.root)
+        with snapshot_folder(state, head=True) as (folder, _written):
+            _head, before = _load(folder, options, home=target.root)
         known = {_identity(finding) for finding in before}
         shown.extend(finding for finding in others if _identity(finding) not in known)
     return shown, len(workspace.files)

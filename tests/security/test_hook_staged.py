@@ -316,3 +316,99 @@ def test_pre_commit_hook_runs_for_a_commit_that_only_deletes(tmp_path: Path) -> 
     source = _pre_commit_source(tmp_path)
     git(repo, "rm", "-q", "clients/acme.md")
     refused(_pre_commit(repo, source, tmp_path), "deals/website.md:3:1: R001 [error]")
+
+
+# --- from a fresh shell: no virtual environment on PATH ---------------------------------------------------
+
+FRESH_PATH = os.pathsep.join(folder for folder in ("/usr/local/bin", "/usr/bin", "/bin")
+                             if Path(folder).is_dir() and folder != str(Path(sys.executable).parent))
+
+
+def fresh_shell(home: Path) -> dict[str, str]:
+    """The environment of a new terminal: PATH without this virtual environment, nothing activated."""
+    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    return {**env, **ENV, "PATH": FRESH_PATH, "PRE_COMMIT_HOME": str(home)}
+
+
+def test_fresh_path_has_no_plaintext_crm() -> None:
+    assert shutil.which("plaintext-crm", path=FRESH_PATH) is None, "the test needs a PATH without plaintext-crm"
+
+
+def test_plain_hook_works_from_a_shell_without_the_virtual_environment(tmp_path: Path) -> None:
+    repo, root = repository(tmp_path)
+    env = fresh_shell(tmp_path / "pre-commit-home")
+    (root / "deals/shop.md").write_text(NO_OWNER, encoding="utf-8")
+    git(repo, "add", "deals/shop.md")
+    refused(git(repo, "commit", "-qm", "shop", check=False, env=env), "deals/shop.md:1:1: D001 [error]")
+    (root / "deals/shop.md").write_text(DEAL, encoding="utf-8")
+    git(repo, "add", "deals/shop.md")
+    accepted(git(repo, "commit", "-qm", "shop", check=False, env=env))
+
+
+def test_plain_hook_whose_interpreter_is_gone_uses_path_or_says_what_to_do(tmp_path: Path) -> None:
+    from plaintext_crm.commands.install_hook import hook_script
+
+    repo, root = repository(tmp_path)
+    hook = repo / ".git/hooks/pre-commit"
+    hook.write_text(hook_script("", python=str(tmp_path / "gone/bin/python")), encoding="utf-8")
+    (root / "deals/shop.md").write_text(NO_OWNER, encoding="utf-8")
+    git(repo, "add", "deals/shop.md")
+    env = fresh_shell(tmp_path / "pre-commit-home")
+    missing = git(repo, "commit", "-qm", "shop", check=False, env=env)
+    refused(missing, "cannot run plaintext-crm", "install-hook --force", "--no-verify")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "plaintext-crm").write_text(f'#!/bin/sh\nexec {sys.executable} -m plaintext_crm "$@"\n', encoding="utf-8")
+    (tools / "plaintext-crm").chmod(0o755)
+    on_path = git(repo, "commit", "-qm", "shop", check=False, env={**env, "PATH": f"{tools}{os.pathsep}{FRESH_PATH}"})
+    refused(on_path, "deals/shop.md:1:1: D001 [error]")
+
+
+def _init(folder: Path) -> subprocess.CompletedProcess[str]:
+    result = crm(folder.parent, "init", folder.name)
+    assert result.returncode == 0, result.stderr
+    (folder / "crm.yaml").write_text(MINIMAL_CONFIG, encoding="utf-8")
+    (folder / "clients/acme.md").write_text(CLIENT, encoding="utf-8")
+    return result
+
+
+def test_init_says_how_to_enable_the_hook_both_ways(tmp_path: Path) -> None:
+    output = _init(tmp_path / "ws").stdout
+    assert "plaintext-crm install-hook" in output and "pre-commit install" in output
+    assert git(tmp_path / "ws", "config", "--get", "plaintext-crm.python").stdout.strip() == sys.executable
+
+
+def test_init_pre_commit_config_works_from_a_shell_without_the_virtual_environment(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    _init(workspace)
+    env = fresh_shell(tmp_path / "pre-commit-home")
+    installed = subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=workspace, capture_output=True,
+                               text=True, check=False, env=env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    (workspace / "deals/shop.md").write_text(NO_OWNER, encoding="utf-8")
+    git(workspace, "add", "-A")
+    result = git(workspace, "commit", "-qm", "start", check=False, env=env)
+    refused(result, "deals/shop.md:1:1: D001 [error]")
+    assert "not found" not in result.stdout + result.stderr
+    (workspace / "deals/shop.md").write_text(DEAL, encoding="utf-8")
+    git(workspace, "add", "-A")
+    accepted(git(workspace, "commit", "-qm", "start", check=False, env=env))
+
+
+def test_a_teammates_clone_records_its_interpreter_with_install_hook(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    _init(workspace)
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-qm", "start", "--no-verify")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(workspace), str(clone))
+    env = fresh_shell(tmp_path / "pre-commit-home")
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=clone, check=True, capture_output=True, env=env)
+    (clone / "deals/shop.md").write_text(DEAL, encoding="utf-8")
+    git(clone, "add", "-A")
+    refused(git(clone, "commit", "-qm", "shop", check=False, env=env), "no interpreter is recorded",
+            "plaintext-crm install-hook")
+    recorded = crm(clone, "install-hook")
+    assert recorded.returncode == 0 and "pre-commit framework" in recorded.stdout, recorded.stderr
+    assert "File generated by pre-commit" in (clone / ".git/hooks/pre-commit").read_text(encoding="utf-8")
+    accepted(git(clone, "commit", "-qm", "shop", check=False, env=env))
