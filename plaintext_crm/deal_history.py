@@ -381,6 +381,8 @@ class HistoryExample(Example):
         import subprocess
         import textwrap
 
+        from plaintext_crm.errors import ToolError
+
         base = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
         base.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="Ana Ruiz",
                     GIT_AUTHOR_EMAIL="ana@example.com", GIT_COMMITTER_NAME="Ana Ruiz",
@@ -388,7 +390,10 @@ class HistoryExample(Example):
 
         def git(*args: str, when: str = "") -> None:
             env = {**base, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else base
-            subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, check=True)
+            try:
+                subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, check=True)
+            except (OSError, subprocess.CalledProcessError) as exc:
+                raise ToolError(f"cannot make the git history of a rule example ({exc}); it needs git") from None
 
         git("init", "-q")
         for when, files in self.history:

@@ -40,6 +40,8 @@ pipeline:
   - {stage: lost, closed: lost}
 """
 STALE = "stage_since: 2026-10-20\n"
+MOVED_SINCE_COMMIT = ("stage_since 2026-10-20 but the deal moved to negotiation since the last commit; "
+                      "update stage_since or remove it")
 
 
 def d(text: str) -> dt.date:
@@ -171,8 +173,17 @@ def test_a_stage_changed_in_the_working_tree_makes_the_old_stage_since_stale(rep
         ("proposal", d("2026-11-20"), TODAY, "Ana Ruiz"), ("negotiation", TODAY, None, "(uncommitted)")]
     _, findings, _ = lint_json(repro.root)
     assert [(item["code"], item["message"]) for item in findings] == [
-        ("D011", "stage_since 2026-10-20 but the deal moved to negotiation since the last commit; "
-                 "update stage_since or remove it")]
+        ("D011", MOVED_SINCE_COMMIT)]
+
+
+def test_the_hook_warns_about_a_stale_stage_since_in_what_is_staged(repro: ScriptedRepo) -> None:
+    repro.write({"deals/site.md": deal("negotiation", extra=STALE)})
+    repro.git("add", "deals/site.md")
+    repro.write({"deals/site.md": deal("negotiation", extra="stage_since: 2026-11-25\n")})  # fixed, not staged
+    code, findings, _ = lint_json(repro.root, "--staged")
+    assert (code, [(item["code"], item["message"]) for item in findings]) == (0, [
+        ("D011", MOVED_SINCE_COMMIT)])
+    assert lint_json(repro.root, "--strict")[:2] == (0, [])  # the working tree is right
 
 
 def test_a_stage_since_before_the_previous_stay_began_is_reported_and_bounded(repro: ScriptedRepo) -> None:
