@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.frontmatter import InvalidDate, KeyPath, ParseProblem, YamlTrap, decode, parse_yaml_mapping
+from plaintext_crm.frontmatter import (
+    InvalidDate,
+    KeyPath,
+    ParseProblem,
+    YamlTrap,
+    decode,
+    parse_yaml_mapping,
+    read_inside,
+    shown_number,
+)
 
 CONFIG_FILE = "crm.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -19,6 +29,9 @@ DEFAULT_HANDOFF_FIELDS = ("scope_summary", "promised_timeline", "key_constraints
                           "kickoff_date")
 DEFAULT_CURRENCY = "EUR"
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+# Rates outside this range are mistakes (or .inf/.nan): deal values times rates stay exact in Decimal.
+MIN_RATE, MAX_RATE = 1e-6, 1e6
+MAX_DAYS = 100_000  # rot_days: no stage lasts centuries
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +191,10 @@ class _ConfigReader:
                              f"probability of stage '{stage_id}' must be a number from 0 to 1")
                 probability = default_probability
             rot_days = item.get("rot_days")
-            if rot_days is not None and (isinstance(rot_days, bool) or not isinstance(rot_days, int) or rot_days < 1):
-                self.problem(where + ("rot_days",), f"rot_days of stage '{stage_id}' must be a whole number of days")
+            if rot_days is not None and (isinstance(rot_days, bool) or not isinstance(rot_days, int)
+                                         or not 1 <= rot_days <= MAX_DAYS):
+                self.problem(where + ("rot_days",),
+                             f"rot_days of stage '{stage_id}' must be a whole number of days from 1 to {MAX_DAYS}")
                 rot_days = None
             stages.append(Stage(stage_id, float(probability), rot_days, closed))
         if not stages:
@@ -266,9 +281,9 @@ class _ConfigReader:
             if not _CURRENCY_CODE.match(upper):
                 self.problem(where, f"exchange rate key '{code}' is not a three-letter currency code like USD")
                 continue
-            if isinstance(rate, bool) or not isinstance(rate, int | float) or not rate > 0:
-                self.problem(where, f"exchange rate of {upper} must be a positive number of {currency} per {upper}, "
-                                    f"not '{rate}'")
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not MIN_RATE <= rate <= MAX_RATE:
+                self.problem(where, f"exchange rate of {upper} must be a positive number of {currency} per {upper} "
+                                    f"from {MIN_RATE:g} to {MAX_RATE:g}, not '{shown_number(rate)}'")
                 continue
             if upper == currency and rate != 1:
                 self.problem(where, f"{upper} is the workspace currency; its exchange rate can only be 1")
@@ -279,14 +294,12 @@ class _ConfigReader:
 
 def load_config(root: Path) -> tuple[Config, list[Finding]]:
     """Read root/crm.yaml into a Config; a missing file gives the defaults, a bad one findings."""
-    path = root / CONFIG_FILE
-    if not path.is_file():
+    if not os.path.lexists(root / CONFIG_FILE):
         return Config(), []
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
+    raw = read_inside(root, CONFIG_FILE)  # never through a link out of the workspace, never a pipe
+    if isinstance(raw, ParseProblem):
         return Config(), [Finding(CONFIG_FILE, 1, 1, "F001", "invalid-front-matter", Severity.ERROR,
-                                  f"cannot read crm.yaml: {exc.strerror}")]
+                                  raw.message.replace("the file", "crm.yaml"))]
     text = decode(raw)
     parsed = text if isinstance(text, ParseProblem) else parse_yaml_mapping(text, 1)
     if isinstance(parsed, ParseProblem):

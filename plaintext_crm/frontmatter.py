@@ -1,14 +1,25 @@
 """Split a record file into YAML front matter and Markdown body, keeping line numbers; parse the YAML.
 
 python-frontmatter strips the text (so line numbers shift) and turns a non-mapping front matter
-into {} silently; the linter needs exact positions, so this module does its own split.
+into {} silently; the linter needs exact positions, so this module does its own split. It finds the
+fences where python-frontmatter does, so a file this module accepts gives a team's own scripts the
+same front matter (tests/test_loader_fuzz.py holds it to that; docs/format.md lists the differences).
+
+Record files are untrusted: YAML aliases that recurse or multiply ("billion laughs"), nesting past a
+bound and files past a size limit are parse problems, never a hang, a traceback or a huge value.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import math
+import os
 import re
-from dataclasses import dataclass, field
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from sys import intern
 from typing import Any
 
@@ -25,7 +36,25 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 KeyPath = tuple[str | int, ...]
 
-_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+# The first line opens the front matter; the first later line of three or more dashes (then only
+# whitespace) closes it: python-frontmatter's boundary `^-{3,}\s*$`. Lines are "\n"-separated there
+# and here (a "\r" before the "\n" is whitespace), whatever else str.splitlines or YAML call a break.
+_OPENING_FENCE = re.compile(r"---[ \t]*\r?(?:\n|$)")
+CLOSING_FENCE = re.compile(r"^-{3,}\s*$", re.MULTILINE)
+_DOTS_LINE = re.compile(r"^\.\.\.[ \t]*\r?$", re.MULTILINE)
+# YAML also breaks lines at a lone "\r", NEL, LS and PS: where front matter holds one, its marks' lines
+# are mapped back to the file's "\n"-separated lines.
+_OTHER_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # a record or crm.yaml larger than this is not read
+MAX_NUMBER_CHARACTERS = 1000  # a longer integer is refused before it is built (Python prints 4300 digits)
+MAX_DEPTH = 64  # nesting levels of front matter; real records use a handful
+# Aliases may reuse an anchor, but the expanded document may hold at most this many nodes, or this
+# many times the nodes written, whichever is larger: a "billion laughs" bomb stops at its first level
+# past the bound, before anything is built.
+MAX_EXPANDED_NODES = 10_000
+MAX_EXPANSION_RATIO = 10
 _OCTAL_LOOKING = re.compile(r"^[-+]?0[0-9_]+$")
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+$")
 _BOOL_WORDS = {"yes", "no", "on", "off", "y", "n"}
@@ -36,7 +65,7 @@ class YamlTrap:
     """A value PyYAML (YAML 1.1) read differently from what the writer probably meant."""
 
     line: int  # 1-based line in the file
-    kind: str  # "bool-word", "octal", "sexagesimal", "invalid-date", "duplicate-key"
+    kind: str  # "bool-word", "octal", "sexagesimal", "invalid-date", "non-finite", "duplicate-key", "byte-order-mark"
     text: str  # the raw scalar as written
     message: str
 
@@ -134,12 +163,26 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return value
 
     def construct_trapped_int(self, node: yaml.ScalarNode) -> Any:
-        value = self.construct_yaml_int(node)
         raw = str(node.value)
-        if _OCTAL_LOOKING.match(raw):
-            self._trap(node, "octal", f"'{raw}' is read as the octal number {value}; quote it to keep the digits")
-        elif _SEXAGESIMAL.match(raw):
-            self._trap(node, "sexagesimal", f"'{raw}' is read as the base-60 number {value}; quote it if it is a time")
+        try:
+            if len(raw) > MAX_NUMBER_CHARACTERS:
+                raise ValueError(raw)
+            value = self.construct_yaml_int(node)
+            if _OCTAL_LOOKING.match(raw):
+                self._trap(node, "octal", f"'{raw}' is read as the octal number {value}; quote it to keep the digits")
+            elif _SEXAGESIMAL.match(raw):
+                self._trap(node, "sexagesimal",
+                           f"'{raw}' is read as the base-60 number {value}; quote it if it is a time")
+        except ValueError:  # Python turns at most 4300 digits into a number or back; none are that long
+            raise _Refused(node.start_mark.line, f"a number of {len(raw):,} characters is too long to read; "
+                                                 "quote it if it is text") from None
+        return value
+
+    def construct_marked_float(self, node: yaml.ScalarNode) -> Any:
+        value = self.construct_yaml_float(node)
+        if not math.isfinite(value):  # .nan, .inf, or a number too large for a float (1.0e+400)
+            self._trap(node, "non-finite", f"'{node.value}' is read as {shown_number(value)}, which is not a number "
+                                           "that can be counted with")
         return value
 
     def construct_checked_timestamp(self, node: yaml.ScalarNode) -> Any:
@@ -156,6 +199,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 _Loader.add_constructor("tag:yaml.org,2002:bool", _Loader.construct_trapped_bool)
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_trapped_int)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_checked_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_marked_float)
 
 # --- A faster road through the same YAML 1.1 semantics ------------------------------------------------
 # libyaml parses and composes in C, but then calls the Python resolver for every node and PyYAML's
@@ -169,6 +213,15 @@ _SCALAR_TAGS = frozenset({_STR, "tag:yaml.org,2002:null", "tag:yaml.org,2002:boo
                           "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"})
 class _Unusual(Exception):
     """The document uses something the fast walk leaves to PyYAML's general constructor."""
+
+
+class _Refused(Exception):
+    """Front matter that is not built: nested too deep, or aliases that recurse or multiply."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line  # 0-based, in the YAML text
+        self.message = message
 
 
 def _construct(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],
@@ -185,6 +238,8 @@ def _construct(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyP
             raise _Unusual
         return loader.yaml_constructors[tag](loader, node)
     first_line = loader.first_line
+    if len(path) >= MAX_DEPTH:
+        raise _Refused(node.start_mark.line, f"front matter nests deeper than {MAX_DEPTH} levels")
     if kind is yaml.MappingNode:
         if tag != _MAP:
             raise _Unusual
@@ -214,23 +269,33 @@ def _construct(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyP
 
 
 def split_front_matter(text: str) -> tuple[str, str, int] | ParseProblem:
-    """Split text into (yaml_text, body, body_line); yaml_text starts on line 2 of the file."""
+    """Split text into (yaml_text, body, body_line); yaml_text starts on line 2 of the file.
+
+    The fences are python-frontmatter's: the first line is `---` (trailing blanks allowed), and the
+    first later line of three or more dashes closes the front matter. A leading byte-order mark is
+    skipped (parse_record warns about it: python-frontmatter then sees no front matter)."""
     text = text.removeprefix("\ufeff")
     if not text.strip():
         return ParseProblem(1, "empty file: a record needs front matter between '---' lines")
-    lines = text.splitlines(keepends=True)
-    if lines[0].rstrip("\r\n").rstrip() != "---":
+    opening = _OPENING_FENCE.match(text)
+    if opening is None:
         return ParseProblem(1, "no front matter: the file must start with a '---' line")
-    for index in range(1, len(lines)):
-        if _FENCE.match(lines[index].rstrip("\r\n")):
-            yaml_text = "".join(lines[1:index])
-            body = "".join(lines[index + 1:])
-            return yaml_text, body, index + 2
-    return ParseProblem(1, "front matter is not closed: add a '---' line after the last key")
+    start = opening.end()
+    closing = CLOSING_FENCE.search(text, start)
+    if closing is None:
+        hint = (" ('...' does not close front matter here, as in python-frontmatter)"
+                if _DOTS_LINE.search(text, start) else "")
+        return ParseProblem(1, f"front matter is not closed: add a '---' line after the last key{hint}")
+    fence_end = text.find("\n", closing.start())
+    body = text[fence_end + 1:] if fence_end >= 0 else ""
+    body_line = text.count("\n", 0, closing.start()) + 2
+    return text[start:closing.start()], body, body_line
 
 
 def _collect_key_lines(node: yaml.Node, path: KeyPath, first_line: int, lines: dict[KeyPath, int],
                        loader: _Loader) -> None:
+    if len(path) >= MAX_DEPTH:
+        raise _Refused(node.start_mark.line, f"front matter nests deeper than {MAX_DEPTH} levels")
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -246,14 +311,105 @@ def _collect_key_lines(node: yaml.Node, path: KeyPath, first_line: int, lines: d
             _collect_key_lines(item, path + (index,), first_line, lines, loader)
 
 
+_COLLECTION_STARTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_COLLECTION_ENDS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_aliases(yaml_text: str) -> _Refused | None:
+    """Why the aliases of yaml_text must not be expanded, or None when they are harmless.
+
+    Walks PyYAML's events (no values are built): an alias met inside the collection its anchor opens
+    would make a value contain itself; otherwise every anchor's expanded node count is known when its
+    alias comes, so the whole document's expanded size is counted without expanding anything."""
+    sizes: dict[str, int] = {}  # anchor -> nodes its value expands to
+    inside: set[str] = set()  # anchors of the collections still open
+    frames: list[list[Any]] = [[None, 0]]  # per open collection: [anchor, expanded nodes so far]
+    written = expanded = 0
+    aliases: list[tuple[int, int, str]] = []  # (expanded nodes after the alias, its line, its anchor)
+    events: Any = yaml.parse(yaml_text, Loader=_BaseLoader)  # typed as plain Events; these have anchors
+    try:
+        for event in events:
+            kind = type(event)
+            if kind is yaml.AliasEvent:
+                anchor = event.anchor
+                if anchor in inside:
+                    return _Refused(event.start_mark.line, f"alias *{anchor} is inside the value of its own anchor "
+                                    f"&{anchor}: a value cannot contain itself")
+                size = sizes.get(anchor)
+                if size is None:
+                    return None  # an undefined alias: composing says so, with its line
+                written += 1
+                expanded += size
+                frames[-1][1] += size
+                aliases.append((expanded, event.start_mark.line, anchor))
+            elif kind is yaml.ScalarEvent:
+                written += 1
+                expanded += 1
+                frames[-1][1] += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, _COLLECTION_STARTS):
+                written += 1
+                expanded += 1
+                frames.append([event.anchor, 1])
+                if event.anchor is not None:
+                    inside.add(event.anchor)
+            elif isinstance(event, _COLLECTION_ENDS):
+                anchor, size = frames.pop()
+                frames[-1][1] += size
+                if anchor is not None:
+                    sizes[anchor] = size
+                    inside.discard(anchor)
+    except yaml.YAMLError:
+        return None  # composing reports the same error with its line
+    limit = max(MAX_EXPANDED_NODES, MAX_EXPANSION_RATIO * written)
+    if expanded <= limit:
+        return None
+    crossing = next((alias for alias in aliases if alias[0] > limit), aliases[-1])
+    return _Refused(crossing[1], f"aliases expand the front matter to {expanded:,} values from {written:,} written "
+                                 f"(at most {limit:,}); alias *{crossing[2]} here goes past that: reuse an anchor "
+                                 "a few times, do not nest repeated aliases")
+
+
+def _line_map(yaml_text: str, first_line: int) -> Callable[[int], int]:
+    """yaml line (0-based, as YAML counts breaks) -> the file's line, for text where YAML counts breaks
+    that are not "\n": a lone "\r", NEL, LS, PS."""
+    table = [first_line]
+    line = first_line
+    for match in _YAML_BREAK.finditer(yaml_text):
+        line += match.group().endswith("\n")
+        table.append(line)
+    return lambda yaml_line: table[min(max(yaml_line, 0), len(table) - 1)]
+
+
 def parse_yaml_mapping(yaml_text: str, first_line: int, *, fast: bool = True
                        ) -> tuple[dict[str, Any], dict[KeyPath, int], list[YamlTrap]] | ParseProblem:
     """Parse YAML that must be a mapping; return its data, the line of every key path, and traps.
 
     `first_line` is the file line on which yaml_text starts (2 for front matter). `fast=False` builds
     the values with PyYAML's general constructor only (the fast walk gives the same result; tests
-    compare them).
+    compare them). Lines are the file's "\n"-separated lines, whatever else YAML counts as a break.
     """
+    if _OTHER_BREAKS.search(yaml_text) is None:
+        return _parse_mapping(yaml_text, first_line, fast, lambda yaml_line: yaml_line + first_line)
+    line_of = _line_map(yaml_text, first_line)
+    parsed = _parse_mapping(yaml_text, first_line, fast, line_of)
+    if isinstance(parsed, ParseProblem):
+        return parsed
+    data, key_lines, traps = parsed
+    return (data, {path: line_of(line - first_line) for path, line in key_lines.items()},
+            [replace(trap, line=line_of(trap.line - first_line)) for trap in traps])
+
+
+def _parse_mapping(yaml_text: str, first_line: int, fast: bool, line_of: Callable[[int], int]
+                   ) -> tuple[dict[str, Any], dict[KeyPath, int], list[YamlTrap]] | ParseProblem:
+    """parse_yaml_mapping, with lines counted as YAML does; `line_of` gives a problem's file line."""
+    # Only aliases can make a value bigger than its text, or contain itself: check them before
+    # composing, and only in text that could hold one (an alias needs an anchor).
+    if "*" in yaml_text and "&" in yaml_text:
+        refused = _check_aliases(yaml_text)
+        if refused is not None:
+            return ParseProblem(line_of(refused.line), refused.message)
     loader = _Loader(yaml_text, first_line)
     try:
         node = loader.get_single_node()
@@ -261,7 +417,7 @@ def parse_yaml_mapping(yaml_text: str, first_line: int, *, fast: bool = True
             return {}, {}, loader.traps
         if not isinstance(node, yaml.MappingNode):
             kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
-            return ParseProblem(node.start_mark.line + first_line,
+            return ParseProblem(line_of(node.start_mark.line),
                                 f"front matter must be a mapping of keys to values, not {kind}")
         key_lines: dict[KeyPath, int] = {}
         data = None
@@ -277,19 +433,39 @@ def parse_yaml_mapping(yaml_text: str, first_line: int, *, fast: bool = True
         if data is None:
             _collect_key_lines(node, (), first_line, key_lines, loader)
             data = loader.construct_document(node)
+    except _Refused as exc:
+        return ParseProblem(line_of(exc.line), exc.message)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + first_line if mark is not None else first_line
+        line = line_of(mark.line) if mark is not None else first_line
         context = exc.context or ""
-        if exc.context_mark is not None and exc.context and exc.context_mark.line + first_line != line:
-            context += f" (started on line {exc.context_mark.line + first_line})"
+        if exc.context_mark is not None and exc.context and line_of(exc.context_mark.line) != line:
+            context += f" (started on line {line_of(exc.context_mark.line)})"
         what = " ".join(part for part in (context, exc.problem) if part)
         return ParseProblem(line, f"invalid YAML: {what or exc}")
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (a NUL, a control character): its position is an offset into
+        # the UTF-8 bytes (libyaml) or into the text (PyYAML's own reader).
+        before = yaml_text.encode("utf-8")[:exc.position].decode("utf-8", "replace") if HAVE_LIBYAML \
+            else yaml_text[:exc.position]
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "?")
+        return ParseProblem(first_line + before.count("\n"),
+                            f"invalid YAML: the character U+{character:04X} is not allowed in YAML; remove it")
     except yaml.YAMLError as exc:
         return ParseProblem(first_line, f"invalid YAML: {exc}")
+    except RecursionError:  # PyYAML's pure-Python composer on deep nesting (libyaml stops at 1000 levels)
+        return ParseProblem(first_line, f"front matter nests deeper than {MAX_DEPTH} levels")
     finally:
         loader.dispose()
     return data, key_lines, loader.traps
+
+
+def shown_number(value: Any) -> str:
+    """A number for a message: as YAML writes it (.nan, .inf), shortened when very long."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} characters)"
 
 
 def decode(raw: bytes) -> str | ParseProblem:
@@ -302,8 +478,82 @@ def decode(raw: bytes) -> str | ParseProblem:
                                   "save the file as UTF-8")
 
 
+# Not following a symlink in the last step, and not waiting for a writer should a named pipe be
+# swapped in after the folder was listed: the opened entry is checked before anything is read.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_KIND_WORDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular entry is, in words."""
+    return next((word for test, word in _KIND_WORDS if test(mode)), "not a regular file")
+
+
+def link_problem(root: str, path: str) -> ParseProblem | None:
+    """Why the symbolic link `path` is not read, or None when it leads to a regular file inside `root`
+    (a real path): links that loop, dangle, leave the workspace or lead to something else are refused."""
+    try:
+        shown = os.readlink(path)
+    except OSError:
+        shown = "?"
+    try:
+        target = os.path.realpath(path, strict=True)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return ParseProblem(1, f"not read: a symbolic link to '{shown}' that loops back on itself")
+        return ParseProblem(1, f"not read: a symbolic link to '{shown}', which does not exist")
+    if os.path.commonpath((root, target)) != root:
+        return ParseProblem(1, f"not read: a symbolic link to '{shown}', outside the workspace (records and "
+                               "crm.yaml are read only from inside it)")
+    try:
+        mode = os.stat(target).st_mode
+    except OSError as exc:
+        return ParseProblem(1, f"not read: a symbolic link to '{shown}' ({exc.strerror})")
+    if not stat.S_ISREG(mode):
+        return ParseProblem(1, f"not read: a symbolic link to {kind_of(mode)}")
+    return None
+
+
+def read_inside(root: Path, rel: str) -> bytes | ParseProblem:
+    """The bytes of the regular file root/rel: never through a symbolic link that leaves the workspace
+    or loops, never blocking on a named pipe or a device, never past MAX_FILE_BYTES."""
+    path = os.path.join(root, rel)
+    try:
+        try:
+            handle = os.open(path, _OPEN_FLAGS)
+        except OSError as exc:
+            if exc.errno not in (errno.ELOOP, errno.EMLINK) or not os.path.islink(path):
+                raise
+            # A symbolic link (O_NOFOLLOW refused it): read it only if it stays in the workspace.
+            problem = link_problem(os.path.realpath(root), path)
+            if problem is not None:
+                return problem
+            handle = os.open(os.path.realpath(path), _OPEN_FLAGS)
+        with open(handle, "rb", buffering=0) as file:
+            status = os.fstat(handle)
+            if not stat.S_ISREG(status.st_mode):
+                return ParseProblem(1, f"not read: this is {kind_of(status.st_mode)}, not a file")
+            if status.st_size > MAX_FILE_BYTES:
+                return too_large(status.st_size)
+            raw = file.readall()
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return ParseProblem(1, "cannot read the file: it was removed while being read")
+        return ParseProblem(1, f"cannot read the file: {exc.strerror or exc}")
+    return raw if len(raw) <= MAX_FILE_BYTES else too_large(len(raw))
+
+
+def too_large(size: int) -> ParseProblem:
+    """The problem of a file past MAX_FILE_BYTES."""
+    return ParseProblem(1, f"the file is {size / 1024 / 1024:.1f} MB, more than the {MAX_FILE_BYTES // 1024 // 1024} MB "
+                           "a record may hold; it is not read (keep large notes and attachments elsewhere)")
+
+
 def parse_record(path: str, raw: bytes) -> ParsedFile:
     """Turn the bytes of one record file into a ParsedFile; never raises on bad content."""
+    if len(raw) > MAX_FILE_BYTES:
+        return ParsedFile(path, problem=too_large(len(raw)))
     text = decode(raw)
     if isinstance(text, ParseProblem):
         return ParsedFile(path, problem=text)
@@ -315,4 +565,8 @@ def parse_record(path: str, raw: bytes) -> ParsedFile:
     if isinstance(parsed, ParseProblem):
         return ParsedFile(path, body=body, body_line=body_line, problem=parsed)
     data, key_lines, traps = parsed
+    if text.startswith("\ufeff"):
+        traps.insert(0, YamlTrap(1, "byte-order-mark", "\ufeff", "the file starts with a byte-order mark: "
+                                 "python-frontmatter and other tools then find no front matter; save it as "
+                                 "UTF-8 without BOM"))
     return ParsedFile(path, data, key_lines, body, body_line, None, traps)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,22 @@ from typing import Any
 from plaintext_crm.config import CONFIG_FILE, load_config
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.frontmatter import InvalidDate, ParsedFile, parse_record
+from plaintext_crm.frontmatter import (
+    InvalidDate,
+    ParsedFile,
+    ParseProblem,
+    kind_of,
+    link_problem,
+    parse_record,
+    read_inside,
+    shown_number,
+)
 from plaintext_crm.model import (
     APPROVAL_STATUSES,
     DEPENDENCY_TYPES,
+    EARLIEST_DAY,
     KINDS,
+    LATEST_DAY,
     PROJECT_STATUSES,
     TASK_STATUSES,
     Approval,
@@ -35,6 +48,10 @@ _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})\b[ \t]*[-:–—]?[ \t]*(.*)$")
 _FENCE_OPEN = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 
 ParseFiles = Callable[[Path, list[str]], list[ParsedFile]]
+
+# Amounts past this (either way) are mistakes or hostile: exact sums in Decimal keep cents up to 10^26.
+MAX_AMOUNT = 10**15
+MAX_WORKING_DAYS = 10_000  # task durations and dependency lags: forty years of working days
 
 
 def find_workspace(start: Path) -> Path:
@@ -60,27 +77,65 @@ def workspace_root(path: Path | None) -> Path:
     raise ToolError(f"no workspace at {path}: it holds no {CONFIG_FILE} and no clients/, deals/ or projects/ folder")
 
 
-def record_files(root: Path) -> list[str]:
-    """Relative paths of every record file, sorted: clients/*.md, deals/*.md, projects/*.md."""
+def scan_record_files(root: Path) -> tuple[list[str], list[Finding]]:
+    """Relative paths of every record file, sorted (clients/*.md, deals/*.md, projects/*.md), and an F001
+    finding for each `.md` entry that is not read: a folder, a named pipe, a socket or a device, or a
+    symbolic link that loops, dangles, leads out of the workspace or to something other than a file."""
     found: list[str] = []
+    refused: list[Finding] = []
+    real_root: str | None = None
     for kind in KINDS:
         folder = root / kind
-        if folder.is_dir():
-            # os.scandir knows the entry type from the directory listing: no stat per file.
-            with os.scandir(folder) as entries:
-                found.extend(f"{kind}/{entry.name}" for entry in entries
-                             if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file())
-    return sorted(found)
+        if not folder.is_dir():
+            continue
+        # A folder linked from elsewhere: each file's real path must still be inside the workspace.
+        linked = folder.is_symlink()
+        # os.scandir knows the entry type from the directory listing: no stat per plain file.
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if not name.endswith(".md") or name.startswith("."):
+                    continue
+                rel = f"{kind}/{name}"
+                try:
+                    if not linked and entry.is_file(follow_symlinks=False):
+                        found.append(rel)
+                        continue
+                    if real_root is None:
+                        real_root = os.path.realpath(root)
+                    problem = _entry_problem(entry, real_root, linked)
+                except FileNotFoundError:
+                    continue  # removed since the folder was listed: not part of the workspace any more
+                if problem is None:
+                    found.append(rel)
+                else:
+                    refused.append(Finding(rel, 1, 1, "F001", "invalid-front-matter", Severity.ERROR, problem.message))
+    return sorted(found), sorted(refused, key=lambda finding: finding.path)
+
+
+def _entry_problem(entry: os.DirEntry[str], real_root: str, linked: bool) -> ParseProblem | None:
+    """Why a folder entry named like a record is not read, or None for a regular file inside the workspace."""
+    if entry.is_symlink():
+        return link_problem(real_root, entry.path)
+    mode = entry.stat(follow_symlinks=False).st_mode
+    if not stat.S_ISREG(mode):
+        return ParseProblem(1, f"not read: this is {kind_of(mode)}, not a record file")
+    if linked and os.path.commonpath((real_root, os.path.realpath(entry.path))) != real_root:
+        return ParseProblem(1, "not read: its folder is a symbolic link out of the workspace (records are "
+                               "read only from inside it)")
+    return None
+
+
+def record_files(root: Path) -> list[str]:
+    """Relative paths of every record file that is read, sorted: clients/*.md, deals/*.md, projects/*.md."""
+    return scan_record_files(root)[0]
 
 
 def read_file(root: Path, rel: str) -> ParsedFile:
-    """Read and parse one record file; an unreadable file becomes a ParsedFile with a problem."""
-    from plaintext_crm.frontmatter import ParseProblem
-
-    try:
-        raw = (root / rel).read_bytes()
-    except OSError as exc:
-        return ParsedFile(rel, problem=ParseProblem(1, f"cannot read the file: {exc.strerror}"))
+    """Read and parse one record file; an unreadable or odd file becomes a ParsedFile with a problem."""
+    raw = read_inside(root, rel)
+    if isinstance(raw, ParseProblem):
+        return ParsedFile(rel, problem=raw)
     return parse_record(rel, raw)
 
 
@@ -115,7 +170,8 @@ def load_workspace(root: Path, *, parse: ParseFiles = parse_files,
     altogether (the persistent cache in cache.py gives back records it built on an earlier run).
     """
     config, findings = load_config(root)
-    paths = record_files(root)
+    paths, refused = scan_record_files(root)
+    findings.extend(refused)
     loaded = load_files(root, paths) if load_files else [build_record(item) for item in parse(root, paths)]
     clients: dict[str, Client] = {}
     deals: dict[str, Deal] = {}
@@ -175,8 +231,16 @@ class _Fields:
 
     def date(self, key: str) -> dt.date | None:
         value = self.data.get(key)
-        if type(value) is dt.date:  # the common case first
-            return value
+        day = value if type(value) is dt.date else self._other_date(key, value)  # the common case first
+        if day is None:
+            return None
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            self.invalid(key, f"'{key}': {day} is outside the years {EARLIEST_DAY.year} to {LATEST_DAY.year} that plans "
+                              "and charts cover")
+            return None
+        return day
+
+    def _other_date(self, key: str, value: Any) -> dt.date | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         if isinstance(value, InvalidDate):
@@ -201,6 +265,10 @@ class _Fields:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.invalid(key, f"'{key}': '{value}' is not a number; write digits only, like 12000 or 12500.50")
             return None
+        if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+            self.invalid(key, f"'{key}': {shown_number(value)} is not a number this tool can count with (at most "
+                              f"{MAX_AMOUNT:.0e} either way); write digits only, like 12000 or 12500.50")
+            return None
         return value
 
     def probability(self, key: str) -> float | None:
@@ -210,12 +278,12 @@ class _Fields:
             return None
         return value
 
-    def whole(self, key: str, minimum: int = 0) -> int | None:
+    def whole(self, key: str, minimum: int = 0, maximum: int = MAX_WORKING_DAYS) -> int | None:
         value = self.data.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.invalid(key, f"'{key}': '{value}' must be a whole number of at least {minimum}")
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            self.invalid(key, f"'{key}': '{shown_number(value)}' must be a whole number from {minimum} to {maximum}")
             return None
         return value
 
@@ -236,8 +304,23 @@ class _Fields:
         return value
 
 
+def _as_text(value: Any) -> Any:
+    """`value` with each non-finite float replaced by its YAML text (.nan, .inf, -.inf)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return shown_number(value)
+    if isinstance(value, dict):
+        return {key: _as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_text(item) for item in value]
+    return value
+
+
 def _common(item: ParsedFile, findings: list[Finding]) -> tuple[dict[str, Any], _Fields]:
     assert item.data is not None
+    if any(trap.kind == "non-finite" for trap in item.traps):
+        # NaN and infinity cannot be counted with, compared or written as JSON: records keep the text,
+        # and the typed reads of numeric fields report it (F002).
+        item.data = _as_text(item.data)
     top_lines = {str(path[0]): line for path, line in item.key_lines.items() if len(path) == 1}
     fields = _Fields(item.data, lambda key: top_lines.get(key, 1), item.path, findings)
     base = {
@@ -358,8 +441,9 @@ def _dependency(entry: Any, line: int) -> Dependency | str:
         lag = entry.get("lag", 0)
         if dep_type not in DEPENDENCY_TYPES:
             return f"dependency type '{entry.get('type')}' is not one of {', '.join(DEPENDENCY_TYPES)}"
-        if isinstance(lag, bool) or not isinstance(lag, int):
-            return f"dependency lag '{lag}' must be a whole number of working days (negative for a lead)"
+        if isinstance(lag, bool) or not isinstance(lag, int) or abs(lag) > MAX_WORKING_DAYS:
+            return (f"dependency lag '{shown_number(lag)}' must be a whole number of working days (negative for "
+                    f"a lead), at most {MAX_WORKING_DAYS} either way")
     else:
         target = entry
     if not isinstance(target, str | int) or isinstance(target, bool) or not str(target).strip():
@@ -416,6 +500,8 @@ def history_entries(body: str, body_line: int) -> list[HistoryEntry]:
             try:
                 day = dt.date.fromisoformat(dated.group(1))
             except ValueError:
+                continue
+            if not EARLIEST_DAY <= day <= LATEST_DAY:
                 continue
             entries.append((index, level, day, dated.group(2).strip()))
     result = []

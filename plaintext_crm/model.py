@@ -26,6 +26,9 @@ TASK_STATUSES = ("todo", "doing", "done", "blocked")
 APPROVAL_STATUSES = ("pending", "approved", "rejected")
 DEPENDENCY_TYPES = ("FS", "SS", "FF", "SF")
 KINDS = ("clients", "deals", "projects")
+# The years records and plans live in: a date written outside them is a typo (an F002 finding), and
+# a plan running past them (a chain of absurd durations) stops at their end; charts add weeks to dates.
+EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)

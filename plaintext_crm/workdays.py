@@ -7,10 +7,12 @@ import datetime as dt
 from collections.abc import Iterable
 
 from plaintext_crm.config import Config
+from plaintext_crm.model import EARLIEST_DAY, LATEST_DAY
 
 # A Monday; working-day numbers count from here, so schedule arithmetic is plain integers. Holidays
 # before it are ignored (numbers before it are negative and count weekdays only).
 _BASE = dt.date(1900, 1, 1).toordinal()
+_FIRST, _LAST = EARLIEST_DAY.toordinal(), LATEST_DAY.toordinal()
 
 
 class WorkCalendar:
@@ -77,7 +79,8 @@ class WorkCalendar:
             if holidays == skipped:
                 break
             skipped = holidays
-        day = dt.date.fromordinal(ordinal)
+        # A chain of absurd durations or lags stops at the years plans cover instead of failing.
+        day = dt.date.fromordinal(min(max(ordinal, _FIRST), _LAST))
         self._dates[number] = day
         return day
 

@@ -137,10 +137,12 @@ def yaml_trap(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     sources += [(record.path, record.traps) for record in workspace.records()]
     for path, traps in sources:
         for trap in traps:
-            if trap.kind != "invalid-date":
+            if trap.kind not in _REPORTED_ELSEWHERE:
                 yield rule.finding(Location(path, trap.line), trap.message)
 
 
+# An impossible date and a non-finite number (kept as their text) are F002 where the value is used.
+_REPORTED_ELSEWHERE = ("invalid-date", "non-finite")
 KNOWN_KEYS = {"clients": CLIENT_KEYS, "deals": DEAL_KEYS, "projects": PROJECT_KEYS}
 
 
