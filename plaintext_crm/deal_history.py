@@ -14,7 +14,7 @@ from plaintext_crm.model import Deal, Workspace
 from plaintext_crm.rules import Example
 
 UNCOMMITTED = "(uncommitted)"
-STAGE_CONFLICTS = "stage-conflicts"  # LintContext.extra key: deal id -> StageConflict, for D011
+STAGE_CONFLICTS = "stage-conflicts"  # LintContext.extra key: deal id -> StageConflict, for D012
 
 
 def mean(values: list[int]) -> float:
@@ -44,7 +44,7 @@ class StageSpan:
 
 @dataclass(frozen=True)
 class StageConflict:
-    """A front matter `stage_since` that git history contradicts (lint D011); git's date is used instead."""
+    """A front matter `stage_since` that git history contradicts (lint D012); git's date is used instead."""
 
     stage_since: dt.date  # what the front matter says
     stage: str | None  # the deal's current stage
@@ -190,7 +190,7 @@ class StageDates:
     """What lint needs from history: each deal's resolved stage_since, and the front matter git contradicts."""
 
     since: dict[str, dt.date]  # deal id -> the date the deal entered its current stage
-    conflicts: dict[str, StageConflict]  # deal id -> its stage_since that git contradicts (D011)
+    conflicts: dict[str, StageConflict]  # deal id -> its stage_since that git contradicts (D012)
 
 
 def stage_dates(summary: StageSummary | None, workspace: Workspace, today: dt.date) -> StageDates:

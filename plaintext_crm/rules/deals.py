@@ -194,7 +194,7 @@ def unknown_stage(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
 def deal_rotting(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """Deals that sit still go cold. Give a stage `rot_days` in crm.yaml's pipeline; a deal is rotting
     when today is more than rot_days after it entered the stage: its `stage_since` (unless git history
-    contradicts it, see D011), else the date git history says the stage was set. Skipped when neither
+    contradicts it, see D012), else the date git history says the stage was set. Skipped when neither
     is known or the stage has no rot_days."""
     for deal in _deals(ctx, "open"):
         stage = ctx.workspace.config.stage(deal.stage)
@@ -286,7 +286,7 @@ def client_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
             yield rule.finding(deal.location("client"), "deal has no client")
 
 
-@rule("D011", "stage-since-contradicts-history", Severity.WARNING,
+@rule("D012", "stage-since-contradicts-history", Severity.WARNING,
       "A deal's stage_since is older than the stage change git shows, and was not updated with it.",
       examples=[HistoryExample(
           {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(

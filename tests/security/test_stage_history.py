@@ -103,7 +103,7 @@ def test_repro_stale_stage_since_is_a_warning_and_does_not_rot(repro: ScriptedRe
     code, findings, _ = lint_json(repro.root)
     assert code == 0
     assert [(item["code"], item["line"], item["severity"], item["message"]) for item in findings] == [
-        ("D011", 10, "warning", ("stage_since 2026-10-20 but git shows the deal moved to proposal on 2026-11-20; "
+        ("D012", 10, "warning", ("stage_since 2026-10-20 but git shows the deal moved to proposal on 2026-11-20; "
                                  "update stage_since or remove it"))]
 
 
@@ -173,7 +173,7 @@ def test_a_stage_changed_in_the_working_tree_makes_the_old_stage_since_stale(rep
         ("proposal", d("2026-11-20"), TODAY, "Ana Ruiz"), ("negotiation", TODAY, None, "(uncommitted)")]
     _, findings, _ = lint_json(repro.root)
     assert [(item["code"], item["message"]) for item in findings] == [
-        ("D011", MOVED_SINCE_COMMIT)]
+        ("D012", MOVED_SINCE_COMMIT)]
 
 
 def test_the_hook_warns_about_a_stale_stage_since_in_what_is_staged(repro: ScriptedRepo) -> None:
@@ -182,7 +182,7 @@ def test_the_hook_warns_about_a_stale_stage_since_in_what_is_staged(repro: Scrip
     repro.write({"deals/site.md": deal("negotiation", extra="stage_since: 2026-11-25\n")})  # fixed, not staged
     code, findings, _ = lint_json(repro.root, "--staged")
     assert (code, [(item["code"], item["message"]) for item in findings]) == (0, [
-        ("D011", MOVED_SINCE_COMMIT)])
+        ("D012", MOVED_SINCE_COMMIT)])
     assert lint_json(repro.root, "--strict")[:2] == (0, [])  # the working tree is right
 
 
@@ -195,7 +195,7 @@ def test_a_stage_since_before_the_previous_stay_began_is_reported_and_bounded(re
     _, findings, _ = lint_json(repro.root)
     assert [(item["code"], item["line"], item["message"]) for item in findings] == [
         ("D006", 5, "in 'proposal' since 2026-11-10 (16 days; rot_days 14)"),  # on the stage line: not its date
-        ("D011", 10, ("stage_since 2026-11-01 but git shows the deal entered negotiation on 2026-11-10, "
+        ("D012", 10, ("stage_since 2026-11-01 but git shows the deal entered negotiation on 2026-11-10, "
                       "before it moved to proposal; update stage_since or remove it"))]
 
 
