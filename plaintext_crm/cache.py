@@ -122,7 +122,9 @@ def load_files(root: Path, paths: Sequence[str], workers: int | None = None
     method = ("fork" if "fork" in methods and single_threaded
               else "forkserver" if "forkserver" in methods else None)
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context, initializer=die_with_parent) as pool:
+    parent = os.getpid() if method == "fork" else None  # a forkserver's children have the server as parent
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context, initializer=die_with_parent,
+                             initargs=(parent,)) as pool:
         replies = [pool.submit(_load_chunk, chunk) for chunk in chunks]  # the helpers start here
         results = {rel: build_record(read_file(root, rel)) for rel in own}
         for reply in replies:
@@ -130,16 +132,20 @@ def load_files(root: Path, paths: Sequence[str], workers: int | None = None
     return results, workers
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """In a worker process: end with the parent, quietly, however the parent ends (even `kill -9`).
 
-    Without this, helpers of a killed run go on parsing and then print BrokenPipeError as they reply.
+    `parent` is the pid that forked this worker (None: whatever the parent is now); a worker whose
+    parent is already gone ends at once. Without this, helpers of a killed run go on parsing and then
+    print BrokenPipeError as they reply.
     """
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends the helpers
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a reply to a parent that is gone ends the helper silently
-    parent = os.getppid()
+    if parent is None:
+        parent = os.getppid()
+    if os.getppid() != parent:
+        os._exit(1)
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -218,6 +224,8 @@ class RecordCache:
         self.folder = cache_store.cache_folder(root) if enabled else None
         self.signature = cache_signature()
         self.stats = CacheStats()
+        self.damaged: list[str] = []  # shards that were there but not whole, or refused
+        self.write_failed = False
 
     def shard_path(self, shard: int) -> Path:
         """The file of one shard (only for an enabled cache)."""
@@ -233,25 +241,30 @@ class RecordCache:
         payload = cache_store.read_entry(path, CACHE_KIND)
         if payload is None:
             if os.path.lexists(path):
-                self.stats.problems.append(f"ignored damaged cache file {path.name}; it is rebuilt")
+                self.damaged.append(path.name)
             return {}
         try:
             stream = io.BytesIO(payload)  # one unpickler per pickle: each numbers its memo from 0
             if cache_store.DataUnpickler(stream, RECORD_CLASSES).load() != self.signature:
                 return {}
             stored = cache_store.DataUnpickler(stream, RECORD_CLASSES).load()
-        except Exception as exc:  # noqa: BLE001 - a checked file that still does not load: rebuild it
-            self.stats.problems.append(f"ignored cache file {path.name} ({type(exc).__name__}); it is rebuilt")
+        except Exception:  # noqa: BLE001 - a checked file that still does not load (refused): rebuild it
+            self.damaged.append(path.name)
             return {}
         return stored if isinstance(stored, dict) else {}
 
     def _write_shard(self, shard: int, entries: dict[str, Entry]) -> None:
         """Replace one shard atomically: concurrent runs only ever see whole files."""
+        if self.write_failed:  # one failure says enough (a full disk, an unwritable folder): skip the rest
+            return
         payload = pickle.dumps(self.signature, protocol=pickle.HIGHEST_PROTOCOL) + dumps(entries)
-        if cache_store.write_file(self.shard_path(shard), cache_store.encode_entry(CACHE_KIND, payload)):
+        error = cache_store.write_file(self.shard_path(shard), cache_store.encode_entry(CACHE_KIND, payload))
+        if error is None:
             self.stats.shards_written += 1
-        else:  # a full disk or an unwritable cache folder: the next run parses again
-            self.stats.problems.append(f"could not write the cache in {self.folder}")
+            return
+        self.write_failed = True
+        self.stats.problems.append(f"could not write the record cache in {self.folder} ({error.strerror or error}); "
+                                   "going on without it")
 
     def load(self, root: Path, paths: list[str]) -> list[LoadedFile]:
         """Built records for `paths`: from the cache when size and mtime are unchanged, else parsed."""
@@ -259,6 +272,9 @@ class RecordCache:
         for rel in paths:
             by_shard.setdefault(shard_of(rel), []).append(rel)
         stored = {shard: self._read_shard(shard) for shard in by_shard} if self.enabled else {}
+        if self.damaged:
+            self.stats.problems.append(f"ignored {len(self.damaged)} damaged record cache file(s) in {self.folder} "
+                                       f"({', '.join(sorted(self.damaged))}); rebuilt from the records")
         loaded: dict[str, LoadedFile] = {}
         stamps: dict[str, tuple[int, int] | None] = {}
         cold: list[str] = []

@@ -160,22 +160,22 @@ def write_entry(path: Path, kind: str, payload: bytes) -> None:
     write_file(path, encode_entry(kind, payload))
 
 
-def write_file(path: Path, data: bytes) -> bool:
-    """Replace `path` with `data` atomically; False (and no temporary file left) when that fails."""
+def write_file(path: Path, data: bytes) -> OSError | None:
+    """Replace `path` with `data` atomically; the error that stopped it (no temporary file left), else None."""
     import tempfile  # only writes need it: a warm run that changes nothing never imports it
 
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError:
-        return False
+    except OSError as exc:
+        return exc
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         os.replace(temporary, path)
-        return True
-    except OSError:
+        return None
+    except OSError as exc:
         _unlink(temporary)
-        return False
+        return exc
     except BaseException:
         _unlink(temporary)
         raise

@@ -55,7 +55,7 @@ def _render_many(texts: dict[str, str], engine: str, jobs: int | None) -> dict[s
     result: dict[str, str] = {}
     from plaintext_crm.cache import die_with_parent
 
-    with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         for part in pool.imap_unordered(_render_batch, batches):
             result.update(part)
     return result
