@@ -23,6 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_workspace import generate_workspace
 
+from plaintext_crm.cache_store import cache_folder
+
 TODAY = "2026-11-26"
 TARGETS = {"cold_vs_hugo": 0.8, "one_change_s": 1.3, "peak_mib": 1024}
 
@@ -95,7 +97,7 @@ def run_size(deals: int, base: Path, repeat: int) -> dict[str, dict[str, float]]
 
     def clean() -> None:
         shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(workspace / ".plaintext-crm", ignore_errors=True)
+        shutil.rmtree(cache_folder(workspace), ignore_errors=True)
 
     for name, env in engines.items():
         cold = []

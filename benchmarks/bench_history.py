@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from plaintext_crm.cache_store import cache_folder
+
 AUTHORS = [("Ana Ruiz", "ana@example.com"), ("Ben Okafor", "ben@example.com"), ("Maya Chen", "maya@example.com"),
            ("Leo Park", "leo@example.com"), ("Priya Das", "priya@example.com")]
 OWNERS = ["ana", "ben", "maya", "leo", "priya"]
@@ -195,7 +197,7 @@ def main() -> None:
     floor = timed(["git", "log", "--reverse", "-M", "--raw", "-z", "--no-abbrev", "--root", "--format=%H", "HEAD"],
                   folder, args.runs)
     cold = timed([python, "-c", READ.format(cache=False)], folder, args.runs)
-    shutil.rmtree(folder / ".plaintext-crm", ignore_errors=True)
+    shutil.rmtree(cache_folder(folder), ignore_errors=True)
     first = timed([python, "-c", READ.format(cache=True)], folder, 1)
     cached = timed([python, "-c", READ.format(cache=True)], folder, args.runs)
     summary = timed([python, "-c", SUMMARY], folder, args.runs)

@@ -21,6 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_workspace import generate_workspace
 
+from plaintext_crm.cache_store import cache_folder
+
 TARGETS = {1000: {"warm": 0.3}, 10000: {"cold": 3.0, "warm": 0.8}}
 
 READ_FLOOR = """\
@@ -69,7 +71,7 @@ def timed(command: list[str], before: Callable[[], None] | None = None, repeat: 
 
 def bench(root: Path, deals: int, repeat: int) -> None:
     lint = [sys.executable, "-m", "plaintext_crm", "lint", str(root), "--today", "2026-11-26"]
-    cache = root / ".plaintext-crm"
+    cache = cache_folder(root)
     touched = sorted((root / "deals").iterdir())[len(list((root / "deals").iterdir())) // 2]
     original = touched.read_text(encoding="utf-8")
     counter = iter(range(1_000_000))

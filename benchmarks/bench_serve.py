@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_build import TODAY, best, hugo_site, measure, time_hugo
 from generate_workspace import generate_workspace
 
+from plaintext_crm.cache_store import cache_folder
+
 TARGET_SECONDS = 0.5
 POLL_SECONDS = 0.01
 UPDATE_LINE = re.compile(r"in (?P<total>[0-9.]+) s; record pages after (?P<first>[0-9.]+) s")
@@ -124,7 +126,7 @@ def main() -> None:
         cold = []
         for _ in range(args.repeat):
             shutil.rmtree(out, ignore_errors=True)
-            shutil.rmtree(workspace / ".plaintext-crm", ignore_errors=True)
+            shutil.rmtree(cache_folder(workspace), ignore_errors=True)
             cold.append(measure(["plaintext-crm", "build", str(workspace), "-o", str(out), "--today", TODAY, "-q"],
                                 dict(os.environ)))
         hugo_s = time_hugo(hugo_site(workspace, base / f"hugo-{args.deals}"), args.repeat)["seconds"]
