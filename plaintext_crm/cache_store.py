@@ -36,7 +36,7 @@ def cache_root() -> Path:
     $XDG_CACHE_HOME/plaintext-crm (XDG_CACHE_HOME defaults to ~/.cache; a relative one is ignored)."""
     explicit = os.environ.get(ENV_CACHE_DIR)
     if explicit:
-        return Path(explicit).expanduser()
+        return Path(os.path.abspath(os.path.expanduser(explicit)))
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not base or not os.path.isabs(base):
         base = os.path.join(os.path.expanduser("~"), ".cache")
