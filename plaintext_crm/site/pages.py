@@ -49,7 +49,7 @@ class SiteData:
     nav: list[NavItem] = field(default_factory=list)
     findings_by_path: dict[str, list[Finding]] = field(default_factory=dict)
     partials: dict[tuple[str, str, str | None], Markup] = field(default_factory=dict)
-    cache_dir: Path | None = None  # the workspace's .plaintext-crm/ when the build may use caches there
+    cache_dir: Path | None = None  # the workspace's cache folder (cache_store) when the build may use caches
     _findings_keys: dict[str, str] = field(default_factory=dict)
     _urls: dict[str, str | None] = field(default_factory=dict)  # record path -> escaped page URL
 
