@@ -65,7 +65,8 @@ class YamlTrap:
     """A value PyYAML (YAML 1.1) read differently from what the writer probably meant."""
 
     line: int  # 1-based line in the file
-    kind: str  # "bool-word", "octal", "sexagesimal", "invalid-date", "non-finite", "duplicate-key", "byte-order-mark"
+    kind: str  # "bool-word", "octal", "sexagesimal", "invalid-date", "non-finite", "duplicate-key",
+    #            "byte-order-mark", "key-not-text"
     text: str  # the raw scalar as written
     message: str
 
@@ -107,6 +108,7 @@ class InvalidDate(str):
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
 _WILDCARD: tuple[tuple[str, re.Pattern[str]], ...] = tuple(_BaseLoader.yaml_implicit_resolvers.get(None, ()))
 # PyYAML's implicit resolvers by first character, as Resolver.resolve looks them up (wildcards last).
 _IMPLICIT = {first: (*resolvers, *_WILDCARD) for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
@@ -155,8 +157,17 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def _trap(self, node: yaml.Node, kind: str, message: str) -> None:
         self.traps.append(YamlTrap(node.start_mark.line + self.first_line, kind, str(node.value), message))
 
+    def _refuse(self, node: yaml.ScalarNode, what: str) -> _Refused:
+        """An explicitly tagged scalar that is not what its tag says (`!!int ana`): PyYAML's constructors
+        raise ValueError, KeyError or AttributeError there, without a position."""
+        return _Refused(node.start_mark.line, f"'{str(node.value)[:40]}' is tagged {str(node.tag).rsplit(':', 1)[-1]} "
+                                              f"but is not {what}")
+
     def construct_trapped_bool(self, node: yaml.ScalarNode) -> Any:
-        value = self.construct_yaml_bool(node)
+        try:
+            value = self.construct_yaml_bool(node)
+        except (KeyError, AttributeError):
+            raise self._refuse(node, "true or false") from None
         if str(node.value).lower() in _BOOL_WORDS:
             self._trap(node, "bool-word",
                        f"'{node.value}' is read as {str(value).lower()} (YAML 1.1); quote it if you meant text")
@@ -164,22 +175,24 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 
     def construct_trapped_int(self, node: yaml.ScalarNode) -> Any:
         raw = str(node.value)
-        try:
-            if len(raw) > MAX_NUMBER_CHARACTERS:
-                raise ValueError(raw)
-            value = self.construct_yaml_int(node)
-            if _OCTAL_LOOKING.match(raw):
-                self._trap(node, "octal", f"'{raw}' is read as the octal number {value}; quote it to keep the digits")
-            elif _SEXAGESIMAL.match(raw):
-                self._trap(node, "sexagesimal",
-                           f"'{raw}' is read as the base-60 number {value}; quote it if it is a time")
-        except ValueError:  # Python turns at most 4300 digits into a number or back; none are that long
+        if len(raw) > MAX_NUMBER_CHARACTERS:  # Python turns at most 4300 digits into a number or back
             raise _Refused(node.start_mark.line, f"a number of {len(raw):,} characters is too long to read; "
-                                                 "quote it if it is text") from None
+                                                 "quote it if it is text")
+        try:
+            value = self.construct_yaml_int(node)
+        except (ValueError, IndexError):
+            raise self._refuse(node, "a whole number") from None
+        if _OCTAL_LOOKING.match(raw):
+            self._trap(node, "octal", f"'{raw}' is read as the octal number {value}; quote it to keep the digits")
+        elif _SEXAGESIMAL.match(raw):
+            self._trap(node, "sexagesimal", f"'{raw}' is read as the base-60 number {value}; quote it if it is a time")
         return value
 
     def construct_marked_float(self, node: yaml.ScalarNode) -> Any:
-        value = self.construct_yaml_float(node)
+        try:
+            value = self.construct_yaml_float(node)
+        except (ValueError, IndexError):
+            raise self._refuse(node, "a number") from None
         if not math.isfinite(value):  # .nan, .inf, or a number too large for a float (1.0e+400)
             self._trap(node, "non-finite", f"'{node.value}' is read as {shown_number(value)}, which is not a number "
                                            "that can be counted with")
@@ -191,6 +204,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         except ValueError as exc:
             self._trap(node, "invalid-date", f"'{node.value}' is not a valid date ({exc})")
             return InvalidDate(node.value)
+        except (AttributeError, TypeError):
+            raise self._refuse(node, "a date") from None
         if isinstance(value, dt.datetime):
             value = value.date()
         return _DAYS.setdefault(value, value)
@@ -211,6 +226,14 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_marked_floa
 # Scalar tags whose constructors return a value directly (no generator, no reference to other nodes).
 _SCALAR_TAGS = frozenset({_STR, "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
                           "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"})
+def _key_not_text(key_node: yaml.Node, first_line: int) -> YamlTrap:
+    """A top-level key YAML reads as something else than text: python-frontmatter refuses the file."""
+    shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a list or mapping"
+    return YamlTrap(key_node.start_mark.line + first_line, "key-not-text", str(shown)[:40],
+                    f"the key '{str(shown)[:40]}' is not read as text (YAML 1.1); quote it: python-frontmatter "
+                    "and other tools need text keys")
+
+
 class _Unusual(Exception):
     """The document uses something the fast walk leaves to PyYAML's general constructor."""
 
@@ -248,6 +271,8 @@ def _construct(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyP
         for key_node, value_node in node.value:
             if type(key_node) is not yaml.ScalarNode or key_node.tag not in _SCALAR_TAGS:
                 raise _Unusual  # merge (<<) and value (=) keys, collections as keys
+            if not path and key_node.tag != _STR:
+                duplicates.append(_key_not_text(key_node, first_line))
             name = intern(key_node.value)
             if name in seen:
                 duplicates.append(YamlTrap(key_node.start_mark.line + first_line, "duplicate-key", name,
@@ -300,6 +325,8 @@ def _collect_key_lines(node: yaml.Node, path: KeyPath, first_line: int, lines: d
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
+            if not path and key_node.tag not in (_STR, _MERGE):
+                loader.traps.append(_key_not_text(key_node, first_line))
             if key in seen:
                 loader._trap(key_node, "duplicate-key", f"key '{key}' appears twice; only the last value counts")
             seen.add(key)
@@ -453,6 +480,9 @@ def _parse_mapping(yaml_text: str, first_line: int, fast: bool, line_of: Callabl
                             f"invalid YAML: the character U+{character:04X} is not allowed in YAML; remove it")
     except yaml.YAMLError as exc:
         return ParseProblem(first_line, f"invalid YAML: {exc}")
+    except (ValueError, KeyError, AttributeError, TypeError, IndexError, OverflowError) as exc:
+        # A constructor of PyYAML's failing on a value it was not meant for: never a traceback.
+        return ParseProblem(first_line, f"invalid YAML: {type(exc).__name__}: {exc}"[:300])
     except RecursionError:  # PyYAML's pure-Python composer on deep nesting (libyaml stops at 1000 levels)
         return ParseProblem(first_line, f"front matter nests deeper than {MAX_DEPTH} levels")
     finally:

@@ -317,16 +317,20 @@ def _as_text(value: Any) -> Any:
 
 def _common(item: ParsedFile, findings: list[Finding]) -> tuple[dict[str, Any], _Fields]:
     assert item.data is not None
-    if any(trap.kind == "non-finite" for trap in item.traps):
-        # NaN and infinity cannot be counted with, compared or written as JSON: records keep the text,
-        # and the typed reads of numeric fields report it (F002).
-        item.data = _as_text(item.data)
+    data = item.data
+    for trap in item.traps:
+        if trap.kind == "non-finite":
+            # NaN and infinity cannot be counted with, compared or written as JSON: records keep the
+            # text, and the typed reads of numeric fields report it (F002).
+            data = _as_text(item.data)
+        elif trap.kind == "key-not-text":
+            findings.append(Finding(item.path, trap.line, 1, "F002", "invalid-value", Severity.ERROR, trap.message))
     top_lines = {str(path[0]): line for path, line in item.key_lines.items() if len(path) == 1}
-    fields = _Fields(item.data, lambda key: top_lines.get(key, 1), item.path, findings)
+    fields = _Fields(data, lambda key: top_lines.get(key, 1), item.path, findings)
     base = {
         "id": item.path.rsplit("/", 1)[-1][:-3],
         "path": item.path,
-        "fields": item.data,
+        "fields": data,
         "key_lines": top_lines,
         "body": item.body,
         "body_line": item.body_line,
@@ -341,7 +345,7 @@ def build_client(item: ParsedFile, findings: list[Finding]) -> Client:
     """A Client from a parsed clients/*.md file."""
     base, fields = _common(item, findings)
     contacts = []
-    raw_contacts = item.data.get("contacts") if item.data else None
+    raw_contacts = base["fields"].get("contacts")
     if raw_contacts is not None and not isinstance(raw_contacts, list):
         fields.invalid("contacts", "'contacts' must be a list of {name, role, email, phone}")
     for index, raw in enumerate(raw_contacts if isinstance(raw_contacts, list) else []):
@@ -379,7 +383,7 @@ def build_deal(item: ParsedFile, findings: list[Finding]) -> Deal:
 def build_project(item: ParsedFile, findings: list[Finding]) -> Project:
     """A Project, with its tasks, from a parsed projects/*.md file."""
     base, f = _common(item, findings)
-    raw_tasks = item.data.get("tasks") if item.data else None
+    raw_tasks = base["fields"].get("tasks")
     tasks: list[Task] = []
     if raw_tasks is not None and not isinstance(raw_tasks, list):
         f.invalid("tasks", "'tasks' must be a list of tasks, each a mapping with at least an 'id'")
@@ -482,7 +486,11 @@ def history_entries(body: str, body_line: int) -> list[HistoryEntry]:
     """Dated headings (`## 2026-11-20 Call with Jane`) in a Markdown body, with the text under each."""
     if "#" not in body:
         return []
-    lines = body.splitlines()
+    # Lines are "\n"-separated, as in every other line number (str.splitlines also breaks at \x0c,
+    # \x1c, \x85, U+2028...).
+    lines = body.split("\n")
+    if "\r" in body:
+        lines = [line.removesuffix("\r") for line in lines]
     entries: list[tuple[int, int, dt.date, str]] = []  # (index, level, date, title)
     headings: list[tuple[int, int]] = []  # (index, level) of every heading
     # Without a fence marker no line is inside a code block, so only lines starting with '#' can be

@@ -141,8 +141,9 @@ def yaml_trap(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
                 yield rule.finding(Location(path, trap.line), trap.message)
 
 
-# An impossible date and a non-finite number (kept as their text) are F002 where the value is used.
-_REPORTED_ELSEWHERE = ("invalid-date", "non-finite")
+# An impossible date and a non-finite number (kept as their text) are F002 where the value is used;
+# a key that is not text is F002 when the record is built.
+_REPORTED_ELSEWHERE = ("invalid-date", "non-finite", "key-not-text")
 KNOWN_KEYS = {"clients": CLIENT_KEYS, "deals": DEAL_KEYS, "projects": PROJECT_KEYS}
 
 
