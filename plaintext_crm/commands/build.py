@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,15 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
     a page per deal and client, hand-offs, problems, data.json and calendar feeds.
 
     The site is written to a temporary folder beside OUT and swapped in when complete, so a failed
-    build leaves the previous site as it was. Broken records do not stop the build: they are listed
-    on the Problems page. Exit status 0 when the site was built, 2 when it could not be.
+    build leaves the previous site as it was. OUT must be new, empty, or a site built before (it
+    carries a .plaintext-crm-site marker listing its files); a folder holding anything else is refused.
+    Broken records do not stop the build: they are listed on the Problems page. Exit status 0 when the
+    site was built, 2 when it could not be.
     """
     from plaintext_crm.site.builder import build_site
 
+    if hasattr(signal, "SIGXFSZ"):  # past a file size limit (`ulimit -f`) a write fails with EFBIG: a message
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     root = workspace_root(workspace)
     target = out if out is not None else root / "site"
     if watch:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from jinja2 import Environment
 
 from plaintext_crm import __version__, cache_store
+from plaintext_crm.cache import die_with_parent
 from plaintext_crm.history import history_key
 from plaintext_crm.site import output
 from plaintext_crm.site.bodies import render_bodies
@@ -67,7 +68,19 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
     `progress(n)` is called as pages are written; `on_plan(total)` once the number of pages is known.
     """
     started = time.perf_counter()
-    out = output.check_output_folder(out, root)
+    out = output.check_output_folder(out, root)  # refused before any work: no marker, or files not ours
+    try:
+        with output.output_lock(out):  # one build at a time into `out`; a second one waits and says so
+            output.clean_stale(out)  # temporary folders of killed builds
+            return _build_locked(root, out, today, started, use_cache, jobs, progress, on_plan)
+    except OSError as exc:  # a full disk, a folder that cannot be written...: a message, the old site stays
+        raise output.failure(exc, "build the site", out) from None
+
+
+def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cache: bool, jobs: int | None,
+                  progress: Callable[[int], object] | None,
+                  on_plan: Callable[[int], object] | None) -> BuildResult:
+    """`build_site`'s pipeline, with the lock of `out` held."""
     cache_dir = cache_store.cache_folder(root)  # in the user's cache folder: no repository can plant a cache
 
     # 1. Gather: load, lint, analytics, rendered bodies. Nothing is written before this is complete.
@@ -116,10 +129,17 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
         wanted = use_cache and whole_key is None
         digests = _render_pages(site, env, pages, always, plan_rest, staging, jobs, progress,
                                 meanwhile=digest_all if wanted else None) or digests
+        written = [page.output for page in pages]
         for rel, source in static_files(root):
             target = staging / STATIC_FOLDER / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source)
+            try:
+                target.write_bytes(source)
+            except OSError as exc:
+                exc.filename = exc.filename or str(target)
+                raise
+            written.append(f"{STATIC_FOLDER}/{rel}")
+        output.finish(staging, written)  # the marker: every file of this site, and nothing else
         output.swap_in(staging, out)
     if use_cache:
         if whole_key is None:
@@ -163,7 +183,7 @@ def _render_pages(site: SiteData, env: Environment, pages: Sequence[Page], first
     _SHARED = (site, env, pages, staging)
     gc.freeze()  # keep the collector from touching (and so copying) every shared object in the workers
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent) as pool:
             started = [pool.imap_unordered(_render_batch, _batches(first, index_of, workers))]
             if rest is None:
                 rest = then()
@@ -199,11 +219,16 @@ def _render_batch(indexes: list[int]) -> int:
 def _write_page(site: SiteData, env: Environment, page: Page, staging: Path) -> None:
     content = page.render(site, env)
     target = staging / page.output
-    if isinstance(content, bytes):
-        target.write_bytes(content)
-    else:
-        with open(target, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(content)
+    try:
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            with open(target, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(content)
+    except OSError as exc:  # a failed write names no file: say which one (a full disk, a size limit...)
+        if exc.filename is None:
+            exc.filename = str(target)
+        raise
 
 
 # --- reuse of unchanged pages between builds ----------------------------------------------------

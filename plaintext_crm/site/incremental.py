@@ -27,6 +27,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from plaintext_crm import cache_store
+from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding
 from plaintext_crm.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.model import Workspace
@@ -345,18 +346,32 @@ class IncrementalSite:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
                 fresh.append((page.output, digest))
-            with self.lock:
+            with output.output_lock(self.out), self.lock:
+                # The marker lists a page before it is moved in and after it is deleted: whenever this stops,
+                # every file in `out` is listed, so the next build may replace the folder.
+                files = output.listed_files(self.out)
+                for rel, _digest in fresh:
+                    if rel not in files and os.path.lexists(self.out / rel):
+                        raise ToolError(f"refusing to replace {self.out / rel}: plaintext-crm did not write it; "
+                                        f"move it out of {self.out} and save again")
+                files = output.add_to_marker(self.out, files, (rel for rel, _digest in fresh))
                 for rel, digest in fresh:
+                    if not output.is_inside(self.out, rel):
+                        raise ToolError(f"refusing to write {self.out / rel}: a folder on the way is a "
+                                        f"symbolic link out of {self.out}")
                     (self.out / rel).parent.mkdir(parents=True, exist_ok=True)
                     os.replace(staging / rel, self.out / rel)
                     self.state.digests[rel] = digest
                 for rel in gone:
                     self.state.digests.pop(rel, None)
+                    if not output.is_inside(self.out, rel):
+                        continue  # never delete through a link out of the site
                     try:
                         os.unlink(self.out / rel)
                     except FileNotFoundError:
                         pass
                     _remove_empty_parents(self.out, rel)
+                output.remove_from_marker(self.out, files, gone)
         if self.on_publish is not None and (fresh or gone):
             self.on_publish(frozenset([*(rel for rel, _digest in fresh), *gone]))
         return len(fresh)

@@ -1,26 +1,78 @@
-"""The site's output folder: build into a temporary folder beside it, then swap it in atomically."""
+"""The site's output folder: only a folder this tool wrote is replaced, one build at a time, built beside it and swapped in.
+
+    check (marker, no foreign files, no symlink) -> lock (one build per folder) -> remove stale temporary
+    folders of dead builds -> build into a staging folder -> final marker -> check again and swap in
+    -> remove the files of the old site that its marker lists (nothing else)
+
+Every folder this tool writes carries MARKER, a JSON file: the site's own marker lists every file of
+the site; a staging or retired folder's marker also names the process that owns it, so that a later
+build can tell a folder left by a killed build (removed) from one in use (left alone).
+"""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import click
+
 from plaintext_crm.errors import ToolError
+from plaintext_crm.escape import terminal
+
+try:  # POSIX; elsewhere builds into one folder are not serialised
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 # Workspace folders a site must never replace or be written into.
 PROTECTED_FOLDERS = frozenset({"clients", "deals", "projects", "templates", "site-templates", ".git",
                                ".plaintext-crm"})
+MARKER = ".plaintext-crm-site"
+MARKER_FORMAT = 1
 STAGING_PREFIX = ".site-building-"
 RETIRED_PREFIX = ".site-old-"
+LOCK_PREFIX = ".plaintext-crm-lock-"
+LOCK_TIMEOUT_SECONDS = 600.0  # a second build waits this long for the first, then gives up
+LOCK_POLL_SECONDS = 0.05
+MAX_MARKER_BYTES = 64 << 20
+SHOWN = 5  # foreign files named in a refusal
+# The last check of each output folder in this process: its files and folder stamps. The check just
+# before the swap only lists the folders again when one of them changed since the check before the build.
+_CHECKED: dict[str, tuple[frozenset[str], dict[str, tuple[int, int]]]] = {}
 
+
+@dataclass(frozen=True)
+class Marker:
+    """What a folder's marker says: the files the tool wrote there, and for a temporary folder its owner."""
+
+    files: frozenset[str]
+    owner: dict[str, object] | None = None  # a staging or retired folder: the process that made it
+    retired: str | None = None  # a retired folder: the output folder its old site came from
+
+
+class MarkerError(Exception):
+    """A marker that cannot be trusted: unreadable, not ours, or naming paths outside its folder."""
+
+
+# --- checking the output folder ------------------------------------------------------------------
 
 def check_output_folder(out: Path, workspace: Path) -> Path:
-    """The resolved output folder; refuses one that is, or contains, the workspace (or any parent of it)."""
-    resolved_out = out.expanduser().resolve()
+    """The absolute output folder; refuses one that is or contains the workspace, is a symbolic link, or
+    holds anything this tool did not write."""
+    given = Path(os.path.abspath(out.expanduser()))
+    if os.path.islink(given):
+        raise ToolError(f"refusing to build into {out}: it is a symbolic link (to {os.readlink(given)}); "
+                        "give the real folder with -o")
+    resolved_out = given.parent.resolve() / given.name if given.name else given.resolve()
     resolved_ws = workspace.resolve()
     if resolved_out == resolved_ws or resolved_out in resolved_ws.parents:
         raise ToolError(f"refusing to build into {out}: it is or contains the workspace {workspace}; "
@@ -30,53 +82,557 @@ def check_output_folder(out: Path, workspace: Path) -> Path:
         if top in PROTECTED_FOLDERS:
             raise ToolError(f"refusing to build into {out}: {top}/ belongs to the workspace; "
                             "choose a folder such as <workspace>/site")
-    if resolved_out.exists() and not resolved_out.is_dir():
-        raise ToolError(f"cannot build into {out}: it exists and is not a folder")
-    if resolved_out.is_dir() and any(resolved_out.iterdir()) and not _looks_like_a_site(resolved_out):
-        raise ToolError(f"refusing to replace {out}: it holds files but no previous build (no index.html); "
-                        "choose an empty or new folder")
+    if os.path.lexists(resolved_out) and not resolved_out.is_dir():
+        raise ToolError(f"cannot build into {out}: it exists and is not a folder; choose another folder with -o")
+    blocking = next((folder for folder in resolved_out.parents if os.path.lexists(folder)), None)
+    if blocking is not None and not blocking.is_dir():
+        raise ToolError(f"cannot build into {out}: {blocking} is a file, not a folder; move it away or choose "
+                        "another folder with -o")
+    check_replaceable(resolved_out)
     return resolved_out
 
 
-def _looks_like_a_site(folder: Path) -> bool:
-    return (folder / "index.html").is_file()
+def check_replaceable(out: Path) -> frozenset[str]:
+    """The files the tool wrote in `out` (empty when it is empty or missing); refuses a folder that holds
+    anything else, so that replacing it can never lose a file of the user's."""
+    try:
+        with os.scandir(out) as entries:
+            if not any(True for _entry in entries):
+                return frozenset()
+    except FileNotFoundError:
+        return frozenset()
+    except OSError as exc:
+        raise failure(exc, f"read the output folder {out}") from None
+    try:
+        marker = read_marker(out)
+    except MarkerError as exc:
+        raise ToolError(f"refusing to replace {out}: its {MARKER} marker cannot be trusted ({exc}); "
+                        f"move your files out of {out}, then delete or rename it (or choose another "
+                        "folder with -o) and build again") from None
+    if marker is None:
+        raise ToolError(f"refusing to replace {out}: it holds files that plaintext-crm did not write (it has "
+                        f"no {MARKER} marker). Choose an empty or new folder with -o. If it is a site built by "
+                        "an older plaintext-crm, delete or rename it once: builds replace it from then on.")
+    if marker.owner is not None:
+        raise ToolError(f"refusing to replace {out}: it is a temporary folder of a build, not a site; "
+                        "choose another folder with -o")
+    checked = _CHECKED.pop(os.fspath(out), None)
+    if checked is not None and checked[0] == marker.files and _unchanged(out, checked[1]):
+        return marker.files  # checked before the build and nothing was added or removed since
+    try:
+        foreign, stamps = _scan(out, marker.files)
+    except OSError as exc:
+        raise failure(exc, f"read the output folder {out}") from None
+    _CHECKED[os.fspath(out)] = (marker.files, stamps)
+    if foreign:
+        shown = _names(foreign)
+        raise ToolError(f"refusing to replace {out}: it holds files that plaintext-crm did not write: {shown}. "
+                        f"Move them out of {out} (or delete them) and build again; a build replaces only "
+                        "the files it wrote.")
+    return marker.files
+
+
+def read_marker(folder: Path) -> Marker | None:
+    """The marker of `folder`; None when it has none. A marker that is a link, too big, not our JSON or
+    naming a path that is not plainly inside the folder raises MarkerError."""
+    try:
+        handle = os.open(folder / MARKER, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise MarkerError("it is a link" if exc.errno == errno.ELOOP else exc.strerror or str(exc)) from None
+    try:
+        with os.fdopen(handle, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise MarkerError("it is not a file")
+            if info.st_size > MAX_MARKER_BYTES:
+                raise MarkerError("it is too big")
+            data = json.loads(stream.read())
+    except (OSError, ValueError) as exc:
+        raise MarkerError(f"not readable as JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("plaintext-crm") != "site" or data.get("format") != MARKER_FORMAT:
+        raise MarkerError("not a plaintext-crm site marker")
+    files, owner, retired = data.get("files"), data.get("building"), data.get("retired")
+    if not isinstance(files, list) or not all(isinstance(rel, str) for rel in files) or not _plain_relative(files):
+        raise MarkerError("its file list names paths that are not plainly inside the folder")
+    if (owner is not None and not isinstance(owner, dict)) or (retired is not None and not isinstance(retired, str)):
+        raise MarkerError("not a plaintext-crm site marker")
+    return Marker(frozenset(files), owner, retired)
+
+
+def _names(found: list[str]) -> str:
+    """Some of `found` for a message, hidden characters of file names shown as escapes."""
+    more = f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+    return ", ".join(terminal(name) for name in found[:SHOWN]) + more
+
+
+# With every path between two \0: an empty, "." or ".." part, or a leading or trailing "/".
+_NOT_PLAIN = ("\0\0", "\0/", "/\0", "//", "/./", "/../", "\0./", "\0../", "/.\0", "/..\0", "\0.\0", "\0..\0")
+
+
+def _plain_relative(files: list[str]) -> bool:
+    """True when every path is like "a/b.html": relative, "/" separated, no empty, "." or ".." part (so
+    never outside the folder); checked with a few substring searches (a marker may list 100,000)."""
+    if not files:
+        return True
+    joined = "\0" + "\0".join(files) + "\0"
+    return joined.count("\0") == len(files) + 1 and not any(bad in joined for bad in _NOT_PLAIN)
+
+
+def foreign_entries(folder: Path, files: frozenset[str]) -> list[str]:
+    """Entries of `folder` the tool did not write: files not in `files`, folders holding none of them,
+    and every symbolic link (the tool writes none). Links are never followed."""
+    return _scan(folder, files)[0]
+
+
+def _scan(folder: Path, files: frozenset[str]) -> tuple[list[str], dict[str, tuple[int, int]]]:
+    """`foreign_entries`, and the identity and modification time of each folder of the site (taken before
+    it is listed: an entry added or removed later changes it)."""
+    folders = _folders_of(files)
+    found: list[str] = []
+    stamps: dict[str, tuple[int, int]] = {}
+
+    def walk(path: str, prefix: str) -> None:
+        info = os.stat(path, follow_symlinks=False)
+        stamps[prefix] = (info.st_ino, info.st_mtime_ns)
+        with os.scandir(path) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if not prefix and _ours_at_top(entry.name) and entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.is_symlink():
+                    found.append(rel)
+                elif entry.is_dir(follow_symlinks=False):
+                    if rel in folders:
+                        walk(entry.path, rel + "/")
+                    else:
+                        found.append(rel + "/")
+                elif rel not in files or not entry.is_file(follow_symlinks=False):
+                    found.append(rel)
+
+    walk(os.fspath(folder), "")
+    return sorted(found), stamps
+
+
+def _folders_of(files: frozenset[str]) -> set[str]:
+    """Every folder that holds one of `files` ("a", "a/b" for "a/b/c.html")."""
+    folders = {rel.rsplit("/", 1)[0] for rel in files if "/" in rel}
+    return folders | {rel.rsplit("/", i)[0] for rel in folders for i in range(1, rel.count("/") + 1)}
+
+
+def _unchanged(folder: Path, stamps: dict[str, tuple[int, int]]) -> bool:
+    """True when no folder of a site checked by `_scan` has gained, lost or renamed an entry since."""
+    for prefix, stamp in stamps.items():
+        try:
+            info = os.stat(os.path.join(folder, prefix), follow_symlinks=False)
+        except OSError:
+            return False
+        if (info.st_ino, info.st_mtime_ns) != stamp:
+            return False
+    return True
+
+
+def _ours_at_top(name: str) -> bool:
+    """The marker, and a temporary marker a killed build may have left beside it."""
+    return name == MARKER or (name.startswith(MARKER + ".") and name.endswith(".tmp"))
+
+
+# --- the lock: one build at a time per output folder ---------------------------------------------
+
+def lock_path(out: Path) -> Path:
+    """The lock file of output folder `out`: beside it, as the folder itself is replaced by each build."""
+    return out.parent / (LOCK_PREFIX + out.name)
+
+
+@contextmanager
+def output_lock(out: Path, on_wait: Callable[[str], object] | None = None) -> Iterator[None]:
+    """Hold the lock of `out`; when another build holds it, say so and wait (up to LOCK_TIMEOUT_SECONDS)."""
+    make_parent(out)
+    path = lock_path(out)
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0),
+                         0o666)
+    except OSError as exc:
+        raise failure(exc, f"create the lock file {path}", out) from None
+    try:
+        if fcntl is not None:
+            _acquire(handle, out, on_wait or (lambda text: click.echo(text, err=True)))
+            try:
+                os.ftruncate(handle, 0)
+                os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+            except OSError:
+                pass  # the pid is only for the message of a waiting build
+        yield
+    finally:
+        os.close(handle)  # releases the lock
+
+
+def _acquire(handle: int, out: Path, on_wait: Callable[[str], object]) -> None:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    try:
+        holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        holder = ""
+    who = f" (process {holder})" if holder.isdigit() else ""
+    on_wait(f"waiting for another plaintext-crm build into {out}{who} to finish...")
+    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise ToolError(f"another plaintext-crm build into {out}{who} is still running after "
+                                f"{LOCK_TIMEOUT_SECONDS:g} s; wait for it to finish (or stop it) and build "
+                                "again") from None
+            time.sleep(LOCK_POLL_SECONDS)
+
+
+def make_parent(out: Path) -> None:
+    """Create the folder that will hold `out` (and its temporary folders), or say why not."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise failure(exc, f"create the folder {out.parent}") from None
+
+
+# --- temporary folders: owned by a process, removed by a later build once it is gone -------------
+
+def _owner() -> dict[str, object]:
+    return {"pid": os.getpid(), "start": _start_token(os.getpid()), "host": _host()}
+
+
+def _host() -> str:
+    return os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+
+
+def _start_token(pid: int) -> str | None:
+    """When process `pid` started (boot id and start time, Linux), so that a reused pid is not taken for it."""
+    try:
+        line = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+    fields = line.rsplit(")", 1)[-1].split()  # after the command name, which may hold spaces and ")"
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def _owner_gone(owner: dict[str, object]) -> bool:
+    """True only when the owning process is certainly gone (same host; no such process, or another one)."""
+    pid, host = owner.get("pid"), owner.get("host")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or host != _host():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists, owned by someone else
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[-1].split()
+    except OSError:
+        return False
+    if state and state[0] in ("Z", "X"):  # killed, not yet reaped
+        return True
+    current, token = _start_token(pid), owner.get("start")
+    return current is not None and token is not None and current != token
+
+
+def _write_marker(folder: Path, marker: dict[str, object]) -> None:
+    """Replace the marker of `folder` atomically (a unique temporary name beside it)."""
+    handle, temporary = tempfile.mkstemp(prefix=MARKER + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(marker, stream, indent=0, sort_keys=True)
+            stream.write("\n")
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, folder / MARKER)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _marker(files: Iterable[str], **extra: object) -> dict[str, object]:
+    return {"plaintext-crm": "site", "format": MARKER_FORMAT, "files": sorted(set(files)), **extra}
 
 
 @contextmanager
 def staging_folder(out: Path) -> Iterator[Path]:
-    """A fresh temporary folder beside `out`; removed again if the build fails before `swap_in`."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent))
+    """A fresh temporary folder beside `out`, marked with its owner; removed again unless swapped in."""
+    make_parent(out)
     try:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + out.name + "-", dir=out.parent))
+    except OSError as exc:
+        raise failure(exc, f"create a temporary folder in {out.parent}", out) from None
+    try:
+        try:
+            _write_marker(staging, _marker([], building=_owner()))
+        except OSError as exc:
+            raise failure(exc, f"write into the temporary folder {staging}", out) from None
         yield staging
     finally:
-        if staging.exists():
+        if os.path.lexists(staging):
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def swap_in(staging: Path, out: Path) -> None:
-    """Replace `out` by the completed `staging` folder; the old site stays whole until the last step."""
-    os.chmod(staging, 0o755)  # mkdtemp makes it 0700; a site folder is meant to be served
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=RETIRED_PREFIX + out.name + "-", dir=out.parent))
-    old = retired / out.name
-    os.replace(out, old)  # two renames within one folder: the gap without a site is microseconds
+def finish(staging: Path, files: Iterable[str]) -> None:
+    """Give the completed staging folder its final marker: the site's files, no owner (same bytes each time)."""
+    _write_marker(staging, _marker(files))
+
+
+def clean_stale(out: Path) -> None:
+    """Remove temporary folders beside `out` left by builds that were killed; call with the lock held.
+
+    Only folders with the tool's marker naming a process that is gone are touched. An old site retired
+    by a build killed in the middle of its swap is put back first when `out` is missing.
+    """
     try:
-        os.replace(staging, out)
+        names = [name for name in os.listdir(out.parent) if name.startswith((STAGING_PREFIX, RETIRED_PREFIX))]
     except OSError:
-        os.replace(old, out)
-        raise
-    finally:
-        if not out.exists() and old.exists():  # pragma: no cover - only if the rollback itself failed
+        return
+    for name in sorted(names):
+        folder = out.parent / name
+        try:
+            if not folder.is_dir() or folder.is_symlink():
+                continue
+            marker = read_marker(folder)
+        except (OSError, MarkerError):
+            continue
+        if marker is None or marker.owner is None or not _owner_gone(marker.owner):
+            continue
+        if name.startswith(STAGING_PREFIX):
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            _put_back_or_remove(folder, marker)
+
+
+def _put_back_or_remove(retired: Path, marker: Marker) -> None:
+    original = Path(marker.retired) if marker.retired else None
+    with os.scandir(retired) as scan:
+        entries = [entry for entry in scan if entry.name != MARKER and entry.is_dir(follow_symlinks=False)]
+    for entry in entries:
+        old = Path(entry.path)
+        if original is not None and original.name == entry.name and original.parent == retired.parent \
+                and not os.path.lexists(original):
+            try:
+                os.replace(old, original)
+                continue
+            except OSError:
+                pass
+        _remove_site(old)
+    _remove_if_only_marker(retired)
+
+
+def _remove_site(site: Path) -> list[str]:
+    """Delete the files of a site that its marker lists, and their folders once empty; return what is left.
+
+    Nothing else is removed and no link is followed: a file a user put there meanwhile stays.
+    """
+    try:
+        marker = read_marker(site)
+    except MarkerError:
+        return ["./"]
+    listed = marker.files if marker is not None else frozenset()
+    folders = _folders_of(listed)
+    left: list[str] = []
+
+    def clear(path: str, prefix: str) -> None:
+        with os.scandir(path) as scan:
+            entries = list(scan)
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False) and rel in folders:
+                clear(entry.path, rel + "/")
+                try:
+                    os.rmdir(entry.path)
+                except OSError:
+                    pass  # what is left in it is in `left`
+                continue
+            ours = rel in listed or (not prefix and _ours_at_top(entry.name) and entry.name != MARKER)
+            if ours and not entry.is_symlink() and not entry.is_dir(follow_symlinks=False):
+                try:
+                    os.unlink(entry.path)
+                    continue
+                except OSError:
+                    pass
+            if rel != MARKER:
+                left.append(rel + ("/" if entry.is_dir(follow_symlinks=False) else ""))
+
+    clear(os.fspath(site), "")
+    if not left:
+        try:
+            os.unlink(site / MARKER)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return [MARKER]
+        try:
+            os.rmdir(site)
+        except OSError:
+            return ["./"]
+    return sorted(left)
+
+
+def _remove_if_only_marker(folder: Path) -> bool:
+    try:
+        if set(os.listdir(folder)) <= {MARKER}:
+            try:
+                os.unlink(folder / MARKER)
+            except FileNotFoundError:
+                pass
+            os.rmdir(folder)
+            return True
+    except OSError:
+        pass
+    return False
+
+
+# --- the swap ------------------------------------------------------------------------------------
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Replace `out` by the completed `staging` folder; the old site stays whole until the last step, and
+    only the files it lists are deleted afterwards."""
+    mode = 0o777 & ~_umask()
+    os.chmod(staging, mode | 0o700)  # mkdtemp makes it 0700; a site folder is meant to be served
+    if not os.path.lexists(out):
+        try:
+            os.rename(staging, out)
+        except OSError as exc:
+            raise failure(exc, f"move the new site into {out}", out) from None
+        return
+    check_replaceable(out)  # again, just before: a file saved there during the build must not be lost
+    try:
+        retired = Path(tempfile.mkdtemp(prefix=RETIRED_PREFIX + out.name + "-", dir=out.parent))
+    except OSError as exc:
+        raise failure(exc, f"create a temporary folder in {out.parent}", out) from None
+    old = retired / out.name
+    try:
+        _write_marker(retired, _marker([], building=_owner(), retired=str(out)))
+        os.replace(out, old)
+    except OSError as exc:
+        shutil.rmtree(retired, ignore_errors=True)
+        raise failure(exc, f"move the old site {out} aside", out) from None
+    try:
+        os.replace(staging, out)  # two renames within one folder: the gap without a site is microseconds
+    except OSError as exc:
+        try:
             os.replace(old, out)
-    shutil.rmtree(retired, ignore_errors=True)
+        except OSError:  # pragma: no cover - the rollback itself failed: say where the old site is
+            raise ToolError(f"could not move the new site into {out} ({exc.strerror}), nor the old one back; "
+                            f"the old site is in {old}: rename it to {out}") from None
+        _remove_if_only_marker(retired)
+        raise failure(exc, f"move the new site into {out}", out) from None
+    left = _remove_site(old)
+    if left:
+        for marker in (old / MARKER, retired / MARKER):  # no longer the tool's to remove: the user's files
+            try:
+                os.unlink(marker)
+            except OSError:
+                pass
+        click.echo(f"Warning: kept files that plaintext-crm did not write, saved in {out} during the build, "
+                   f"in {old}: {_names(left)}", err=True)
+    else:
+        _remove_if_only_marker(retired)
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+# --- the site kept up to date in place (watch, serve) ---------------------------------------------
+
+def listed_files(out: Path) -> frozenset[str]:
+    """The files the marker of the site `out` lists (none for a missing or empty folder); refuses a
+    folder that is not a site this tool wrote."""
+    try:
+        marker = read_marker(out)
+    except MarkerError as exc:
+        raise ToolError(f"refusing to write into {out}: its {MARKER} marker cannot be trusted ({exc}); "
+                        "stop, then delete or rename it and build again") from None
+    if marker is not None and marker.owner is None:
+        return marker.files
+    try:
+        empty = not os.listdir(out)
+    except FileNotFoundError:
+        empty = True
+    except OSError as exc:
+        raise failure(exc, f"read the output folder {out}") from None
+    if not empty:
+        raise ToolError(f"refusing to write into {out}: it is no longer a site written by plaintext-crm "
+                        f"(no {MARKER} marker); stop, then choose another folder with -o")
+    return frozenset()
+
+
+def add_to_marker(out: Path, files: frozenset[str], added: Iterable[str]) -> frozenset[str]:
+    """Before files are moved into `out`: list them in its marker (a killed update leaves no unlisted file)."""
+    new = files | set(added)
+    if new != files or not os.path.lexists(out / MARKER):
+        out.mkdir(parents=True, exist_ok=True)
+        _write_marker(out, _marker(new))
+    return new
+
+
+def remove_from_marker(out: Path, files: frozenset[str], removed: Iterable[str]) -> frozenset[str]:
+    """After files were deleted from `out`: take them off its marker."""
+    new = files - set(removed)
+    if new != files:
+        _write_marker(out, _marker(new))
+    return new
+
+
+def is_inside(out: Path, rel: str) -> bool:
+    """True when `out/rel`'s folder is a real folder inside `out` (no link on the way out of it)."""
+    parent = os.path.dirname(os.path.join(out, rel))
+    return os.path.realpath(parent) == os.path.join(os.path.realpath(out), os.path.dirname(rel)).rstrip("/")
 
 
 def link_or_copy(source: str | Path, target: str | Path) -> None:
-    """Reuse an unchanged file of the previous build: a hard link when possible, else a copy."""
+    """Reuse an unchanged file of the previous build: a hard link when possible, else a copy (never of a link)."""
     try:
-        os.link(source, target)
+        os.link(source, target, follow_symlinks=False)
     except OSError:
-        shutil.copy2(source, target)
+        if os.path.islink(source):  # never publish what a link points at: the page is rendered again
+            raise FileNotFoundError(errno.ENOENT, "a symbolic link", os.fspath(source)) from None
+        shutil.copyfile(source, target)
+
+
+# --- failures of the file system ------------------------------------------------------------------
+
+ADVICE = {
+    errno.ENOSPC: "The disk is full: free some space and build again.",
+    errno.EDQUOT: "The disk quota is used up: free some space and build again.",
+    errno.EFBIG: "A file grew past the size this system allows (the disk is full, or a limit such as "
+                 "`ulimit -f` was reached): free some space or raise the limit, and build again.",
+    errno.EACCES: "No permission for that path: check its permissions (and its folder's), or choose another "
+                  "output folder with -o, and build again.",
+    errno.EPERM: "No permission for that path: check its permissions (and its folder's), or choose another "
+                 "output folder with -o, and build again.",
+    errno.EROFS: "The file system is read-only: choose another output folder with -o and build again.",
+    errno.ENOTDIR: "A file stands where a folder is needed: move that file away or choose another output "
+                   "folder with -o, and build again.",
+    errno.EEXIST: "A file stands where a folder is needed: move that file away or choose another output "
+                  "folder with -o, and build again.",
+    errno.EISDIR: "A folder stands where a file is needed: move it away and build again.",
+    errno.ENAMETOOLONG: "A path is too long for this file system: choose a shorter output folder with -o.",
+}
+
+
+def failure(exc: OSError, doing: str, out: Path | None = None) -> ToolError:
+    """A build that failed on the file system, as a message: what it tried, where, why, what to do, and
+    that the previous site in `out` (if any) is as it was."""
+    where = os.fsdecode(exc.filename) if exc.filename is not None else ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    detail = f" ({where}: {reason})" if where and where not in doing else f" ({reason})"
+    advice = ADVICE.get(exc.errno or 0, "Check that path and build again.")
+    kept = f" The previous site in {out} was left as it was." if out is not None and os.path.isdir(out) else ""
+    return ToolError(f"could not {doing}{detail}. {advice}{kept}")
