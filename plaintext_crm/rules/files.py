@@ -35,21 +35,32 @@ add_examples(
     Example({"deals/website.md": DEAL.format(value="[24000", due="2026-11-30")},
             {"deals/website.md": DEAL.format(value=24000, due="2026-11-30")},
             "Unparsable YAML: an unclosed list (the finding gives the YAML error's line)"),
+    Example({"deals/website.md": DEAL.format(value="&v [24000, *v]", due="2026-11-30")},
+            {"deals/website.md": DEAL.format(value=24000, due="2026-11-30")},
+            "An alias inside its own anchor: a value that would contain itself"),
     doc="The file must start with a `---` line, hold a YAML mapping of keys to values, and close it with "
-        "another `---` line; the Markdown body follows. A list or a single value is not front matter. "
-        "Files must be UTF-8. The finding carries the line YAML reports. Such a file is left out of "
-        "everything else (pages, references), so fix it first.",
+        "the next line of three or more dashes; the Markdown body follows. A list or a single value is "
+        "not front matter. Files must be UTF-8, at most 10 MB. The finding carries the line YAML reports. "
+        "Refused too: aliases that recurse (`&a [*a]`) or expand the front matter past 10,000 values "
+        "(and ten times what is written), nesting past 64 levels, a value that is not what its tag says "
+        "(`!!int ana`), integers of more than 1000 characters. An entry named like a record that is not "
+        "a regular file inside the workspace is not read: a folder, a named pipe, a socket, a device, a "
+        "symbolic link that loops, dangles or leads out of the workspace; so is such a `crm.yaml`. "
+        "Such a file is left out of everything else (pages, references), so fix it first.",
 )
 add_examples(
     "F002",
     Example({"deals/website.md": DEAL.format(value="24k", due="2026-11-31")},
             {"deals/website.md": DEAL.format(value=24000, due="2026-11-30")},
             "A value that is not a number and a date that does not exist"),
-    doc="Dates are written YYYY-MM-DD and must exist; `value` and `probability` are plain numbers "
-        "(`probability` from 0 to 1: 40% is 0.4); statuses come from their lists (project: planned, "
+    doc="Dates are written YYYY-MM-DD, must exist and lie in the years 1900 to 2999; `value` and "
+        "`probability` are plain finite numbers (not `.nan` or `.inf`; amounts up to 10^15; `probability` "
+        "from 0 to 1: 40% is 0.4); statuses come from their lists (project: planned, "
         "active, on_hold, done, cancelled; task: todo, doing, done, blocked; approval: pending, approved, "
-        "rejected); task durations are whole days; dependencies are `task`, `project/task` or "
-        "`{task: id, type: FS|SS|FF|SF, lag: days}`. The value is ignored and the rest of the record loads.",
+        "rejected); task durations are whole days, at most 10,000; dependencies are `task`, `project/task` "
+        "or `{task: id, type: FS|SS|FF|SF, lag: days}`. A top-level key must be text (`yes:` or `1:` is "
+        "not, and python-frontmatter cannot read such a file). The value is ignored and the rest of the "
+        "record loads.",
 )
 
 
@@ -127,7 +138,9 @@ def duplicate_id(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
 def yaml_trap(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """PyYAML follows YAML 1.1: `yes`, `no`, `on`, `off`, `y` and `n` are booleans, digits with a
     leading zero are octal, `12:30` is the base-60 number 750, and a key written twice silently keeps
-    its last value. Quote such values. (A date that does not exist, like 2026-02-30, is F002.)"""
+    its last value. Quote such values. (A date that does not exist, like 2026-02-30, is F002.) A file
+    that starts with a byte-order mark is read, but python-frontmatter and other tools find no front
+    matter in it: save it as UTF-8 without BOM."""
     workspace = ctx.workspace
     config = workspace.config
     # `lint: {D003: off}` is crm.yaml's documented way to turn a rule off: false is what is meant there.
