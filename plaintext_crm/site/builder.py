@@ -25,6 +25,7 @@ from jinja2 import Environment
 
 from plaintext_crm import __version__, cache_store
 from plaintext_crm.cache import die_with_parent
+from plaintext_crm.frontmatter import read_inside
 from plaintext_crm.history import history_key
 from plaintext_crm.site import output
 from plaintext_crm.site.bodies import render_bodies
@@ -237,10 +238,8 @@ def _global_key(root: Path, today: dt.date, env: object) -> str:
     """What every page depends on: tool version, today, crm.yaml and the templates."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{__version__}|{today.isoformat()}|".encode())
-    try:
-        digest.update((root / "crm.yaml").read_bytes())
-    except OSError:
-        digest.update(b"-")
+    config = read_inside(root, "crm.yaml")  # never waits on a pipe, never reads through a link out
+    digest.update(config if isinstance(config, bytes) else b"-")
     digest.update(template_digest(root).encode())
     digest.update(history_key(root).encode())  # stage histories, timelines and activity follow HEAD
     return digest.hexdigest()

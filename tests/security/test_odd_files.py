@@ -166,6 +166,14 @@ def test_an_odd_crm_yaml_is_f001_and_the_records_still_load(root: Path, tmp_path
     assert ("deals/tidewater-bikes-app.md", "D002") in {(item["path"], item["code"]) for item in findings}
 
 
+def test_build_does_not_wait_on_a_pipe_named_crm_yaml(root: Path, tmp_path: Path) -> None:
+    (root / "crm.yaml").unlink()
+    os.mkfifo(root / "crm.yaml")
+    done = run_cli("build", str(root), "-o", str(tmp_path / "site"), timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
 def test_a_file_past_the_size_limit_is_not_read(root: Path) -> None:
     big = root / "deals" / "big.md"
     with open(big, "wb") as handle:
