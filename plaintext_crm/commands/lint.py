@@ -59,7 +59,7 @@ def resolve_targets(paths: tuple[Path, ...]) -> list[Target]:
         return [Target(workspace_root(None), everything=True)]
     targets: dict[Path, Target] = {}
     for path in paths:
-        if not path.exists():
+        if not os.path.lexists(path):  # a link that loops or dangles is linted: it gets its own finding
             raise ToolError(f"no such file or folder: {path}")
         if path.is_dir() and _is_workspace_folder(path):
             root = workspace_root(path)
@@ -67,7 +67,9 @@ def resolve_targets(paths: tuple[Path, ...]) -> list[Target]:
             continue
         root = _root_of(path)
         target = targets.setdefault(root, Target(root))
-        rel = path.resolve().relative_to(root).as_posix()
+        # A file's own name is kept: a link named like a record is reported under its name, wherever it leads.
+        real = path.resolve() if path.is_dir() else Path(os.path.realpath(path.parent)) / path.name
+        rel = real.relative_to(root).as_posix()
         if path.is_dir():
             target.folders.append(rel.rstrip("/") + "/")
         else:

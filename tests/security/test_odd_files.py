@@ -166,6 +166,17 @@ def test_an_odd_crm_yaml_is_f001_and_the_records_still_load(root: Path, tmp_path
     assert ("deals/tidewater-bikes-app.md", "D002") in {(item["path"], item["code"]) for item in findings}
 
 
+@pytest.mark.parametrize("name", ["loop.md", "outside.md", "dangling.md", "pipe.md"])
+def test_lint_given_an_odd_entry_reports_it(root: Path, tmp_path: Path, name: str,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    add_odd_entries(root, tmp_path)
+    monkeypatch.chdir(root)
+    result = invoke("lint", "--format", "json", "--today", EXAMPLE_TODAY, f"deals/{name}")
+    assert result.exit_code == 1, result.output
+    assert [(item["path"], item["code"]) for item in json.loads(result.stdout)["findings"]] == [
+        (f"deals/{name}", "F001")]
+
+
 def test_build_does_not_wait_on_a_pipe_named_crm_yaml(root: Path, tmp_path: Path) -> None:
     (root / "crm.yaml").unlink()
     os.mkfifo(root / "crm.yaml")
