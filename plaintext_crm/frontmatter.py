@@ -420,7 +420,9 @@ def parse_yaml_mapping(yaml_text: str, first_line: int, *, fast: bool = True
     # Substring tests first: a non-ASCII character is never searched for in ASCII text.
     if ("\r" not in yaml_text or _OTHER_BREAKS.search(yaml_text) is None) and "\x85" not in yaml_text \
             and "\u2028" not in yaml_text and "\u2029" not in yaml_text:
-        return _parse_mapping(yaml_text, first_line, fast, lambda yaml_line: yaml_line + first_line)
+        # (A problem at the end of text without a final newline is on its last line, not one further.)
+        return _parse_mapping(yaml_text, first_line, fast,
+                              lambda yaml_line: min(yaml_line, yaml_text.count("\n")) + first_line)
     line_of = _line_map(yaml_text, first_line)
     parsed = _parse_mapping(yaml_text, first_line, fast, line_of)
     if isinstance(parsed, ParseProblem):
