@@ -12,6 +12,7 @@ import html
 import os
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -20,11 +21,12 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 import click
 
 from plaintext_crm.errors import ToolError
+from plaintext_crm.http_checks import HostPolicy, Target, parse_target
 from plaintext_crm.watch import BuildProblem, LiveSite, interrupt_main_process_only
 
 EVENTS_PATH = "/__plaintext-crm/events"
@@ -130,30 +132,86 @@ def inject(page: bytes, snippet: str) -> bytes:
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
-    """GET and HEAD of the site's files; HTML gets the reload script; EVENTS_PATH is the event stream."""
+    """GET and HEAD of the site's files; HTML gets the reload script; EVENTS_PATH is the event stream.
+
+    Every request is checked before it is answered (plaintext_crm/http_checks.py): a Host that is not
+    loopback or the --host address gets 421, a malformed target 400 or 414, a path that leads out of
+    the site folder 404.
+    """
 
     server: SiteServer
+    target: Target
+    # Seconds to wait for a request (and for a client to take data): an idle or half-sent connection is
+    # closed instead of holding a thread for ever. The event stream writes every KEEPALIVE_SECONDS.
+    timeout = 10.0
+
+    def parse_request(self) -> bool:
+        """The standard parsing (request line, version, headers: 400, 414, 431, 505), then the Host and
+        the target; False (with the error sent) when the request is refused."""
+        if not super().parse_request():
+            return False
+        hosts = self.headers.get_all("Host") or []
+        # HTTP/1.0 may leave Host out (browsers, the only way to a DNS rebinding attack, never do).
+        optional = self.request_version == "HTTP/1.0" and not hosts
+        if self.headers.defects or (len(hosts) != 1 and not optional):
+            self.send_error(HTTPStatus.BAD_REQUEST, "exactly one Host header is required")
+            return False
+        if not optional and not self.server.hosts.accepts(hosts[0]):
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST, "plaintext-crm serve answers only to localhost, "
+                            "127.0.0.1 and [::1] (and its --host address)")
+            return False
+        target = parse_target(self.path)
+        if not isinstance(target, Target):
+            self.send_error(*target)
+            return False
+        self.target = target
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A short plain-text error that closes the connection (never echoes the request)."""
+        self.close_connection = True
+        try:
+            body = f"{code} {message or HTTPStatus(code).phrase}\n".encode()
+            self.send_response(code, HTTPStatus(code).phrase)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            pass  # the client went away
 
     def do_GET(self) -> None:
-        self._respond(head=False)
+        self._guarded(head=False)
 
     def do_HEAD(self) -> None:
-        self._respond(head=True)
+        self._guarded(head=True)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal is for build messages."""
 
+    def _guarded(self, head: bool) -> None:
+        try:
+            self._respond(head)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.close_connection = True
+        except Exception as exc:  # noqa: BLE001 - one bad request must not print a traceback or stop serving
+            click.echo(f"warning: serve: could not answer {self.target.path!r}: {type(exc).__name__}: {exc}",
+                       err=True)
+            self.send_error(HTTPStatus.INTERNAL_SERVER_ERROR)
+
     def _respond(self, head: bool) -> None:
-        url = urlsplit(self.path)
-        if url.path == EVENTS_PATH:
-            query = parse_qs(url.query)
+        target = self.target
+        if target.path == EVENTS_PATH:
+            query = parse_qs(target.query)
             self._events(query.get("since", [""])[0], page_of(query.get("page", ["/"])[0]))
             return
-        path = Path(self.translate_path(url.path))
-        if path.is_dir():
-            if not url.path.endswith("/"):
+        path = self.server.site_file(target)
+        if path is not None and path.is_dir():
+            if not target.folder:
                 self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-                self.send_header("Location", url.path + "/" + (f"?{url.query}" if url.query else ""))
+                self.send_header("Location", target.location())
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
@@ -161,13 +219,13 @@ class SiteHandler(SimpleHTTPRequestHandler):
         # The snippet (with the generation it was served at) is taken before the file is read: a rebuild
         # published in between then makes the page reload once more, rather than miss a change.
         snippet = self.server.live.snippet()
-        data = self.server.read(path)
+        data = self.server.read(path) if path is not None else None
         status = HTTPStatus.OK
-        content_type = self.guess_type(os.fspath(path))
+        content_type = self.guess_type(os.fspath(path or target.path))
         if data is None:
             status, content_type = HTTPStatus.NOT_FOUND, "text/html"
             data = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>Not found</title></head><body>"
-                    f"<p>{html.escape(url.path)} is not in the site (yet). This page reloads when the site is "
+                    f"<p>{html.escape(target.path)} is not in the site (yet). This page reloads when the site is "
                     "rebuilt.</p><p><a href=\"/\">Overview</a></p></body></html>").encode()
         if content_type.startswith("text/html"):
             data = inject(data, snippet)
@@ -229,7 +287,24 @@ class SiteServer(ThreadingHTTPServer):
         self.live = live
         self.lock = lock
         self.fallback = fallback
+        self.hosts = HostPolicy(address[0])
         super().__init__(address, partial(SiteHandler, directory=os.fspath(out)))
+
+    def site_file(self, target: Target) -> Path | None:
+        """The file or folder of the site a checked target names; None when it leads out of the site
+        folder (a link) or cannot be looked at."""
+        path = self.out.joinpath(*target.parts)
+        try:
+            real, top = os.path.realpath(path), os.path.realpath(self.out)
+        except (OSError, ValueError):
+            return None
+        return path if real == top or real.startswith(top + os.sep) else None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that failed unexpectedly: one line in the terminal, no traceback; serving goes on."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError | TimeoutError):
+            click.echo(f"warning: serve: a request failed: {type(error).__name__}: {error}", err=True)
 
     def read(self, path: Path) -> bytes | None:
         """A file of the site, read while no rebuild is replacing files; else the last good version of a
@@ -241,6 +316,8 @@ class SiteServer(ThreadingHTTPServer):
                 except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                     if self.out.is_dir():
                         return self._fallback(path)
+                except OSError:  # unreadable, a link loop, a name too long: not something to serve
+                    return None
             time.sleep(0.05)  # a full build is swapping its folder in: wait for it
         return None
 
