@@ -13,6 +13,7 @@ from plaintext_crm.rules import Example, LintContext, Rule, rule
 from plaintext_crm.rules.deals import OPEN_DEAL
 
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._-]")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._-]*")  # a whole id no rule objects to (but reserved names)
 _WINDOWS_FORBIDDEN = frozenset('<>:"\\|?*')
 _WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)),
                                *(f"lpt{n}" for n in range(10))})
@@ -92,13 +93,13 @@ def _checked_names(ctx: LintContext) -> Iterator[tuple[str, str, list[str], list
     ids: dict[str, set[str]] = {}
     for path in ctx.workspace.files:
         kind, _, name = path.partition("/")
-        ids.setdefault(kind, set()).add(name[:-3].lower())
-    for path in ctx.workspace.files:
-        kind, _, name = path.partition("/")
         record_id = name[:-3]
-        if all(_PLAIN_ID.match(char) for char in record_id) and not record_id.startswith("-") \
-                and record_id.split(".")[0].lower() not in _WINDOWS_RESERVED:
+        if _PLAIN_NAME.fullmatch(record_id) and record_id.split(".")[0].lower() not in _WINDOWS_RESERVED:
             continue
+        if not ids:  # the taken ids, gathered only once a name needs a suggestion
+            for other in ctx.workspace.files:
+                other_kind, _, other_name = other.partition("/")
+                ids.setdefault(other_kind, set()).add(other_name[:-3].lower())
         unsafe, odd = name_problems(record_id)
         yield path, kind, unsafe, odd, ids[kind]
 
