@@ -147,13 +147,13 @@ def write_snapshot(state: StagedState, entries: dict[str, Entry], folder: Path, 
     """Write `entries` under `folder`; the number of files written.
 
     Only what the loader reads is written in full: crm.yaml and the files directly in the record
-    folders. Deeper entries only make their folder exist (a folder named like a record is seen). A file
+    folders (a record folder that is a link is written as that link). Deeper entries only make their folder exist (a folder named like a record is seen). A file
     in `same` holds what the working tree holds: it is a hard link to the working-tree file (creating
     a thousand files costs far more than linking them), else a copy of the blob with the working-tree
     file's modification time; either way the workspace's record cache (size and mtime) serves it.
     """
-    wanted = {rel: entry for rel, entry in entries.items()
-              if entry.mode != GITLINK and (rel == CONFIG_FILE or rel.count("/") == 1)}
+    wanted = {rel: entry for rel, entry in entries.items() if entry.mode != GITLINK and (
+              rel == CONFIG_FILE or rel.count("/") == 1 or (rel in KINDS and entry.mode == SYMLINK))}
     for rel in entries.keys() - wanted.keys():
         parts = rel.split("/")
         if len(parts) > 2 and (target := _target(folder, "/".join(parts[:2]))) is not None:

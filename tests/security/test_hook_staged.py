@@ -422,11 +422,14 @@ def test_snapshot_of_the_example_finds_what_a_plain_lint_finds(tmp_path: Path, c
 
     repo = tmp_path / "example"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("site", ".plaintext-crm"))
+    first = sorted((repo / "deals").glob("*.md"))[0].name
+    os.symlink(first, repo / "deals/alias.md")  # a link inside the workspace is read, in both paths
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "example", "--no-verify")
     records = sorted(str(path.relative_to(repo)) for kind in ("clients", "deals", "projects")
                      for path in (repo / kind).glob("*.md"))
+    assert "deals/alias.md" in records
     options = [option for option in ("--format", "json", cache) if option]
     plain = crm(repo, "lint", *options, "crm.yaml", *records)
     (repo / "deals/notes.txt").write_text("not a record, but untracked: the snapshot path is taken\n", encoding="utf-8")
