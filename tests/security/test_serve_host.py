@@ -236,3 +236,37 @@ def test_the_host_given_is_accepted_too(tmp_path: Path) -> None:
         assert get(server.port, "/data.json", "attacker.example", address="127.0.0.2")[0] == 421
     finally:
         assert "Traceback" not in server.stop()
+
+
+# --- the checks themselves -------------------------------------------------------------------------------
+
+def test_host_policy_for_each_kind_of_listening_address() -> None:
+    from plaintext_crm.http_checks import HostPolicy
+
+    loopback = HostPolicy("127.0.0.1")
+    assert all(loopback.accepts(value) for value in ("localhost", "127.0.0.1:8000", "[::1]:8000", "127.255.0.1"))
+    assert not any(loopback.accepts(value) for value in ("10.0.0.5:8000", socket.gethostname(), "attacker.example",
+                                                          None))
+    everywhere = HostPolicy("0.0.0.0")
+    assert everywhere.accepts("192.168.1.10:8000") and everywhere.accepts(f"{socket.gethostname()}:8000")
+    assert everywhere.accepts("[fe80::1]:8000") and everywhere.accepts("localhost")
+    assert not everywhere.accepts("attacker.example:8000") and not everywhere.accepts("192.168.1.10.nip.io")
+    named = HostPolicy("crm.lan")
+    assert named.accepts("CRM.lan:8000") and named.accepts("crm.lan.") and not named.accepts("crm.lan.evil.example")
+    v6 = HostPolicy("::1")
+    assert v6.accepts("[::1]:8000") and not v6.accepts("[::2]:8000")
+
+
+def test_parse_target_keeps_good_paths_and_says_why_it_refuses_others() -> None:
+    from plaintext_crm.http_checks import Target, parse_target
+
+    target = parse_target("/deals/acme%20site.html?since=x-1")
+    assert isinstance(target, Target)
+    assert target.parts == ("deals", "acme site.html") and target.query == "since=x-1" and not target.folder
+    folder = parse_target("/deals")
+    assert isinstance(folder, Target) and folder.location() == "/deals/"
+    root = parse_target("/")
+    assert isinstance(root, Target) and root.parts == () and root.path == "/"
+    for raw_target in ("/%00", "/a/../b", "/%2e", "/a\\b", "/%5c", "/%ff", "/%", "http://x/", "/\u00e9"):
+        refused = parse_target(raw_target)
+        assert isinstance(refused, tuple) and 400 <= refused[0] < 500, raw_target
