@@ -69,6 +69,8 @@ IGNORED = (
     # killed half-way leaves them, and `git add -A` must not commit a copy of the site.
     ("/.site-building-*/", (".site-building-*/", "/.site-building-*/", ".site-building-*", "/.site-building-*")),
     ("/.site-old-*/", (".site-old-*/", "/.site-old-*/", ".site-old-*", "/.site-old-*")),
+    # The lock file one build at a time takes beside the output folder.
+    ("/.plaintext-crm-lock-*", (".plaintext-crm-lock-*", "/.plaintext-crm-lock-*")),
 )
 IGNORE_HEADER = "# plaintext-crm: the built site, caches and build's temporary folders"
 

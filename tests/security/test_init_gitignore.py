@@ -58,7 +58,7 @@ def test_what_is_ignored(tmp_path: Path) -> None:
     (folder / ".gitignore").write_text("*.pdf\n", encoding="utf-8")
     assert init(folder).returncode == 0
     for rel in ("site/index.html", ".plaintext-crm/cache/x", ".site-building-site-k2j4/index.html",
-                ".site-old-site-9x/index.html", "x.pdf"):
+                ".site-old-site-9x/index.html", ".plaintext-crm-lock-site", "x.pdf"):
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x", encoding="utf-8")
@@ -69,12 +69,12 @@ def test_what_is_ignored(tmp_path: Path) -> None:
     staged = set(subprocess.run(["git", "diff", "--cached", "--name-only"], cwd=folder, capture_output=True,
                                 text=True, check=True).stdout.split())
     assert "deals/site.md" in staged and "projects/site/plan.md" in staged and "crm.yaml" in staged
-    assert not [path for path in staged if path.startswith(("site/", ".plaintext-crm/", ".site-")) or
+    assert not [path for path in staged if path.startswith(("site/", ".plaintext-crm/", ".site-", ".plaintext-crm-lock-")) or
                 path.endswith(".pdf")], staged
 
 
 def test_lines_already_there_in_another_spelling_are_not_added_again() -> None:
-    text = b"site\n.plaintext-crm/\n/.site-building-*\n.site-old-*/\n"
+    text = b"site\n.plaintext-crm/\n/.site-building-*\n.site-old-*/\n.plaintext-crm-lock-*\n"
     assert merge_gitignore(text) == (text, [])
     once, added = merge_gitignore(b"*.pdf\n")
     assert added == ADDED
