@@ -17,6 +17,7 @@ import click
 
 from plaintext_crm import cache_store
 from plaintext_crm.deal_versions import TRACKED, DealFieldReader
+from plaintext_crm.escape import terminal
 from plaintext_crm.gitlog import Commit, LogCommit, read_log
 from plaintext_crm.gitrepo import (
     GitFailed,
@@ -485,4 +486,4 @@ def say_once(notice: str, workspace: Path | None = None) -> None:
         if cache_store.read_entry(marker, NOTICE_FILE) == notice.encode("utf-8"):
             return
         cache_store.write_entry(marker, NOTICE_FILE, notice.encode("utf-8"))
-    click.echo(f"note: {notice}", err=True)
+    click.echo(f"note: {terminal(notice)}", err=True)

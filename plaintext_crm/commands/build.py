@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from plaintext_crm.escape import terminal
 from plaintext_crm.loader import workspace_root
 from plaintext_crm.options import today_option, workspace_argument
 
@@ -70,7 +71,7 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
             bar.__exit__(None, None, None)
     if not quiet:
         reused = f", {result.reused} unchanged" if result.reused else ""
-        click.echo(f"Built {result.pages} pages ({result.rendered} written{reused}) into {_shown(result.out)} "
+        click.echo(f"Built {result.pages} pages ({result.rendered} written{reused}) into {terminal(_shown(result.out))} "
                    f"in {result.seconds:.2f} s; {result.findings} lint problems listed on problems.html.")
 
 

@@ -16,6 +16,7 @@ from plaintext_crm.atomic import inspect_target
 from plaintext_crm.dates import parse_date
 from plaintext_crm.edit import FileChange, apply_changes
 from plaintext_crm.errors import ToolError
+from plaintext_crm.escape import terminal, terminal_lines
 from plaintext_crm.loader import find_workspace, load_workspace, read_file, workspace_root
 from plaintext_crm.model import Deal, Workspace
 from plaintext_crm.record_templates import id_problem
@@ -190,19 +191,19 @@ def finish(changes: Sequence[FileChange], dry_run: bool, notes: Sequence[str] = 
         return
     if dry_run:
         for change in changes:
-            click.echo(change.diff(), nl=False)
+            click.echo(terminal_lines(change.diff()), nl=False)
         click.echo(f"Dry run: {len(changes)} file{'s' if len(changes) != 1 else ''} would change; nothing was written.")
         for note in notes:
-            click.echo(f"  {note}")
+            click.echo(f"  {terminal(note)}")
         return
     apply_changes(changes)
     for change in changes:
         verb = "Created" if change.before is None else "Updated"
-        click.echo(f"{verb} {change.rel}")
+        click.echo(f"{verb} {terminal(change.rel)}")
         for line in change.summary:
-            click.echo(f"  {line}")
+            click.echo(f"  {terminal(line)}")
     for note in notes:
-        click.echo(f"  {note}")
+        click.echo(f"  {terminal(note)}")
 
 
 def dry_run_option(function: Any) -> Any:

@@ -14,6 +14,7 @@ import click
 from plaintext_crm.atomic import EditError, inspect_target, read_bytes, write_atomic
 from plaintext_crm.config import CONFIG_FILE
 from plaintext_crm.errors import ToolError
+from plaintext_crm.escape import terminal, terminal_lines
 from plaintext_crm.model import KINDS
 
 CRM_YAML = """\
@@ -140,7 +141,7 @@ def update_gitignore(directory: Path) -> str | None:
         return _update_gitignore(directory)
     except EditError as exc:
         lines = " ".join(line for line, _same in IGNORED)
-        click.echo(f"warning: left .gitignore as it is ({exc.message}); make git ignore {lines} yourself", err=True)
+        click.echo(f"warning: left .gitignore as it is ({terminal(exc.message)}); make git ignore {lines} yourself", err=True)
         return None
 
 
@@ -207,10 +208,10 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
             created.append(".git/")
             repository = record_python(directory)
         else:
-            click.echo(f"warning: git init failed: {result.stderr.strip()}", err=True)
-    click.echo(f"Created workspace '{title}' in {directory}:")
+            click.echo(f"warning: git init failed: {terminal_lines(result.stderr.strip())}", err=True)
+    click.echo(f"Created workspace '{terminal(title)}' in {terminal(str(directory))}:")
     for item in created:
-        click.echo(f"  {item}")
+        click.echo(f"  {terminal(item)}")
     if kept_config and "plaintext-crm" not in (directory / ".pre-commit-config.yaml").read_text("utf-8", "replace"):
         click.echo("Kept the existing .pre-commit-config.yaml: add the plaintext-crm-lint hook to it "
                    "(docs/linting.md).")

@@ -13,6 +13,7 @@ import click
 
 from plaintext_crm.config import CONFIG_FILE
 from plaintext_crm.errors import ToolError
+from plaintext_crm.escape import terminal
 from plaintext_crm.findings import Finding
 from plaintext_crm.frontmatter import HAVE_LIBYAML
 from plaintext_crm.loader import find_workspace, workspace_root
@@ -214,9 +215,9 @@ def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Works
     # The records live until the process ends: keep the cyclic GC from walking them again and again.
     gc.freeze()
     for problem in stats.problems:
-        click.echo(f"warning: {problem}", err=True)
+        click.echo(f"warning: {terminal(problem)}", err=True)
     if options.verbose:
-        click.echo(f"{home or root}: {stats.reused} files from the cache, {stats.parsed} parsed "
+        click.echo(f"{terminal(str(home or root))}: {stats.reused} files from the cache, {stats.parsed} parsed "
                    f"({stats.workers} process{'es' if stats.workers > 1 else ''})", err=True)
     if home is not None:
         workspace = replace(workspace, root=home)
@@ -244,7 +245,7 @@ def _lint_staged(target: Target, options: _Run) -> tuple[list[Finding], int]:
     else:
         with snapshot_folder(state) as (folder, written):
             if options.verbose:
-                click.echo(f"{target.root}: the working tree differs from the index; linting the {written} "
+                click.echo(f"{terminal(str(target.root))}: the working tree differs from the index; linting the {written} "
                            "staged files in a temporary folder", err=True)
             workspace, findings = _load(folder, options, home=target.root)
     shown = [finding for finding in findings if target.shows(finding) or finding.path in state.changed]

@@ -23,6 +23,7 @@ from plaintext_crm.config import Stage
 from plaintext_crm.dates import DATE_HELP
 from plaintext_crm.edit import REMOVE, plan_edit
 from plaintext_crm.errors import ToolError
+from plaintext_crm.escape import terminal
 from plaintext_crm.handoff import missing_handoff_fields
 from plaintext_crm.model import DEAL_KEYS, Deal, Workspace
 from plaintext_crm.options import today_option, workspace_argument
@@ -64,7 +65,7 @@ def _ask_handoff(loaded: Workspace, record: Deal, today: dt.date, values: dict[s
     missing = missing_handoff_fields(loaded.config, {**record.fields, **values})
     if not missing or not interactive():
         return missing
-    click.echo(f"Winning '{record.id}' needs the hand-off for delivery:")
+    click.echo(f"Winning '{terminal(record.id)}' needs the hand-off for delivery:")
     for key in missing:
         label = key.replace("_", " ").capitalize()
         if key == "key_constraints":
@@ -150,6 +151,6 @@ def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | Non
     elif target.is_open and "closed_on" in record.fields:
         updates["closed_on"] = REMOVE
     if not updates:
-        click.echo(f"'{record.id}' is already in stage {target.id}; nothing changed.")
+        click.echo(f"'{terminal(record.id)}' is already in stage {terminal(target.id)}; nothing changed.")
         return
     finish([plan_edit(loaded.root, record.path, updates, order=DEAL_KEYS)], dry_run, notes)
