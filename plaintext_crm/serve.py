@@ -27,6 +27,7 @@ import click
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.http_checks import HostPolicy, Target, parse_target
+from plaintext_crm.site.security import allow_inline, inline_scripts, inline_styles
 from plaintext_crm.watch import BuildProblem, LiveSite, interrupt_main_process_only
 
 EVENTS_PATH = "/__plaintext-crm/events"
@@ -110,22 +111,27 @@ def page_of(pathname: str) -> str:
     return page + "index.html" if page == "" or page.endswith("/") else page
 
 
+# The banner's look, as a style element: pages allow no style attributes, and inject() allows this by hash.
+BANNER_STYLE = (f"#{BANNER_ID}{{position:fixed;left:0;right:0;bottom:0;z-index:2147483647;margin:0;padding:.6em 1em;"
+                "max-height:40vh;overflow:auto;background:#7f1d1d;color:#fff;font:14px/1.45 system-ui,sans-serif}"
+                f"#{BANNER_ID} ul{{margin:.3em 0 0;padding-left:1.2em}}")
+
+
 def banner(problems: Sequence[BuildProblem]) -> str:
     """A fixed banner listing problems as file:line and message; empty without problems."""
     if not problems:
         return ""
     items = "".join(f"<li><code>{html.escape(problem.where)}</code> {html.escape(problem.message)}</li>"
                     if problem.where else f"<li>{html.escape(problem.message)}</li>" for problem in problems)
-    return (f'<div id="{BANNER_ID}" role="alert" style="position:fixed;left:0;right:0;bottom:0;'
-            "z-index:2147483647;margin:0;padding:.6em 1em;max-height:40vh;overflow:auto;background:#7f1d1d;"
-            'color:#fff;font:14px/1.45 system-ui,sans-serif">'
+    return (f'<div id="{BANNER_ID}" role="alert">'
             "<strong>plaintext-crm serve: the last save has problems; pages show the last good build "
-            "of these files.</strong>"
-            f'<ul style="margin:.3em 0 0;padding-left:1.2em">{items}</ul></div>')
+            f"of these files.</strong><ul>{items}</ul></div><style>{BANNER_STYLE}</style>")
 
 
 def inject(page: bytes, snippet: str) -> bytes:
-    """`page` with `snippet` inserted before its last </body> (appended when there is none)."""
+    """`page` with `snippet` inserted before its last </body> (appended when there is none), and the
+    page's Content-Security-Policy allowing the snippet's inline script and style by their hashes."""
+    page = allow_inline(page, scripts=inline_scripts(snippet), styles=inline_styles(snippet))
     data = snippet.encode("utf-8")
     index = page.rfind(b"</body>")
     return page + data if index < 0 else page[:index] + data + page[index:]

@@ -217,7 +217,9 @@ def dependency_graph(title: str, description: str, nodes: Sequence[Node], links:
     height = tallest * (NODE_H + GAP_Y) - GAP_Y + 24
     ident, head = _open(title, description, width, height)
     head = head.replace('class="chart"', 'class="chart depgraph"', 1)
-    head = head.replace("<svg ", f'<svg style="max-width:{width}px" ', 1)
+    # Drawn at its own size, narrower when the page is (svg.chart.depgraph in delivery.css): no inline style,
+    # which the pages' Content-Security-Policy refuses.
+    head = head.replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)
     spots: dict[str, tuple[float, float]] = {}
     for column_index, column in enumerate(columns):
         offset = (tallest - len(column)) * (NODE_H + GAP_Y) / 2

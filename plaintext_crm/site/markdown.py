@@ -4,6 +4,9 @@ Both parsers are built from the "zero" rule set plus an explicit list of rules, 
 (html_block, html_inline) is never on: both libraries' "commonmark" presets enable it. Links whose
 URL the markdown-it validator rejects (javascript:, vbscript:, file:, most data:) stay plain text.
 The two renderers give byte-identical HTML for the rules enabled here (tested on a tricky corpus).
+Table cells are aligned by class (`align-right`), not by a `style` attribute: pages allow no inline
+styles (see security.py). Images are written as the renderers write them; security.finish_page turns
+the external ones into links.
 """
 
 from __future__ import annotations
@@ -21,7 +24,20 @@ INLINE_RULES = ("autolink", "backticks", "emphasis", "entity", "escape", "image"
                 "strikethrough")
 FAST_ENV = "PLAINTEXT_CRM_MARKDOWN"  # "py" forces markdown-it-py even when markdown-it-pyrs is installed
 
+RENDERING_VERSION = "2"  # part of body_key: a change to the HTML written here invalidates cached renderings
+_ALIGNMENTS = tuple((f' style="text-align:{side}"', f' class="align-{side}"')
+                    for side in ("left", "center", "right"))
+
 Render = Callable[[str], str]
+
+
+def _aligned_by_class(html: str) -> str:
+    """Table cells' `style="text-align:..."` (the only style attribute either renderer writes) as a class."""
+    if ' style="' not in html:
+        return html
+    for style, css_class in _ALIGNMENTS:
+        html = html.replace(style, css_class)
+    return html
 
 
 def _python_renderer() -> Render:
@@ -56,7 +72,7 @@ def _python_renderer() -> Render:
             _mark_list(tokens, index - 2)
 
     parser.core.ruler.after("inline", "task_lists", task_lists)
-    return parser.render
+    return lambda text: _aligned_by_class(parser.render(text))
 
 
 def _is_task(text: str) -> bool:
@@ -81,7 +97,7 @@ def _rust_renderer() -> Render | None:
         return None
     parser = markdown_it_pyrs.MarkdownIt("zero")
     parser.enable_many([*BLOCK_RULES, *INLINE_RULES, "tasklist"])  # type: ignore[list-item]  # names: see parity tests
-    return lambda text: parser.render(text, xhtml=True)
+    return lambda text: _aligned_by_class(parser.render(text, xhtml=True))
 
 
 _RENDERERS: dict[str, Render] = {}
@@ -116,4 +132,6 @@ def render_markdown(text: str, engine: str | None = None) -> str:
 
 def body_key(text: str) -> str:
     """The cache key of a body's rendering: a content hash (the renderers agree, so it holds for both)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    digest = hashlib.blake2b(RENDERING_VERSION.encode("ascii"), digest_size=16)
+    digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
