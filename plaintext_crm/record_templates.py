@@ -1,5 +1,8 @@
 """Record templates (client.md, deal.md, project.md, kickoff.md): find, render with YAML-safe values, check.
 
+Templates render in the template sandbox (template_sandbox.py): a workspace's templates/ is data that
+anyone who can commit writes, so `{{ cycler.__init__.__globals__ }}` is an error naming its line.
+
 The front matter of a template is rendered with a Jinja `finalize` hook that writes every `{{ value }}`
 as a complete YAML value (quoted when needed), so no user input can produce invalid YAML or a value the
 loader reads differently (`NO`, `012`, `a: b`, a leading `-`). The body is Markdown and is rendered as text.
@@ -8,6 +11,7 @@ loader reads differently (`NO`, `012`, `a: b`, a leading `-`). The body is Markd
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +45,10 @@ def find_template(root: Path, name: str) -> Template:
     """The workspace's templates/<name> if it exists, else the built-in one."""
     own = root / TEMPLATES_FOLDER / name
     if own.is_file():
+        real, workspace = os.path.realpath(own), os.path.realpath(root)
+        if not real.startswith(workspace.rstrip(os.sep) + os.sep):
+            raise ToolError(f"{TEMPLATES_FOLDER}/{name} is a symbolic link to {real}, outside the workspace: "
+                            "refusing to read it")
         try:
             return Template(name, f"{TEMPLATES_FOLDER}/{name}", own.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
@@ -70,24 +78,32 @@ def _body_value(value: Any) -> str:
     return str(value)
 
 
-def _environment(finalize: Any) -> Any:
+def _environment(template: Template, first_line: int, finalize: Any) -> Any:
+    """The template sandbox (see template_sandbox.py): a workspace's template is data, not code."""
     import jinja2  # imported here: lint never loads templates and must not pay for jinja2
 
-    return jinja2.Environment(finalize=finalize, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+    from plaintext_crm.template_sandbox import TemplateSandbox
+
+    def locate(filename: str, line: int) -> tuple[str, int] | None:
+        return (template.source, line + first_line - 1) if filename == template.source else None
+
+    return TemplateSandbox(locate, finalize=finalize, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                           lstrip_blocks=True, keep_trailing_newline=True, autoescape=False,
+                           loader=jinja2.FunctionLoader(lambda name: None))
 
 
 def _render_part(template: Template, text: str, first_line: int, finalize: Any, context: Mapping[str, Any]) -> str:
-    import jinja2
+    from plaintext_crm.template_sandbox import TemplateProblem
 
+    env = _environment(template, first_line, finalize)
     try:
-        return str(_environment(finalize).from_string(text).render(**context))
-    except jinja2.TemplateSyntaxError as exc:
-        raise ToolError(f"{template.source}:{(exc.lineno or 1) + first_line - 1}: {exc.message}") from None
-    except jinja2.UndefinedError as exc:
-        known = ", ".join(sorted(context))
-        raise ToolError(f"{template.source}: {exc.message}; the variables are: {known}") from None
-    except (jinja2.TemplateError, TypeError, ValueError) as exc:
+        compiled = env.template_class.from_code(env, env.compile(text, template.name, template.source), env.globals)
+        return str(compiled.render(**context))
+    except TemplateProblem as exc:
+        if exc.cause != "UndefinedError":
+            raise
+        raise ToolError(f"{exc.message}; the variables are: {', '.join(sorted(context))}") from None
+    except (TypeError, ValueError) as exc:
         raise ToolError(f"{template.source}: cannot render the template: {exc}") from None
 
 

@@ -1,26 +1,31 @@
-"""The Jinja environment: the workspace's own site-templates/ first, then the built-in templates."""
+"""The Jinja environment of the site: the workspace's own site-templates/ first, then the built-in templates,
+rendered in the template sandbox, compiled templates cached in the workspace's cache folder, every page
+finished with its security policy (security.py)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator, MutableMapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from jinja2 import (
-    ChoiceLoader,
-    Environment,
-    FileSystemBytecodeCache,
-    FileSystemLoader,
-    StrictUndefined,
-    select_autoescape,
-)
+import jinja2
+from jinja2 import BytecodeCache, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2.bccache import Bucket
+from jinja2.loaders import split_template_path
 
+from plaintext_crm import cache_store
+from plaintext_crm.errors import ToolError
 from plaintext_crm.site import filters
+from plaintext_crm.site.security import finish_page
+from plaintext_crm.template_sandbox import SANDBOX_VERSION, TemplateSandbox
 
 OVERRIDES_FOLDER = "site-templates"
 STATIC_FOLDER = "static"
 BYTECODE_FOLDER = "jinja"  # compiled templates, inside the workspace's cache folder
+BYTECODE_KIND = "jinja-bytecode"
 
 
 def builtin_folder() -> Path:
@@ -29,26 +34,132 @@ def builtin_folder() -> Path:
 
 
 def template_folders(root: Path) -> list[Path]:
-    """Template folders in precedence order: the workspace's overrides (when present), then built-in."""
+    """Template folders in precedence order: the workspace's overrides (when present), then built-in.
+
+    The overrides folder must be inside the workspace: a site-templates/ that is a symbolic link to
+    another folder would publish that folder's files.
+    """
     own = root / OVERRIDES_FOLDER
-    return [own, builtin_folder()] if own.is_dir() else [builtin_folder()]
+    if not own.is_dir():
+        return [builtin_folder()]
+    if not _inside(os.path.realpath(own), os.path.realpath(root)):
+        raise ToolError(f"{OVERRIDES_FOLDER}/ is a symbolic link to {os.path.realpath(own)}, outside the workspace: "
+                        f"refusing to use it; make {OVERRIDES_FOLDER}/ a real folder of the workspace")
+    return [own, builtin_folder()]
 
 
-def make_environment(root: Path, cache_dir: Path | None = None) -> Environment:
-    """A Jinja environment with autoescape, StrictUndefined, trimmed blocks and this package's filters.
+def _inside(real: str, folder: str) -> bool:
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
 
-    With `cache_dir` (the workspace's .plaintext-crm/), compiled templates are kept on disk in
-    cache_dir/jinja/, keyed by each template's source, so a build loads rather than compiles them.
+
+def _shown(filename: str, folders: list[Path], root: Path) -> str:
+    """A template file as messages name it: `site-templates/x.html`, or `built-in x.html`."""
+    for folder in folders:
+        if _inside(filename, os.path.normpath(folder)):
+            rel = Path(os.path.relpath(filename, folder)).as_posix()
+            return f"built-in {rel}" if folder == builtin_folder() else Path(os.path.relpath(filename, root)).as_posix()
+    return filename
+
+
+class TemplateFolders(FileSystemLoader):
+    """Templates by name from the folders in order; a file whose real path leaves its folder (a symbolic
+    link to /etc/passwd or to a secret) is refused, so no template can publish a file from elsewhere."""
+
+    def __init__(self, folders: list[Path], describe: Callable[[str], str]) -> None:
+        super().__init__([str(folder) for folder in folders])
+        self.describe = describe
+        self.real_folders = [os.path.realpath(folder) for folder in folders]
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        pieces = split_template_path(template)  # refuses "..": names are relative to the folders
+        for folder, real_folder in zip(self.searchpath, self.real_folders, strict=True):
+            filename = os.path.normpath(os.path.join(folder, *pieces))
+            if not os.path.lexists(filename):
+                continue
+            if not _inside(os.path.realpath(filename), real_folder):
+                raise ToolError(f"{self.describe(filename)} is a symbolic link to a file outside its folder "
+                                f"({os.path.realpath(filename)}): refusing to read it")
+            if os.path.isfile(filename):
+                break
+        else:
+            raise jinja2.TemplateNotFound(template)
+        try:
+            with open(filename, encoding=self.encoding) as handle:
+                contents = handle.read()
+            mtime = os.path.getmtime(filename)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ToolError(f"{self.describe(filename)}: cannot read the template: {exc}") from None
+
+        def uptodate() -> bool:
+            try:
+                return os.path.getmtime(filename) == mtime
+            except OSError:
+                return False
+
+        return contents, filename, uptodate
+
+
+class CheckedBytecodeCache(BytecodeCache):
+    """Compiled templates as checksummed entries of the workspace's cache folder (cache_store), never in the
+    workspace: compiled code is code, so it is only loaded from a place no repository writes, and only
+    when it is exactly what this tool stored (damage means compiling again, not a broken build)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        key = f"{SANDBOX_VERSION}|{jinja2.__version__}|{name}|{filename or ''}"
+        return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        payload = cache_store.read_entry(self.folder / bucket.key, BYTECODE_KIND)
+        if payload is None:
+            return
+        try:
+            bucket.bytecode_from_string(payload)
+        except Exception:  # noqa: BLE001 - an entry this tool cannot load is compiled again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            self.folder.mkdir(mode=0o700, exist_ok=True)
+        except OSError:
+            return
+        cache_store.write_entry(self.folder / bucket.key, BYTECODE_KIND, bucket.bytecode_to_string())
+
+
+class SitePage(Template):
+    """A site template: a rendered HTML page gets its security policy (see security.finish_page)."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        html = super().render(*args, **kwargs)
+        context: MutableMapping[str, Any] = args[0] if args and isinstance(args[0], dict) else kwargs
+        return finish_page(html, external_images=getattr(context.get("config"), "external_images", False) is True)
+
+
+def make_environment(root: Path, cache_dir: Path | None = None) -> jinja2.Environment:
+    """The sandboxed Jinja environment of the site: autoescape, StrictUndefined, trimmed blocks, the filters.
+
+    With `cache_dir` (caches allowed), compiled templates are kept in the workspace's cache folder
+    (cache_store.cache_folder, outside the workspace: a folder inside it, like the old .plaintext-crm/, is
+    never used), keyed by each template's name, file and source, so a build loads rather than compiles them.
     """
     bytecode_cache = None
     if cache_dir is not None:
-        try:
-            (cache_dir / BYTECODE_FOLDER).mkdir(parents=True, exist_ok=True)
-            bytecode_cache = FileSystemBytecodeCache(str(cache_dir / BYTECODE_FOLDER))
-        except OSError:  # a read-only workspace still builds, compiling its templates each time
-            bytecode_cache = None
-    env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in template_folders(root)]),
+        if _inside(os.path.realpath(cache_dir), os.path.realpath(root)):
+            cache_dir = cache_store.cache_folder(root)
+        bytecode_cache = CheckedBytecodeCache(cache_dir / BYTECODE_FOLDER)
+    folders = template_folders(root)
+
+    def shown(filename: str) -> str:
+        return _shown(filename, folders, root)
+
+    def locate(filename: str, line: int) -> tuple[str, int] | None:
+        return (shown(filename), line) if any(_inside(filename, os.path.normpath(f)) for f in folders) else None
+
+    env = TemplateSandbox(
+        locate,
+        loader=TemplateFolders(folders, shown),
         autoescape=select_autoescape(["html", "xml", "svg"], default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -57,11 +168,12 @@ def make_environment(root: Path, cache_dir: Path | None = None) -> Environment:
         auto_reload=False,
         bytecode_cache=bytecode_cache,
     )
+    env.template_class = SitePage
     filters.register(env)
     return env
 
 
-def load_all_templates(env: Environment) -> None:
+def load_all_templates(env: jinja2.Environment) -> None:
     """Compile (or load from the bytecode cache) every template now: forked render workers then share
     them instead of each compiling its own copies."""
     for name in env.list_templates(filter_func=lambda name: name.endswith(".html")):
@@ -75,13 +187,27 @@ def _files(folder: Path) -> Iterator[tuple[str, Path]]:
 
 
 def static_files(root: Path) -> list[tuple[str, bytes]]:
-    """Assets to copy into the site's static/ folder: built-in ones, overridden by the workspace's."""
-    chosen: dict[str, Path] = {}
-    for folder in reversed(template_folders(root)):
+    """Assets to copy into the site's static/ folder: built-in ones, overridden by the workspace's.
+
+    An asset whose real path leaves its static/ folder (a symbolic link out) is refused: it would publish
+    a file from elsewhere on the machine that builds the site.
+    """
+    folders = template_folders(root)
+    chosen: dict[str, tuple[Path, Path]] = {}
+    for folder in reversed(folders):
         static = folder / STATIC_FOLDER
         if static.is_dir():
-            chosen.update(dict(_files(static)))
-    return [(rel, path.read_bytes()) for rel, path in sorted(chosen.items())]
+            chosen.update((rel, (static, path)) for rel, path in _files(static))
+    files = []
+    for rel, (static, path) in sorted(chosen.items()):
+        if not _inside(os.path.realpath(path), os.path.realpath(static)):
+            raise ToolError(f"{_shown(str(path), folders, root)} is a symbolic link to a file outside "
+                            f"{STATIC_FOLDER}/ ({os.path.realpath(path)}): refusing to publish it")
+        try:
+            files.append((rel, path.read_bytes()))
+        except OSError as exc:
+            raise ToolError(f"{_shown(str(path), folders, root)}: cannot read it: {exc.strerror or exc}") from None
+    return files
 
 
 def template_digest(root: Path) -> str:
