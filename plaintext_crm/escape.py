@@ -84,6 +84,21 @@ def json_dumps(value: Any, indent: int | None = 2) -> str:
     return _JSON_HIDDEN.sub(_json_char, text)
 
 
+def file_name_part(name: str) -> str:
+    """A record id as part of a file name the site writes (`deals/<part>.html`).
+
+    A printable id without `%` is kept as it is (its link is URL-quoted as usual). Otherwise every hidden
+    character (a line break, an escape, a bidi override, a byte that was not UTF-8) and `%` itself are
+    percent-encoded from their UTF-8 bytes, so no page name holds a control character or undecodable
+    byte, and distinct ids keep distinct pages.
+    """
+    if name.isprintable() and "%" not in name:
+        return name
+    return "".join(char if char != "%" and not is_hidden(char)
+                   else "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogateescape"))
+                   for char in name)
+
+
 # ---------------------------------------------------------------- RFC 5545
 
 _ICS_SAFE_ID = re.compile(r"[A-Za-z0-9._-]+")

@@ -224,7 +224,7 @@ def _write_page(site: SiteData, env: Environment, page: Page, staging: Path) -> 
         if isinstance(content, bytes):
             target.write_bytes(content)
         else:
-            with open(target, "w", encoding="utf-8", newline="\n") as handle:
+            with open(target, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
                 handle.write(content)
     except OSError as exc:  # a failed write names no file: say which one (a full disk, a size limit...)
         if exc.filename is None:
@@ -269,7 +269,7 @@ def _fingerprint(page: Page, signature: Callable[[str], str], whole_key: str | N
         return None
     digest = hashlib.blake2b(page.key.encode("utf-8"), digest_size=16)
     for rel in sorted(page.sources):
-        digest.update(signature(rel).encode())
+        digest.update(signature(rel).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from plaintext_crm.escape import file_name_part
 from plaintext_crm.model import DEAL_KEYS, Client, Deal
 from plaintext_crm.pipeline import DealFigures
 from plaintext_crm.site import svg
@@ -170,7 +171,7 @@ def deal_pages(site: SiteData) -> list[Page]:
         if project is not None:
             sources.add(project.path)
         key = f"{site.findings_key(deal.path)}|{figures.stage_since}"
-        pages.append(Page(f"deals/{deal.id}.html", deal.display_title, "deal.html",
+        pages.append(Page(f"deals/{file_name_part(deal.id)}.html", deal.display_title, "deal.html",
                           _deal_context(deal, handoffs.get(deal.id)), sources=frozenset(sources), key=key,
                           section="board", record=deal.path))
     return pages
@@ -210,7 +211,7 @@ def client_pages(site: SiteData) -> list[Page]:
         if site.figures.delivery is not None:  # the projects' health lines
             key += "|" + site.figures.delivery.health_key(
                 record.id for kind, record in related if kind == "project")
-        pages.append(Page(f"clients/{client.id}.html", client.display_name, "client.html",
+        pages.append(Page(f"clients/{file_name_part(client.id)}.html", client.display_name, "client.html",
                           _client_context(client), sources=frozenset(record.path for _, record in related),
                           key=key, section="clients", record=client.path))
     return pages

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plaintext_crm.delivery import HEALTHS, DeliveryFigures, ProjectStatus, TaskState
+from plaintext_crm.escape import file_name_part
 from plaintext_crm.model import Project, Task
 from plaintext_crm.schedule import ProjectSchedule, TaskSchedule
 from plaintext_crm.site import gantt
@@ -122,7 +123,7 @@ def project_pages(site: SiteData) -> list[Page]:
         findings = site.findings_by_path.get(project.path, [])
         status = delivery.statuses[project.id]
         key = f"{findings_key(findings)}|{status.health}|{status.drift}"
-        pages.append(Page(f"projects/{project.id}.html", project.display_title, "project.html",
+        pages.append(Page(f"projects/{file_name_part(project.id)}.html", project.display_title, "project.html",
                           _project_context(project), sources=_sources(site, project), key=key,
                           section="projects", record=project.path))
     return pages
@@ -144,7 +145,7 @@ def _project_context(project: Project) -> Any:
         planned = delivery.schedule.projects[project.id]
         status = delivery.statuses[project.id]
         rows = task_rows(project, planned, status)
-        output = f"projects/{project.id}.html"
+        output = f"projects/{file_name_part(project.id)}.html"
         deal = site.workspace.deals.get(project.deal or "")
         approvals = [row for row in rows if row.task.approval is not None]
         return {

@@ -338,7 +338,7 @@ class IncrementalSite:
             fresh: list[tuple[str, bytes]] = []
             for page in pages:
                 content = page.render(site, env)  # type: ignore[arg-type]
-                data = content if isinstance(content, bytes) else content.encode("utf-8")
+                data = content if isinstance(content, bytes) else content.encode("utf-8", "backslashreplace")
                 digest = _digest_bytes(data)
                 if self.state.digests.get(page.output) == digest and (self.out / page.output).is_file():
                     continue

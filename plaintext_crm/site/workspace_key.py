@@ -65,8 +65,8 @@ def workspace_key(digests: Mapping[str, tuple[str, str]], files: Iterable[str], 
     """One digest of all records (as `record_digests` gives them), the record files and every finding."""
     digest = hashlib.blake2b(digest_size=16)
     for path in sorted(digests):
-        digest.update(f"{path}:{digests[path][1]}\n".encode())
-    digest.update("\n".join(files).encode())
+        digest.update(f"{path}:{digests[path][1]}\n".encode("utf-8", "surrogateescape"))
+    digest.update("\n".join(files).encode("utf-8", "surrogateescape"))
     for f in findings:
-        digest.update(f"\n{f.path}:{f.line}:{f.column}:{f.code}:{f.severity.label}:{f.rule}:{f.message}".encode())
+        digest.update(f"\n{f.path}:{f.line}:{f.column}:{f.code}:{f.severity.label}:{f.rule}:{f.message}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
