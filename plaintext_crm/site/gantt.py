@@ -68,6 +68,13 @@ def _span(bars: Sequence[Bar], today: dt.date) -> tuple[dt.date, dt.date]:
     return first, last + dt.timedelta(days=7)
 
 
+MONTHS_PER_LABEL = (1, 3, 6, 12, 24, 60, 120, 240, 600, 1200)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
 def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[Link], today: dt.date,
              *, width: int = 1100, css_class: str = "gantt") -> Markup:
     """A Gantt chart: one row per bar, calendar days across, month labels, a today line and arrows."""
@@ -83,21 +90,44 @@ def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[
         return LABEL_W + (day - first).days * scale
 
     parts = [head, _arrowheads(ident)]
-    # weeks and months; on a long span only every 3rd, 6th or 12th month is labelled so labels never overlap
-    every = next((months for months in (1, 3, 6, 12) if months * 30 * scale >= 64), 12)
-    day = first
-    while day <= last:
+    # weeks and months; on a long span only every 3rd, 6th or 12th month (or every few years) is labelled
+    # so labels never overlap, and past a year per label only labelled months get a line
+    every = next((months for months in MONTHS_PER_LABEL if months * 30 * scale >= 64), MONTHS_PER_LABEL[-1])
+
+    def labelled(day: dt.date) -> bool:
+        if every <= 12:
+            return (day.month - 1) % every == 0 or (day == first and every == 1)
+        return day.month == 1 and day.year % (every // 12) == 0
+
+    def month_line(day: dt.date) -> None:
+        if every > 12 and not labelled(day):
+            return
         x = x_of(day)
-        next_month = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        if day.day == 1 or (day == first and (next_month - day).days * scale > 70):
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 6}" class="gantt-month"/>')
-            if (day.month - 1) % every == 0 or (day == first and every == 1):
-                parts.append(_text(x + 4, 14, f"{day:%b %Y}", "gantt-month-label", "start"))
-        if day.weekday() == 0 and scale >= 2:
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{HEAD_H - 6}" y2="{height - 6}" class="gantt-week"/>')
-            if scale * 7 >= 34:
-                parts.append(_text(x + 2, HEAD_H - 8, f"{day.day}", "gantt-week-label", "start"))
-        day += dt.timedelta(days=1)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 6}" class="gantt-month"/>')
+        if labelled(day):
+            parts.append(_text(x + 4, 14, f"{day:%b %Y}", "gantt-month-label", "start"))
+
+    def first_line_drawn(day: dt.date) -> bool:
+        return day.day == 1 or (_next_month(day) - day).days * scale > 70
+
+    if scale >= 2:  # a short span: walk its days for the week lines
+        day = first
+        while day <= last:
+            if day.day == 1 or (day == first and first_line_drawn(day)):
+                month_line(day)
+            if day.weekday() == 0:
+                x = x_of(day)
+                parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{HEAD_H - 6}" y2="{height - 6}" class="gantt-week"/>')
+                if scale * 7 >= 34:
+                    parts.append(_text(x + 2, HEAD_H - 8, f"{day.day}", "gantt-week-label", "start"))
+            day += dt.timedelta(days=1)
+    else:  # no week lines: step from month to month (a span of centuries costs its months, not its days)
+        if first_line_drawn(first):
+            month_line(first)
+        day = _next_month(first)
+        while day <= last:
+            month_line(day)
+            day = _next_month(day)
     rows: dict[str, tuple[float, float, float]] = {}  # key -> (left x, right x, middle y)
     for index, bar in enumerate(bars):
         y = HEAD_H + ROW_H * index
