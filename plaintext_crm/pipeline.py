@@ -14,14 +14,11 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from plaintext_crm.config import Config, Stage
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.model import DEAL_KEYS, Deal, Workspace
-
-if TYPE_CHECKING:
-    from plaintext_crm.forecast import Forecast
 
 StageSince = Callable[[Deal], "dt.date | None"]
 CENT = Decimal("0.01")
@@ -558,39 +555,7 @@ def overview_from(deals: Mapping[str, DealFigures], config: Config, today: dt.da
     )
 
 
-# --- everything at once, and JSON ----------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class CrmAnalytics:
-    """Every CRM figure of a workspace on one day, computed once for the site, data.json and reports."""
-
-    today: dt.date
-    currency: str
-    deals: Mapping[str, DealFigures]
-    board: Board
-    followups: FollowUps
-    overview: Overview
-    handoffs: Handoffs
-    forecast: Forecast
-
-    def to_data(self) -> dict[str, Any]:
-        """JSON-able dict for data.json: deals in full, everywhere else deals by id."""
-        data = {field.name: to_data(getattr(self, field.name)) for field in dataclasses.fields(self)}
-        data["deals"] = {deal_id: to_data(figures, nested=False) for deal_id, figures in self.deals.items()}
-        return data
-
-
-def analyze(workspace: Workspace, today: dt.date, findings: Sequence[Finding] = (),
-            stage_since: StageSince = front_matter_stage_since) -> CrmAnalytics:
-    """Compute every CRM figure once: per-deal figures, board, follow-ups, overview, hand-offs, forecast."""
-    from plaintext_crm.forecast import forecast_from  # forecast builds on this module's primitives
-
-    deals = deal_figures(workspace, today, stage_since)
-    config = workspace.config
-    return CrmAnalytics(today, config.currency, deals, board_from(deals, config, today),
-                        followups_from(deals, config, today), overview_from(deals, config, today, findings),
-                        handoffs_from(deals, workspace, today), forecast_from(deals, config, today))
-
+# --- JSON ----------------------------------------------------------------------------------------
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # dataclass -> (fields, properties)

@@ -14,14 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plaintext_crm.config import load_config
+from plaintext_crm.crm_analytics import CrmAnalytics, analyze
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.forecast import NO_SOURCE, window_start
 from plaintext_crm.loader import load_workspace
 from plaintext_crm.pipeline import (
-    CrmAnalytics,
     DealStatus,
     FollowUpState,
-    analyze,
     cents,
     follow_up_state,
     week_of,

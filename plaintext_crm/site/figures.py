@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from plaintext_crm.crm_analytics import CrmAnalytics, analyze
 from plaintext_crm.findings import Finding
 from plaintext_crm.model import Workspace
-from plaintext_crm.pipeline import Board, CrmAnalytics, analyze, board_from
+from plaintext_crm.pipeline import Board, board_from
 from plaintext_crm.rules import LintContext
 
 NO_OWNER = "_none"  # the owner-filter key of deals without an owner
