@@ -14,6 +14,7 @@ from plaintext_crm import __version__
 from plaintext_crm.config import Config
 from plaintext_crm.model import Record
 from plaintext_crm.pipeline import to_data
+from plaintext_crm.site.data_fragments import RecordFragments
 
 DATA_VERSION = 1
 
@@ -81,10 +82,8 @@ _HOLES = {kind: f"\x00{kind}\x00" for kind in ("clients", "deals", "projects")}
 
 def _data_json_from_fragments(site: Any) -> str:
     """data_json's text with each record's object taken from (or added to) the fragment cache."""
-    from plaintext_crm.site.data_fragments import RecordFragments
-
     workspace = site.workspace
-    fragments = RecordFragments(workspace.root, getattr(site, "cache_dir", None), _ENCODE, record_data)
+    fragments = RecordFragments(workspace.root, getattr(site, "cache_dir", None), _ENCODE, record_data, __file__)
     objects = {
         "clients": [(client_id, fragments.text(client, {})) for client_id, client in sorted(workspace.clients.items())],
         "deals": [(deal_id, fragments.text(deal, _history_of(site, deal_id)))

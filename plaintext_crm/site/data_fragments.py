@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from plaintext_crm import cache_store
-from plaintext_crm.cache import cache_signature
+from plaintext_crm.cache import RACY_WINDOW_NS, cache_signature
 from plaintext_crm.model import Record
 
 FRAGMENTS_FILE = "site-data-records.cache"
 FRAGMENTS_FORMAT = 2
-RACY_NS = 2_000_000_000  # a file changed this recently may change again with the same size and mtime
 
 # entry: (file signature, keys whose value is filled in per build, the text pieces around those values)
 Fragment = tuple[tuple[int, int], tuple[str, ...], tuple[str, ...]]
@@ -43,12 +42,13 @@ class RecordFragments:
     """The cached JSON texts of one workspace's records; `text(record, extra)` gives a record's data.json object."""
 
     def __init__(self, root: Path, cache_dir: Path | None, encode: Callable[[Any], str],
-                 record_data: Callable[[Record], dict[str, Any]]) -> None:
+                 record_data: Callable[[Record], dict[str, Any]], code_file: str | None = None) -> None:
+        """`code_file`: the module that writes records into data.json; a change of it drops the cached texts."""
         self.root = str(root)
         self.cache_dir = cache_dir
         self.encode = encode
         self.record_data = record_data
-        self.signature = (FRAGMENTS_FORMAT, cache_signature(), _code_stamp())
+        self.signature = (FRAGMENTS_FORMAT, cache_signature(), _code_stamp(code_file))
         self.stored = self._load()
         self.fresh: dict[str, Fragment] = {}
         self.changed = False
@@ -78,7 +78,7 @@ class RecordFragments:
         """Keep the fragments of the current records (not those of files changed in the last seconds)."""
         if self.cache_dir is None or not (self.changed or len(self.fresh) != len(self.stored)):
             return
-        settled = time.time_ns() - RACY_NS
+        settled = time.time_ns() - RACY_WINDOW_NS
         entries = {path: entry for path, entry in self.fresh.items() if entry[0][1] < settled}
         # Atomic; a cache folder that cannot be written, or a full disk, only means no cache next time.
         cache_store.write_entry(self.cache_dir / FRAGMENTS_FILE, FRAGMENTS_FILE,
@@ -132,11 +132,11 @@ class RecordFragments:
         return stored[1]
 
 
-def _code_stamp() -> int:
-    """data.py's mtime: a change of how records are written into data.json drops the cached texts."""
-    from plaintext_crm.site import data
-
+def _code_stamp(code_file: str | None) -> int:
+    """The mtime of the module that writes records into data.json (0 when unknown)."""
+    if code_file is None:
+        return 0
     try:
-        return os.stat(data.__file__).st_mtime_ns
-    except (OSError, TypeError):
+        return os.stat(code_file).st_mtime_ns
+    except OSError:
         return 0
