@@ -17,8 +17,8 @@ from plaintext_crm.frontmatter import parse_record
 from plaintext_crm.gitrepo import GitFailed, locate_repository, read_blobs, run_git
 from plaintext_crm.history import History
 from plaintext_crm.loader import build_deal
-from plaintext_crm.model import Deal, Workspace
-from plaintext_crm.pipeline import Amount, DealFigures, DealStatus, deal_figures, figures_for_deal, sum_amount
+from plaintext_crm.model import Deal, DealStatus, Workspace
+from plaintext_crm.pipeline import Amount, DealFigures, deal_figures, figures_for_deal, sum_amount
 
 DEFAULT_DAYS = 7  # without --since: the last seven days
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

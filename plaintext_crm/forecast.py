@@ -11,13 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from plaintext_crm.config import Config
-from plaintext_crm.pipeline import (
-    Amount,
-    DealFigures,
-    DealStatus,
-    cents,
-    sum_amount,
-)
+from plaintext_crm.model import DealStatus
+from plaintext_crm.pipeline import Amount, DealFigures, cents, sum_amount
 
 NO_SOURCE = "(none)"
 WINDOW_MONTHS = 12

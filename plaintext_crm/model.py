@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from plaintext_crm.config import Config
+from plaintext_crm.config import Config, Stage
 from plaintext_crm.findings import Location
 from plaintext_crm.frontmatter import YamlTrap
 
@@ -29,6 +30,44 @@ KINDS = ("clients", "deals", "projects")
 # The years records and plans live in: a date written outside them is a typo (an F002 finding), and
 # a plan running past them (a chain of absurd durations) stops at their end; charts add weeks to dates.
 EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
+# --- facts of the domain: defined here once, asked by rules, analytics, pages and commands ------------
+
+class DealStatus(enum.StrEnum):
+    """Where a deal stands, from its stage."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+    UNKNOWN = "unknown"  # no stage, or a stage crm.yaml does not list: left out of money figures
+
+
+def stage_status(stage: Stage | None) -> DealStatus:
+    """open / won / lost from a deal's stage; unknown when the stage is missing or not in the pipeline."""
+    if stage is None:
+        return DealStatus.UNKNOWN
+    if stage.is_won:
+        return DealStatus.WON
+    if stage.is_lost:
+        return DealStatus.LOST
+    return DealStatus.OPEN
+
+
+def is_empty(value: Any) -> bool:
+    """True for a missing or blank front matter value: None, '', whitespace, [] or {}."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | dict | tuple):
+        return not value
+    return False
+
+
+def lost_reason_valid(reason: str | None, allowed: Sequence[str] | None) -> bool:
+    """A lost deal's reason is given, and is one of crm.yaml's `lost_reasons` when it lists them (D007)."""
+    return reason is not None and (not allowed or reason in allowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +162,19 @@ class Deal(Record):
     def extra(self) -> dict[str, Any]:
         return self.extra_fields(DEAL_KEYS)
 
+    def handoff_gaps(self, required: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The hand-off fields of `required` (crm.yaml's `handoff_fields`) that are missing (no value
+        written: D004), and those written but unusable (a kickoff_date that is not a date: F002)."""
+        missing: list[str] = []
+        invalid: list[str] = []
+        for name in required:
+            raw = self.fields.get(name)
+            if is_empty(raw):
+                missing.append(name)
+            elif name in DEAL_KEYS and is_empty(getattr(self, name)):
+                invalid.append(name)
+        return tuple(missing), tuple(invalid)
+
 
 @dataclass(frozen=True, slots=True)
 class Dependency:
@@ -207,17 +259,33 @@ class Workspace:
     projects: Mapping[str, Project]
     files: tuple[str, ...]  # every record file found, loaded or not (relative paths)
 
+    def status(self, deal: Deal) -> DealStatus:
+        """open / won / lost / unknown from the deal's stage."""
+        return stage_status(self.config.stage(deal.stage))
+
     def is_open(self, deal: Deal) -> bool:
-        stage = self.config.stage(deal.stage)
-        return stage is None or stage.is_open
+        """Still open work: an open stage, or a missing or unknown one (D005 reports those)."""
+        return self.status(deal) in (DealStatus.OPEN, DealStatus.UNKNOWN)
 
     def is_won(self, deal: Deal) -> bool:
-        stage = self.config.stage(deal.stage)
-        return stage is not None and stage.is_won
+        return self.status(deal) is DealStatus.WON
 
-    def is_lost(self, deal: Deal) -> bool:
-        stage = self.config.stage(deal.stage)
-        return stage is not None and stage.is_lost
+    def projects_by_deal(self) -> dict[str, str]:
+        """deal id -> the first project (by id) whose `deal:` names it."""
+        index: dict[str, str] = {}
+        for project_id in sorted(self.projects):
+            deal_id = self.projects[project_id].deal
+            if deal_id and deal_id not in index:
+                index[deal_id] = project_id
+        return index
+
+    def project_of(self, deal: Deal, projects_by_deal: Mapping[str, str] | None = None) -> str | None:
+        """The id of the project a deal became: its `project:` when that project exists, else the first
+        project (by id) whose `deal:` names it; None when there is none. Pass `projects_by_deal()` when
+        asking for many deals (it saves a scan of every project per deal)."""
+        if deal.project is not None and deal.project in self.projects:
+            return deal.project
+        return (projects_by_deal if projects_by_deal is not None else self.projects_by_deal()).get(deal.id)
 
     def records(self) -> list[Record]:
         """All records, in path order."""

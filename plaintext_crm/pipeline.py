@@ -18,7 +18,7 @@ from typing import Any
 
 from plaintext_crm.config import Config, Stage
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.model import DEAL_KEYS, Deal, Workspace
+from plaintext_crm.model import Deal, DealStatus, Workspace, stage_status
 
 StageSince = Callable[[Deal], "dt.date | None"]
 CENT = Decimal("0.01")
@@ -50,15 +50,6 @@ class FollowUpState(enum.StrEnum):
     NONE = "none"  # no next action, or no valid due date
 
 
-class DealStatus(enum.StrEnum):
-    """Where a deal stands, from its stage."""
-
-    OPEN = "open"
-    WON = "won"
-    LOST = "lost"
-    UNKNOWN = "unknown"  # no stage, or a stage crm.yaml does not list: left out of money figures
-
-
 def follow_up_state(deal: Deal, today: dt.date) -> FollowUpState:
     """The follow-up state of a deal's next action relative to `today` (meaningful for open deals)."""
     if not deal.next_action or deal.next_action_due is None:
@@ -68,21 +59,6 @@ def follow_up_state(deal: Deal, today: dt.date) -> FollowUpState:
     if deal.next_action_due == today:
         return FollowUpState.DUE_TODAY
     return FollowUpState.PLANNED
-
-
-def deal_status(deal: Deal, config: Config) -> DealStatus:
-    """open / won / lost from the deal's stage; unknown when the stage is missing or not in the pipeline."""
-    return _status_of(config.stage(deal.stage))
-
-
-def _status_of(stage: Stage | None) -> DealStatus:
-    if stage is None:
-        return DealStatus.UNKNOWN
-    if stage.is_won:
-        return DealStatus.WON
-    if stage.is_lost:
-        return DealStatus.LOST
-    return DealStatus.OPEN
 
 
 def deal_probability(deal: Deal, config: Config) -> float | None:
@@ -175,7 +151,7 @@ def figures_for_deal(deal: Deal, workspace: Workspace, today: dt.date,
     """The figures of one deal on `today`."""
     config = workspace.config
     stage = config.stage(deal.stage)
-    status = _status_of(stage)
+    status = stage_status(stage)
     client = workspace.clients.get(deal.client) if deal.client else None
     member = config.team.get(deal.owner) if deal.owner else None
     since = stage_since(deal)
@@ -409,11 +385,6 @@ def followups_from(deals: Mapping[str, DealFigures], config: Config, today: dt.d
 
 # --- hand-offs ---------------------------------------------------------------------------------
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | tuple | dict) and not (
-        value.strip() if isinstance(value, str) else value))
-
-
 @dataclass(frozen=True, slots=True)
 class Handoff:
     """A won deal and how ready it is for delivery."""
@@ -451,41 +422,20 @@ def handoff_for(deal: Deal, figures: DealFigures, workspace: Workspace, today: d
                 projects_by_deal: Mapping[str, str] | None = None) -> Handoff:
     """Hand-off completeness of one won deal and the project it became.
 
-    `projects_by_deal` (deal id -> first project id naming it, see projects_by_deal_of()) saves a scan
-    of every project when many deals are checked.
+    `projects_by_deal` (Workspace.projects_by_deal()) saves a scan of every project when many deals are checked.
     """
     required = workspace.config.handoff_fields
-    missing: list[str] = []
-    invalid: list[str] = []
-    for name in required:
-        raw = deal.fields.get(name)
-        typed = getattr(deal, name) if name in DEAL_KEYS else raw
-        if _blank(raw):
-            missing.append(name)
-        elif _blank(typed):  # written, but the loader could not use it (an F002 finding says why)
-            invalid.append(name)
-    project_id = deal.project if deal.project in workspace.projects else None
-    if project_id is None:
-        project_id = (projects_by_deal if projects_by_deal is not None else projects_by_deal_of(workspace)).get(deal.id)
-    return Handoff(figures, required, tuple(missing), tuple(invalid), deal.kickoff_date, deal.project, project_id,
+    missing, invalid = deal.handoff_gaps(required)
+    project_id = workspace.project_of(deal, projects_by_deal)
+    return Handoff(figures, required, missing, invalid, deal.kickoff_date, deal.project, project_id,
                    project_id is None and deal.kickoff_date is not None and deal.kickoff_date < today)
-
-
-def projects_by_deal_of(workspace: Workspace) -> dict[str, str]:
-    """deal id -> the first project (by id) whose `deal` names it."""
-    index: dict[str, str] = {}
-    for project_id in sorted(workspace.projects):
-        deal_id = workspace.projects[project_id].deal
-        if deal_id and deal_id not in index:
-            index[deal_id] = project_id
-    return index
 
 
 def handoffs_from(deals: Mapping[str, DealFigures], workspace: Workspace, today: dt.date) -> Handoffs:
     """Hand-offs from already computed deal figures."""
     won = [f for f in deals.values() if f.status is DealStatus.WON]
     won.sort(key=lambda f: (f.closed_on is None, -(f.closed_on or dt.date.min).toordinal(), f.id))
-    index = projects_by_deal_of(workspace)
+    index = workspace.projects_by_deal()
     return Handoffs(tuple(handoff_for(workspace.deals[f.id], f, workspace, today, index) for f in won))
 
 

@@ -18,8 +18,8 @@ from plaintext_crm.crm_analytics import CrmAnalytics, analyze
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.forecast import NO_SOURCE, window_start
 from plaintext_crm.loader import load_workspace
+from plaintext_crm.model import DealStatus
 from plaintext_crm.pipeline import (
-    DealStatus,
     FollowUpState,
     cents,
     follow_up_state,

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from plaintext_crm.deal_history import STAGE_CONFLICTS, HistoryExample, StageConflict
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.model import Deal
+from plaintext_crm.model import Deal, DealStatus, is_empty, lost_reason_valid, stage_status
 from plaintext_crm.rules import Example, LintContext, Rule, rule
 
-
-def is_empty(value: Any) -> bool:
-    """True for a missing or blank front matter value: None, '', whitespace, [] or {}."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, list | dict | tuple):
-        return not value
-    return False
+__all__ = ["is_empty"]  # handoff.py asks it here
 
 
 def days(count: int) -> str:
@@ -36,12 +26,12 @@ def _deals(ctx: LintContext, state: str = "all") -> list[Deal]:
         groups = {"all": list(ctx.workspace.deals.values()), "open": [], "won": [], "lost": [], "closed": []}
         stages = {stage.id: stage for stage in ctx.workspace.config.stages}
         for deal in groups["all"]:
-            stage = stages.get(deal.stage) if deal.stage is not None else None
-            if stage is None or stage.is_open:
+            status = stage_status(stages.get(deal.stage) if deal.stage is not None else None)
+            if status is DealStatus.OPEN or status is DealStatus.UNKNOWN:
                 groups["open"].append(deal)
             else:
                 groups["closed"].append(deal)
-                groups["won" if stage.is_won else "lost"].append(deal)
+                groups[status.value].append(deal)
         ctx.extra["deals-by-state"] = groups
     return groups[state]
 
@@ -160,9 +150,8 @@ def handoff_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     reported by F002."""
     required = ctx.workspace.config.handoff_fields
     for deal in _deals(ctx, "won"):
-        for key in required:
-            if is_empty(deal.fields.get(key)):
-                yield rule.finding(deal.location(key), f"won deal is missing hand-off field '{key}'")
+        for key in deal.handoff_gaps(required)[0]:
+            yield rule.finding(deal.location(key), f"won deal is missing hand-off field '{key}'")
 
 
 @rule("D005", "unknown-stage", Severity.ERROR,
@@ -233,11 +222,13 @@ def lost_without_reason(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     must be one of them, so reasons can be counted."""
     allowed = ctx.workspace.config.lost_reasons
     for deal in _deals(ctx, "lost"):
+        if lost_reason_valid(deal.lost_reason, allowed):
+            continue
         if deal.lost_reason is None:
             yield rule.finding(deal.location("lost_reason"), "lost deal has no lost_reason")
-        elif allowed and deal.lost_reason not in allowed:
+        else:
             yield rule.finding(deal.location("lost_reason"),
-                               f"lost_reason '{deal.lost_reason}' is not one of {', '.join(allowed)}")
+                               f"lost_reason '{deal.lost_reason}' is not one of {', '.join(allowed or ())}")
 
 
 @rule("D008", "closed-without-date", Severity.WARNING,
@@ -334,12 +325,12 @@ def won_without_project(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     (`plaintext-crm handoff DEAL` creates one). The deal counts as handed over when a project's
     `deal:` names it or its own `project:` names an existing project."""
     workspace = ctx.workspace
-    referenced = {project.deal for project in workspace.projects.values() if project.deal}
+    projects_by_deal = workspace.projects_by_deal()
     for deal in _deals(ctx, "won"):
         kickoff = deal.kickoff_date
         if kickoff is None or kickoff >= ctx.today:
             continue
-        if deal.id in referenced or (deal.project is not None and deal.project in workspace.projects):
+        if workspace.project_of(deal, projects_by_deal) is not None:
             continue
         yield rule.finding(deal.location("kickoff_date"),
                            f"won deal kicked off on {kickoff} ({days((ctx.today - kickoff).days)} ago) "
