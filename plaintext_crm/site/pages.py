@@ -203,6 +203,7 @@ class RecordIndex:
     deals_by_client: Mapping[str, list[Deal]]
     projects_by_client: Mapping[str, list[Project]]
     projects_by_deal: Mapping[str, list[Project]]
+    project_ids_by_deal: Mapping[str, str]  # Workspace.projects_by_deal(): deal id -> first project naming it
 
 
 _INDEX: list[tuple[Workspace, RecordIndex]] = []  # a one-entry cache: the workspace is immutable
@@ -223,7 +224,7 @@ def record_index(workspace: Workspace) -> RecordIndex:
             projects_by_client.setdefault(project.client, []).append(project)
         if project.deal:
             projects_by_deal.setdefault(project.deal, []).append(project)
-    index = RecordIndex(deals_by_client, projects_by_client, projects_by_deal)
+    index = RecordIndex(deals_by_client, projects_by_client, projects_by_deal, workspace.projects_by_deal())
     _INDEX[:] = [(workspace, index)]
     return index
 
@@ -242,11 +243,9 @@ def related_records(workspace: Workspace, client: Client) -> list[tuple[str, Rec
 
 
 def deal_project(workspace: Workspace, deal: Deal) -> Project | None:
-    """The project a deal became: its `project:` key, else the first project whose `deal:` names it."""
-    if deal.project and deal.project in workspace.projects:
-        return workspace.projects[deal.project]
-    projects = record_index(workspace).projects_by_deal.get(deal.id)
-    return projects[0] if projects else None
+    """The project a deal became (Workspace.project_of)."""
+    project_id = workspace.project_of(deal, record_index(workspace).project_ids_by_deal)
+    return workspace.projects[project_id] if project_id is not None else None
 
 
 def history_of(record: Record) -> list[HistoryEntry]:
