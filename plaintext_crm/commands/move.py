@@ -25,7 +25,7 @@ from plaintext_crm.edit import REMOVE, plan_edit
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal
 from plaintext_crm.handoff import missing_handoff_fields
-from plaintext_crm.model import DEAL_KEYS, Deal, Workspace
+from plaintext_crm.model import DEAL_KEYS, Deal, Workspace, lost_reason_valid
 from plaintext_crm.options import today_option, workspace_argument
 
 # Hand-off fields with their own option; any other field crm.yaml requires is given with --set.
@@ -128,11 +128,11 @@ def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | Non
         def check_reason(text: str) -> str:
             if not text.strip():
                 raise ValueError("a reason is needed")
-            if allowed and text.strip() not in allowed:
-                raise ValueError(f"'{text}' is not one of {', '.join(allowed)}")
+            if not lost_reason_valid(text.strip(), allowed):
+                raise ValueError(f"'{text}' is not one of {', '.join(allowed or ())}")
             return text.strip()
 
-        has_reason = record.lost_reason is not None and (not allowed or record.lost_reason in allowed)
+        has_reason = lost_reason_valid(record.lost_reason, allowed)  # D007's test
         if lost_reason is not None:
             try:
                 reason: str | None = check_reason(lost_reason)
