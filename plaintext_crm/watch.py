@@ -26,6 +26,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
+from plaintext_crm.cache_store import LEGACY_FOLDER
 from plaintext_crm.clock import resolve_today
 from plaintext_crm.escape import terminal
 from plaintext_crm.site.incremental import (
@@ -41,7 +42,7 @@ from plaintext_crm.site.output import RETIRED_PREFIX, STAGING_PREFIX
 WATCHED_FOLDERS = (*RECORD_FOLDERS, *GLOBAL_FOLDERS)
 # Never rebuild for these: editor swap, backup and probe files, and our own working folders.
 IGNORED_NAMES = ("*.swp", "*.swx", "*.swo", "*~", ".#*", "#*#", "4913", "*.tmp", ".DS_Store")
-IGNORED_FOLDERS = (".git", ".plaintext-crm", "__pycache__", "node_modules")
+IGNORED_FOLDERS = (".git", LEGACY_FOLDER, "__pycache__", "node_modules")
 QUIET_SECONDS = 0.05  # a burst of events is over when none came for this long
 MAX_WAIT_SECONDS = 1.0  # ... or when it has lasted this long
 # watchdog event types that can mean new content ("opened" and "closed_no_write" cannot)
