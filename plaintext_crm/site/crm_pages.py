@@ -208,9 +208,8 @@ def client_pages(site: SiteData) -> list[Page]:
         deals = [record for kind, record in related if kind == "deal"]
         key = site.findings_key(client.path) + "|" + ",".join(
             f"{site.figures.crm.deals[deal.id].stage_since}" for deal in deals)
-        if site.figures.delivery is not None:  # the projects' health lines
-            key += "|" + site.figures.delivery.health_key(
-                record.id for kind, record in related if kind == "project")
+        key += "|" + site.figures.delivery.health_key(  # the projects' health lines
+            record.id for kind, record in related if kind == "project")
         pages.append(Page(f"clients/{file_name_part(client.id)}.html", client.display_name, "client.html",
                           _client_context(client), sources=frozenset(record.path for _, record in related),
                           key=key, section="clients", record=client.path))

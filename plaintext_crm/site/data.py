@@ -44,20 +44,18 @@ def _site_data(site: Any, clients: Any, deals: Any, projects: Any) -> dict[str, 
                       "severity": f.severity.label, "message": f.message} for f in site.findings],
         "figures": site.figures.crm.to_data(),
         "pages": {path: output for path, output in sorted(site.links.items())},
-        "history": site.figures.history.to_data() if site.figures.history is not None else None,
+        "history": site.figures.history.to_data(),
     }
 
 
 def _schedule_of(site: Any, project_id: str) -> dict[str, Any]:
     """A project's `schedule`: planned dates, health, drift and each task's computed dates (docs/delivery.md)."""
-    delivery = site.figures.delivery
-    return {"schedule": delivery.project_data(project_id)} if delivery is not None else {}
+    return {"schedule": site.figures.delivery.project_data(project_id)}
 
 
 def _history_of(site: Any, deal_id: str) -> dict[str, Any]:
     """A deal's git-history fields: stage_since, days_in_stage, stage_history, created/last changed."""
-    history = site.figures.history
-    return dict(history.deals.get(deal_id, {})) if history is not None else {}
+    return dict(site.figures.history.deals.get(deal_id, {}))
 
 
 def data_json(site: Any) -> str:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from plaintext_crm.crm_analytics import CrmAnalytics, analyze
 from plaintext_crm.findings import Finding
 from plaintext_crm.model import Workspace
 from plaintext_crm.pipeline import Board, board_from
 from plaintext_crm.rules import LintContext
+
+if TYPE_CHECKING:
+    from plaintext_crm.activity import HistoryFigures
+    from plaintext_crm.delivery import DeliveryFigures
 
 NO_OWNER = "_none"  # the owner-filter key of deals without an owner
 
@@ -22,8 +26,8 @@ class Figures:
 
     crm: CrmAnalytics
     owner_boards: Mapping[str, Board]  # owner key (member id, or NO_OWNER) -> board of that owner's deals
-    history: Any = None  # plaintext_crm.activity.HistoryFigures: stage histories, activity, this week
-    delivery: Any = None  # plaintext_crm.delivery.DeliveryFigures: schedules, project health, drift
+    history: HistoryFigures  # stage histories, activity, this week
+    delivery: DeliveryFigures  # schedules, project health, drift
 
 
 def owner_key(owner: str | None) -> str:

@@ -18,13 +18,12 @@ def this_week_pages(site: SiteData) -> list[Page]:
 
 def _this_week_context(site: SiteData) -> Mapping[str, Any]:
     figures = site.figures.history
-    changes = figures.this_week if figures is not None else None
+    changes = figures.this_week
     sections = []
     if changes is not None:
         sections = [(attribute, heading, what, getattr(changes, attribute)) for attribute, heading, what in SECTIONS]
     return {"changes": changes, "sections": sections,
-            "problem": figures.this_week_problem if figures is not None else "no git history was read",
-            "notices": figures.history.notices if figures is not None else ()}
+            "problem": figures.this_week_problem, "notices": figures.history.notices}
 
 
 def commit_entries(site: SiteData, client: Client) -> list[TimelineEntry]:
@@ -33,8 +32,6 @@ def commit_entries(site: SiteData, client: Client) -> list[TimelineEntry]:
     `title` is the commit message; `text` says who made it and what it changed.
     """
     figures = site.figures.history
-    if figures is None:
-        return []
     records: dict[str, tuple[str, Record]] = {record.path: (kind, record)
                                               for kind, record in related_records(site.workspace, client)}
     entries = []
