@@ -34,13 +34,19 @@ _CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
 def cache_root() -> Path:
     """The folder holding every workspace's cache folder: $PLAINTEXT_CRM_CACHE_DIR, else
     $XDG_CACHE_HOME/plaintext-crm (XDG_CACHE_HOME defaults to ~/.cache; a relative one is ignored)."""
+    return _cache_roots()[0]
+
+
+def _cache_roots() -> list[Path]:
+    """Where caches may go, best first: $PLAINTEXT_CRM_CACHE_DIR, $XDG_CACHE_HOME/plaintext-crm, the default."""
+    roots = []
     explicit = os.environ.get(ENV_CACHE_DIR)
     if explicit:
-        return Path(os.path.abspath(os.path.expanduser(explicit)))
+        roots.append(Path(os.path.abspath(os.path.expanduser(explicit))))
     base = os.environ.get("XDG_CACHE_HOME", "")
-    if not base or not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / APP_FOLDER
+    if base and os.path.isabs(base):
+        roots.append(Path(base) / APP_FOLDER)
+    return [*roots, Path(os.path.expanduser("~")) / ".cache" / APP_FOLDER]
 
 
 def workspace_folder_name(workspace: Path) -> str:
@@ -57,10 +63,11 @@ def workspace_folder_name(workspace: Path) -> str:
 def cache_folder(workspace: Path) -> Path:
     """The workspace's cache folder, created (mode 0o700) when missing.
 
-    It is outside every repository, so no commit can plant a cache file for a teammate. When it
+    It is outside every repository, so no commit can plant a cache file for a teammate (a configured folder
+    inside the workspace or its git work tree is not used, see `_outside_repository`). When it
     cannot be created the path is still returned: reads then find nothing and writes do nothing.
     """
-    folder = cache_root() / workspace_folder_name(workspace)
+    folder = _outside_repository(workspace) / workspace_folder_name(workspace)
     try:
         os.mkdir(folder, 0o700)
     except FileExistsError:
@@ -76,6 +83,20 @@ def cache_folder(workspace: Path) -> Path:
     except OSError:
         pass
     return folder
+
+
+def _outside_repository(workspace: Path) -> Path:
+    """The first cache root that is not in the workspace or the git work tree holding it (CI often sets
+    XDG_CACHE_HOME=$PWD/.cache): a commit could plant caches there, and compiled templates are code. When
+    every one is in the repository, a folder that can never exist: no caches."""
+    real = os.path.realpath(workspace)
+    tree = next((folder for folder in [real, *map(str, Path(real).parents)]
+                 if os.path.lexists(os.path.join(folder, ".git"))), real)
+    for candidate in _cache_roots():
+        found = os.path.realpath(candidate)
+        if found != tree and not found.startswith(tree.rstrip(os.sep) + os.sep):
+            return candidate
+    return Path(os.devnull) / APP_FOLDER  # not a folder: reads find nothing, writes fail and are skipped
 
 
 def _tag(root: Path) -> None:

@@ -44,13 +44,15 @@ def test_cache_folder_is_in_the_user_cache_folder_keyed_by_the_real_path(tmp_pat
 
 def test_cache_folder_honours_the_explicit_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAINTEXT_CRM_CACHE_DIR", str(tmp_path / "caches"))
-    assert cache_folder(tmp_path).parent == tmp_path / "caches"
+    (tmp_path / "ws").mkdir()  # beside the workspace: a cache folder inside it is never used
+    assert cache_folder(tmp_path / "ws").parent == tmp_path / "caches"
 
 
 def test_cache_folder_that_cannot_be_created_is_still_a_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "file").write_text("not a folder")
     monkeypatch.setenv("PLAINTEXT_CRM_CACHE_DIR", str(tmp_path / "file" / "caches"))
-    folder = cache_folder(tmp_path)
+    (tmp_path / "ws").mkdir()
+    folder = cache_folder(tmp_path / "ws")
     write_entry(folder / "x", "kind", b"payload")  # no exception
     assert read_entry(folder / "x", "kind") is None
 

@@ -1,0 +1,97 @@
+"""Red-team payloads against the fixed main (issue #11): output folder, writes, templates, caches, failures."""
+
+from __future__ import annotations
+
+import io
+import marshal
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plaintext_crm import cache_store
+from tests.conftest import EXAMPLE, EXAMPLE_TODAY, REPO
+
+CLI = [sys.executable, "-m", "plaintext_crm"]
+
+
+def _run(args: list[str], env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "PLAINTEXT_CRM_TODAY": EXAMPLE_TODAY, **(env or {})}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO, env=full,
+                          check=False)
+
+
+def _example(tmp_path: Path, name: str = "ws") -> Path:
+    root = tmp_path / name
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+def _poison_bytecode(folder: Path, proof: Path) -> int:
+    """Replace every compiled template in `folder` by code that creates `proof` (checksums made right)."""
+    from jinja2.bccache import bc_magic
+
+    code = compile(f"open({str(proof)!r}, 'w').close()\n", "<planted>", "exec")
+    count = 0
+    for entry in folder.iterdir():
+        payload = cache_store.read_entry(entry, "jinja-bytecode")
+        assert payload is not None
+        checksum = pickle.load(io.BytesIO(payload[len(bc_magic):]))
+        cache_store.write_entry(entry, "jinja-bytecode", bc_magic + pickle.dumps(checksum, 2) + marshal.dumps(code))
+        count += 1
+    return count
+
+
+# --- caches: a cache folder configured inside the repository is never used -------------------------------
+
+@pytest.mark.parametrize("variable", ["XDG_CACHE_HOME", "PLAINTEXT_CRM_CACHE_DIR"])
+def test_a_cache_folder_inside_the_workspace_is_never_read(tmp_path: Path, variable: str) -> None:
+    """CI often points XDG_CACHE_HOME at `$PWD/.cache`: a pull request could then commit compiled templates
+    (code) or record caches that the build loads. The tool must not use a cache folder inside the workspace."""
+    root = _example(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {variable: str(root / ".cache"), "HOME": str(home)}
+    if variable == "PLAINTEXT_CRM_CACHE_DIR":
+        env["XDG_CACHE_HOME"] = str(root / ".xdg")
+    first = _run(["build", str(root), "-o", str(tmp_path / "site")], env)
+    assert first.returncode == 0, first.stderr
+    planted = list(root.glob(".cache/**/jinja")) + list(root.glob(".xdg/**/jinja"))
+    if planted:  # what an attacker would commit: compiled templates that run code
+        proof = tmp_path / "PWNED"
+        assert _poison_bytecode(planted[0], proof)
+        shutil.rmtree(tmp_path / "site")
+        second = _run(["build", str(root), "-o", str(tmp_path / "site")], env)
+        assert not proof.exists(), "a compiled template planted in the workspace ran"
+        assert second.returncode == 0, second.stderr
+    assert not (root / ".cache").exists() and not (root / ".xdg").exists()
+
+
+def test_a_cache_folder_in_the_git_work_tree_beside_the_workspace_is_never_used(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    root = _example(repo, "crm")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    home = repo / "home"  # even the default cache folder is in the repository: no cache at all
+    home.mkdir()
+    result = _run(["build", str(root), "-o", str(tmp_path / "site")],
+                  {"XDG_CACHE_HOME": str(repo / ".cache"), "HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    assert not (repo / ".cache").exists() and not (home / ".cache").exists()
+    assert "internal error" not in result.stderr
+
+
+def test_the_default_cache_folder_is_used_instead_of_one_in_the_workspace(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _example(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root / ".cache"))
+    folder = cache_store.cache_folder(root)
+    assert folder.parent == tmp_path / "home" / ".cache" / "plaintext-crm" and folder.is_dir()
+    monkeypatch.setenv("PLAINTEXT_CRM_CACHE_DIR", str(root / "deals" / "..") + "/x")
+    assert cache_store.cache_folder(root).parent == tmp_path / "home" / ".cache" / "plaintext-crm"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the next choice when the explicit one is inside
+    assert cache_store.cache_folder(root).parent == tmp_path / "xdg" / "plaintext-crm"
