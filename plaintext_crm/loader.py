@@ -265,7 +265,8 @@ class _Fields:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.invalid(key, f"'{key}': '{value}' is not a number; write digits only, like 12000 or 12500.50")
             return None
-        if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+        # abs() first: math.isfinite() converts to float, which overflows on an int past 1e308 (400 digits)
+        if abs(value) > MAX_AMOUNT or not math.isfinite(value):
             self.invalid(key, f"'{key}': {shown_number(value)} is not a number this tool can count with (at most "
                               f"{MAX_AMOUNT:.0e} either way); write digits only, like 12000 or 12500.50")
             return None
