@@ -553,13 +553,7 @@ def to_data(value: Any, *, nested: bool = True) -> Any:
             if type(computed) in _PLAIN:
                 data[name] = computed
         return data
-    if kind is Decimal:
-        return float(cents(value))
-    if kind is dt.date:
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value._value_
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date):  # a datetime
         return value.isoformat()
     if isinstance(value, Mapping):
         return {str(key): to_data(item) for key, item in value.items()}
