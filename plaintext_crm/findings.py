@@ -42,10 +42,5 @@ class Finding:
     severity: Severity
     message: str
 
-    @classmethod
-    def at(cls, where: Location, code: str, rule: str, severity: Severity, message: str,
-           column: int = 1) -> Finding:
-        return cls(where.path, where.line, column, code, rule, severity, message)
-
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.code)
