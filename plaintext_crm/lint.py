@@ -33,7 +33,7 @@ def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
         say_once(notice, workspace.root if summary is None else None)
     dates = stage_dates(summary, workspace, today)
     return LintContext(workspace, today, dates.since,
-                       extra={"history_notices": notices, STAGE_CONFLICTS: dates.conflicts})
+                       extra={STAGE_CONFLICTS: dates.conflicts})
 
 
 def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date, *,
