@@ -159,9 +159,6 @@ class Deal(Record):
     def display_title(self) -> str:
         return self.title or self.id
 
-    def extra(self) -> dict[str, Any]:
-        return self.extra_fields(DEAL_KEYS)
-
     def handoff_gaps(self, required: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The hand-off fields of `required` (crm.yaml's `handoff_fields`) that are missing (no value
         written: D004), and those written but unusable (a kickoff_date that is not a date: F002)."""
@@ -243,9 +240,6 @@ class Project(Record):
             if task.id == task_id:
                 return task
         return None
-
-    def extra(self) -> dict[str, Any]:
-        return self.extra_fields(PROJECT_KEYS)
 
 
 @dataclass(frozen=True, slots=True)

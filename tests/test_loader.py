@@ -9,6 +9,7 @@ import pytest
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.loader import find_workspace, load_workspace, workspace_root
+from plaintext_crm.model import DEAL_KEYS
 
 GOOD_DEAL = """\
 ---
@@ -47,7 +48,7 @@ def test_typed_deal_with_lines_and_unknown_keys(make_workspace) -> None:
     assert deal.key_constraints == ("Launch before the trade fair",)
     assert deal.location("next_action_due").line == 11
     assert deal.location("lost_reason").line == 1
-    assert deal.extra() == {"budget_holder": "CFO"}
+    assert deal.extra_fields(DEAL_KEYS) == {"budget_holder": "CFO"}
     assert [(entry.date, entry.title, entry.line) for entry in deal.history] == [
         (dt.date(2026, 10, 20), "Proposal sent", 18)]
     assert workspace.clients["acme"].display_name == "Acme"
