@@ -61,15 +61,11 @@ def follow_up_state(deal: Deal, today: dt.date) -> FollowUpState:
     return FollowUpState.PLANNED
 
 
-def deal_probability(deal: Deal, config: Config) -> float | None:
+def _probability_of(deal: Deal, stage: Stage | None) -> float | None:
     """The probability that weights a deal: an open deal's own `probability` first, else its stage's.
 
     Closed deals always use their stage's probability (won 1.0, lost 0.0); None for an unknown stage.
     """
-    return _probability_of(deal, config.stage(deal.stage))
-
-
-def _probability_of(deal: Deal, stage: Stage | None) -> float | None:
     if stage is None:
         return None
     if stage.is_open and deal.probability is not None:
@@ -87,23 +83,6 @@ def exchange_rate(currency: str, config: Config) -> Decimal | None:
     if currency == config.currency:
         return Decimal(1)
     return config.exchange_rates.get(currency)
-
-
-def base_value(deal: Deal, config: Config) -> Decimal | None:
-    """The deal's value in the workspace currency, exact (not rounded); None without a value or a rate."""
-    if deal.value is None:
-        return None
-    rate = exchange_rate(deal_currency(deal, config), config)
-    return None if rate is None else decimal(deal.value) * rate
-
-
-def weighted_value(deal: Deal, config: Config) -> Decimal | None:
-    """value x probability in the workspace currency, exact; None without value, rate or known stage."""
-    value = base_value(deal, config)
-    probability = deal_probability(deal, config)
-    if value is None or probability is None:
-        return None
-    return value * decimal(probability)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,6 @@ from plaintext_crm.pipeline import (
     cents,
     follow_up_state,
     week_of,
-    weighted_value,
 )
 
 TODAY = dt.date(2026, 11, 26)  # a Thursday
@@ -186,9 +185,8 @@ def test_weighted_sum_is_rounded_once_at_the_end(make_workspace) -> None:
     analytics = run(make_workspace, {name: deal(stage="lead", value=1001, probability=0.3333) for name in "abc"})
     assert analytics.overview.weighted_forecast.amount.value == Decimal("1000.90")
     assert cents(Decimal("2.345")) == Decimal("2.35")
-    workspace, _ = load_workspace(make_workspace({"deals/x.md": deal(stage="lead", value=0.1)}, config=CONFIG,
-                                                 name="tiny"))
-    assert weighted_value(workspace.deals["x"], workspace.config) == Decimal("0.01")  # 0.1 x 0.1, exact
+    tiny = run(lambda files, config: make_workspace(files, config=config, name="tiny"), {"x": deal(stage="lead", value=0.1)})
+    assert tiny.deals["x"].weighted == Decimal("0.01")  # 0.1 x 0.1, exact
 
 
 @pytest.mark.parametrize(("setting", "line", "message"), [
