@@ -24,7 +24,7 @@ def month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def add_months(month: dt.date, count: int) -> dt.date:
+def month_start_after(month: dt.date, count: int) -> dt.date:
     """The first day of the month `count` months after (or before, if negative) `month`'s."""
     index = month.year * 12 + month.month - 1 + count
     return dt.date(index // 12, index % 12 + 1, 1)
@@ -32,7 +32,7 @@ def add_months(month: dt.date, count: int) -> dt.date:
 
 def window_start(today: dt.date) -> dt.date:
     """First day of the trailing 12-month window: the current calendar month and the 11 before it."""
-    return add_months(month_start(today), -(WINDOW_MONTHS - 1))
+    return month_start_after(month_start(today), -(WINDOW_MONTHS - 1))
 
 
 def _ids(deals: Iterable[DealFigures]) -> tuple[str, ...]:
@@ -161,7 +161,7 @@ def _months(open_deals: Sequence[DealFigures], won: Sequence[DealFigures], today
     while month <= last:
         buckets.append(_bucket(f"{month:%Y-%m}", f"{MONTH_NAMES[month.month - 1]} {month.year}", month,
                                closed.get(month, []), expected.get(month, []), currency))
-        month = add_months(month, 1)
+        month = month_start_after(month, 1)
     return tuple(buckets)
 
 
