@@ -36,7 +36,8 @@ class LintContext:
 
     workspace: Workspace
     today: dt.date
-    # Date each deal entered its current stage according to git history (filled by history.py).
+    # Date each deal entered its current stage according to git history (lint.build_lint_context fills it
+    # from deal_history.stage_dates).
     history_stage_since: dict[str, dt.date] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 

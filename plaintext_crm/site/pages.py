@@ -1,9 +1,9 @@
-"""Page specs: what the site is made of. A page type is a function `SiteData -> list[Page]` in PAGE_TYPES.
+"""Page specs: what the site is made of. A page type is a function `SiteData -> list[Page]` registered by @page_type.
 
-Adding a page type (projects, portfolio, this week) means writing one such function, its template,
-and appending it to PAGE_TYPES (and NAV when it belongs in the navigation). Each Page names the record
-files it reads (`sources`), so a rebuild can reuse pages whose inputs did not change; `None` means
-"reads the whole workspace" and is always rendered.
+Adding a page type (projects, portfolio, this week) means writing one such function, decorated with
+@page_type in a module of PAGE_MODULES, and its template (and a NAV entry when it belongs in the
+navigation). Each Page names the record files it reads (`sources`), so a rebuild can reuse pages whose
+inputs did not change; `None` means "reads the whole workspace" and is always rendered.
 """
 
 from __future__ import annotations
