@@ -11,6 +11,7 @@ from typing import Any
 
 from plaintext_crm.findings import Finding
 from plaintext_crm.forecast import Forecast, forecast_from
+from plaintext_crm.json_data import to_data
 from plaintext_crm.model import Workspace
 from plaintext_crm.pipeline import (
     Board,
@@ -25,7 +26,6 @@ from plaintext_crm.pipeline import (
     front_matter_stage_since,
     handoffs_from,
     overview_from,
-    to_data,
 )
 
 

@@ -3,18 +3,17 @@
 Every function here is pure: (workspace, today, stage_since) in, frozen dataclasses out. Templates,
 data.json, .ics feeds and terminal reports only format these values; docs/metrics.md defines each one.
 Money is Decimal: deal values are converted into the workspace currency with crm.yaml's
-`exchange_rates`, summed exactly, and rounded to cents (half up) only in the totals and in `to_data()`.
+`exchange_rates`, summed exactly, and rounded to cents (half up) only in the totals and in data.json
+(json_data.to_data).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from plaintext_crm.config import Config, Stage
 from plaintext_crm.findings import Finding, Severity
@@ -482,62 +481,3 @@ def overview_from(deals: Mapping[str, DealFigures], config: Config, today: dt.da
         lint_by_severity={severity.label: sum(1 for f in findings if f.severity is severity)
                           for severity in sorted(Severity, reverse=True)},
     )
-
-
-# --- JSON ----------------------------------------------------------------------------------------
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-_SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # dataclass -> (fields, properties)
-
-
-def _shape(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    shape = _SHAPES.get(kind)
-    if shape is None:
-        shape = (tuple(field.name for field in dataclasses.fields(kind)),
-                 tuple(name for name, attribute in vars(kind).items() if isinstance(attribute, property)))
-        _SHAPES[kind] = shape
-    return shape
-
-
-def to_data(value: Any, *, nested: bool = True) -> Any:
-    """A JSON-able copy: dataclasses to dicts (plus their scalar properties), dates to ISO, money to cents.
-
-    With `nested` (the default), DealFigures inside other values become their deal id.
-    """
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is DealFigures and nested:
-        return value.id
-    shape = _SHAPES.get(kind)
-    if shape is None:
-        # the common plain kinds first: is_dataclass is the slow test, and none of these is a dataclass
-        if kind is dt.date:
-            return value.isoformat()
-        if kind is Decimal:
-            return float(cents(value))
-        if kind is list or kind is tuple:
-            return [item if type(item) in _PLAIN else to_data(item) for item in value]
-        if isinstance(value, enum.Enum):  # before is_dataclass, whose hasattr goes through Enum's lookup
-            return value._value_
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            shape = _shape(kind)
-    if shape is not None:
-        data = {}
-        for name in shape[0]:
-            item = getattr(value, name)
-            data[name] = item if type(item) in _PLAIN else to_data(item)
-        for name in shape[1]:
-            computed = getattr(value, name)
-            if type(computed) in _PLAIN:
-                data[name] = computed
-        return data
-    if isinstance(value, dt.date):  # a datetime
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(key): to_data(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [item if type(item) in _PLAIN else to_data(item) for item in value]
-    if isinstance(value, set | frozenset):
-        return [to_data(item) for item in sorted(value)]
-    return value

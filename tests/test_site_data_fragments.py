@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.cache_store import cache_folder, loads_data, read_entry
+from plaintext_crm.json_data import json_default
 from plaintext_crm.site.builder import MANIFEST, build_site
-from plaintext_crm.site.data import _plain, data_json, site_data
+from plaintext_crm.site.data import data_json, site_data
 from plaintext_crm.site.data_fragments import FRAGMENTS_FILE, RecordFragments
 from plaintext_crm.site.pages import SiteData
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
@@ -37,7 +38,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def _plain_text(site: SiteData) -> str:
-    return json.dumps(site_data(site), ensure_ascii=False, separators=(",", ":"), default=_plain) + "\n"
+    return json.dumps(site_data(site), ensure_ascii=False, separators=(",", ":"), default=json_default) + "\n"
 
 
 def _stored(root: Path) -> dict[str, object]:
@@ -93,5 +94,5 @@ def test_stage_since_from_history_replaces_the_front_matter_value_in_place(make_
     again = data_json(site)  # the file is recent, so nothing was stored; the same text either way
     assert again == first
     fragments = RecordFragments(root, None, lambda value: json.dumps(value, separators=(",", ":"),
-                                                                       default=_plain), lambda r: {"a": 1, "b": 2})
+                                                                       default=json_default), lambda r: {"a": 1, "b": 2})
     assert fragments.text(site.workspace.deals["a"], {"b": 3, "c": 4}) == '{"a":1,"b":3,"c":4}'

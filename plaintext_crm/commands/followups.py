@@ -11,8 +11,9 @@ import click
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import json_dumps, terminal
+from plaintext_crm.json_data import to_data
 from plaintext_crm.options import today_option, workspace_argument
-from plaintext_crm.pipeline import DealFigures, FollowUpLists, FollowUps, OwnerFollowUps, to_data
+from plaintext_crm.pipeline import DealFigures, FollowUpLists, FollowUps, OwnerFollowUps
 
 FORMATS = ("text", "json", "ics")
 SECTIONS = (("overdue", "overdue"), ("due_today", "due today"), ("this_week", "due this week"),

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import enum
 import json
-from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
-from plaintext_crm import __version__
+from plaintext_crm import __version__, json_data
 from plaintext_crm.config import Config
+from plaintext_crm.escape import json_hidden
+from plaintext_crm.json_data import field_names, json_default, to_data
 from plaintext_crm.model import Record
-from plaintext_crm.pipeline import to_data
 from plaintext_crm.site.data_fragments import RecordFragments
 
 DATA_VERSION = 1
@@ -59,29 +55,35 @@ def _history_of(site: Any, deal_id: str) -> dict[str, Any]:
 
 
 def data_json(site: Any) -> str:
-    """data.json's text: one line, encoded by json's C encoder (nested values converted by `_plain`).
+    """data.json's text: one line, encoded by json's C encoder (nested values converted by `json_default`).
 
     Records come from cached per-record fragments (data_fragments.py) when `site.cache_dir` is set.
     """
+    # Hidden characters (bidi overrides, line separators, C1 controls) as \u escapes, as in every JSON output.
+    return json_hidden(_data_json(site))
+
+
+def _data_json(site: Any) -> str:
     try:
         return _data_json_from_fragments(site)
     except (TypeError, ValueError):  # e.g. a front matter mapping with date keys: the whole way below
         pass
     data = site_data(site)
     try:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_plain) + "\n"
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=json_default) + "\n"
     except (TypeError, ValueError):  # e.g. a front matter mapping with date keys: convert everything first
         return json.dumps(to_data(data), ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=lambda value: _plain(value)).encode
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=lambda value: json_default(value)).encode
 _HOLES = {kind: f"\x00{kind}\x00" for kind in ("clients", "deals", "projects")}
 
 
 def _data_json_from_fragments(site: Any) -> str:
     """data_json's text with each record's object taken from (or added to) the fragment cache."""
     workspace = site.workspace
-    fragments = RecordFragments(workspace.root, getattr(site, "cache_dir", None), _ENCODE, record_data, __file__)
+    fragments = RecordFragments(workspace.root, getattr(site, "cache_dir", None), _ENCODE, record_data,
+                                (__file__, json_data.__file__))
     objects = {
         "clients": [(client_id, fragments.text(client, {})) for client_id, client in sorted(workspace.clients.items())],
         "deals": [(deal_id, fragments.text(deal, _history_of(site, deal_id)))
@@ -102,40 +104,13 @@ def _data_json_from_fragments(site: Any) -> str:
     return "".join(parts)
 
 
-def _plain(value: Any) -> Any:
-    """JSON for what the encoder does not know: dates as ISO text, money as numbers, records as objects."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: getattr(value, name) for name in _field_names(type(value))}
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    return str(value)
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(kind: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(kind)
-    if names is None:
-        names = _FIELD_NAMES[kind] = tuple(field.name for field in dataclasses.fields(kind))
-    return names
-
-
 def record_data(record: Record) -> dict[str, Any]:
     """A record's typed fields, its front matter as written (`fields`), history, and Markdown body.
 
     Nested values (dates, contacts, tasks, history entries) are left as they are for `data_json`'s
     encoder to convert, which is much faster than converting them here.
     """
-    data = {name: getattr(record, name) for name in _field_names(type(record)) if name not in ("key_lines", "traps")}
+    data = {name: getattr(record, name) for name in field_names(type(record)) if name not in ("key_lines", "traps")}
     data["lines"] = {key: line for key, line in record.key_lines.items() if isinstance(key, str)}
     return data
 

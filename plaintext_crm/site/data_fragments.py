@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +42,13 @@ class RecordFragments:
     """The cached JSON texts of one workspace's records; `text(record, extra)` gives a record's data.json object."""
 
     def __init__(self, root: Path, cache_dir: Path | None, encode: Callable[[Any], str],
-                 record_data: Callable[[Record], dict[str, Any]], code_file: str | None = None) -> None:
-        """`code_file`: the module that writes records into data.json; a change of it drops the cached texts."""
+                 record_data: Callable[[Record], dict[str, Any]], code_files: Sequence[str | None] = ()) -> None:
+        """`code_files`: the modules that write records into data.json; a change of one drops the cached texts."""
         self.root = str(root)
         self.cache_dir = cache_dir
         self.encode = encode
         self.record_data = record_data
-        self.signature = (FRAGMENTS_FORMAT, cache_signature(), _code_stamp(code_file))
+        self.signature = (FRAGMENTS_FORMAT, cache_signature(), *(_code_stamp(code_file) for code_file in code_files))
         self.stored = self._load()
         self.fresh: dict[str, Fragment] = {}
         self.changed = False
@@ -133,7 +133,7 @@ class RecordFragments:
 
 
 def _code_stamp(code_file: str | None) -> int:
-    """The mtime of the module that writes records into data.json (0 when unknown)."""
+    """The mtime of a module that writes records into data.json (0 when unknown)."""
     if code_file is None:
         return 0
     try:
