@@ -25,7 +25,8 @@ FIELD_LABELS = {"stage": "stage", "owner": "owner", "value": "value", "currency"
                 "expected_close": "expected close", "stage_since": "stage since"}
 
 
-def _plain(value: Any) -> str:
+def _as_text(value: Any) -> str:
+    """A changed value as the activity feed shows it: none, ISO dates, 12000 rather than 12000.0."""
     if value is None:
         return "none"
     if isinstance(value, dt.date):
@@ -69,7 +70,7 @@ def _events(record: RecordHistory, exists: bool) -> Iterable[tuple[Commit, Activ
     by_commit: dict[str, list[str]] = {}
     for change in record.changes:
         by_commit.setdefault(change.commit.sha, []).append(
-            f"{FIELD_LABELS.get(change.field, change.field)}: {_plain(change.old)} → {_plain(change.new)}")
+            f"{FIELD_LABELS.get(change.field, change.field)}: {_as_text(change.old)} → {_as_text(change.new)}")
     for touch in record.touches:
         details = list(by_commit.get(touch.commit.sha, ()))
         if touch.action == "renamed" and touch.old_path:

@@ -23,7 +23,8 @@ def money(value: Decimal, currency: str, signed: bool = False) -> str:
     return f"{sign}{text} {currency}"
 
 
-def _plain(item: object) -> str:
+def _as_text(item: object) -> str:
+    """A changed value as the report shows it: '-' for none, ISO dates."""
     if item is None:
         return "-"
     return item.isoformat() if isinstance(item, dt.date) else str(item)
@@ -32,10 +33,10 @@ def _plain(item: object) -> str:
 def _move(change: DealChange, what: str, escape: Callable[[str], str]) -> str:
     """'proposal -> won', 'was lead', '2026-12-01 -> 2027-01-15 (+45 days)'; values through `escape`."""
     if change.before is None and what == "stage":
-        return escape(_plain(change.after))
+        return escape(_as_text(change.after))
     if change.after is None and what == "stage":
-        return f"was {escape(_plain(change.before))}"
-    text = f"{escape(_plain(change.before))} -> {escape(_plain(change.after))}"
+        return f"was {escape(_as_text(change.before))}"
+    text = f"{escape(_as_text(change.before))} -> {escape(_as_text(change.after))}"
     if isinstance(change.before, dt.date) and isinstance(change.after, dt.date):
         text += f" (+{(change.after - change.before).days} days)"
     return text
