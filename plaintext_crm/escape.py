@@ -78,7 +78,11 @@ def json_dumps(value: Any, indent: int | None = 2) -> str:
     json.dumps escapes C0 controls only; DEL, C1 controls, bidi overrides and lone surrogates would
     reach the terminal (or fail to encode). They occur only inside strings, where \\uXXXX means the same.
     """
-    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return json_hidden(json.dumps(value, indent=indent, ensure_ascii=False))
+
+
+def json_hidden(text: str) -> str:
+    """JSON text (from json.dumps with ensure_ascii=False) with every hidden character as a \\u escape."""
     if text.replace("\n", "").isprintable():  # the common case, checked in C: nothing to escape
         return text
     return _JSON_HIDDEN.sub(_json_char, text)

@@ -3,6 +3,7 @@ attack that got through after the first round of fixes, run through the real CLI
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -55,3 +56,27 @@ def test_integer_beyond_float_range_is_f002(tmp_path: Path, value: str) -> None:
     assert "deals/fjord-foods-huge.md:6:1: F002" in result.output
     for command in (["followups"], ["schedule"], ["build", "-o", str(tmp_path / "site")]):
         no_crash(invoke(*command, str(root)))
+
+
+HIDDEN_RAW = ("\u2028", "\u2029", "\x85", "\u202e", "\u2066", "\u200b", "\x7f")
+
+
+def test_site_data_json_writes_hidden_characters_as_escapes(tmp_path: Path) -> None:
+    """data.json is a JSON output like `lint --format json`: docs/security.md promises hidden characters
+    (line separators, NEL, bidi overrides, DEL) as \\u escapes, but the site wrote them raw, so a `cat` or a
+    diff of data.json showed reordered or split text."""
+    title = "Safe " + "".join(HIDDEN_RAW) + " end"
+    escaped = title.encode("unicode_escape").decode("ascii")  # YAML's double-quoted escapes are Python's
+    deal = DEAL.format(value=1000).replace("title: Hostile", f'title: "{escaped}"')
+    config_name = 'name: "Studio \\u202e\\u2028"'
+    root = example(tmp_path, {"deals/fjord-foods-hidden.md": deal})
+    crm = root / "crm.yaml"
+    crm.write_text(crm.read_text(encoding="utf-8").replace("name: Brightline Studio", config_name), encoding="utf-8")
+    out = tmp_path / "site"
+    result = invoke("build", str(root), "-o", str(out))
+    no_crash(result)
+    assert result.exit_code == 0, result.output
+    text = (out / "data.json").read_text(encoding="utf-8")
+    assert [char for char in HIDDEN_RAW if char in text] == []
+    data = json.loads(text)
+    assert data["deals"]["fjord-foods-hidden"]["title"] == title
