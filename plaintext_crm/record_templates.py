@@ -93,12 +93,13 @@ def _environment(template: Template, first_line: int, finalize: Any) -> Any:
 
 
 def _render_part(template: Template, text: str, first_line: int, finalize: Any, context: Mapping[str, Any]) -> str:
-    from plaintext_crm.template_sandbox import TemplateProblem
+    from plaintext_crm.template_sandbox import TemplateProblem, render_budget
 
     env = _environment(template, first_line, finalize)
     try:
         compiled = env.template_class.from_code(env, env.compile(text, template.name, template.source), env.globals)
-        return str(compiled.render(**context))
+        with render_budget():
+            return str(compiled.render(**context))
     except TemplateProblem as exc:
         if exc.cause != "UndefinedError":
             raise

@@ -11,9 +11,12 @@ rendering a template becomes a ToolError naming the template file and line, neve
 from __future__ import annotations
 
 import io
+import signal
+import threading
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import PurePath
 from typing import Any, NoReturn
 
@@ -26,6 +29,7 @@ from plaintext_crm.errors import ToolError
 
 MAX_ITEMS = 10_000_000  # characters or items a `*` may build
 MAX_POWER_BITS = 100_000  # bits of an integer `**` result
+RENDER_SECONDS = 60.0  # one render (a page, a record): a template that runs longer is stopped
 SANDBOX_VERSION = "1"  # part of the bytecode cache key: compiled code depends on the sandbox's settings
 
 # Where a template frame comes from: (shown name, line) for a template file, None for any other file.
@@ -34,6 +38,35 @@ Locate = Callable[[str, int], "tuple[str, int] | None"]
 # (type of the object, attribute) -> allowed: the checks only look at the type, and a page reads the
 # same attributes thousands of times (this keeps the sandbox's cost to a few percent of a build).
 _SAFE_ATTRIBUTES: dict[tuple[type, str], bool] = {}
+
+
+_budget_running = False
+
+
+@contextmanager
+def render_budget() -> Iterator[None]:
+    """Stop a render running past RENDER_SECONDS (nested loops of `range(100000)` never end) with a
+    SecurityError raised inside it, so the error names the template's line. The bound needs SIGALRM, so
+    it holds in a command's main thread and in render workers; elsewhere (serve's threads) it is skipped."""
+    global _budget_running
+    if (_budget_running or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield  # an outer render's budget counts (a page rendering a partial)
+        return
+    limit = RENDER_SECONDS
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise SecurityError(f"the template ran for more than {limit:g} s (a loop that never ends?).")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    _budget_running = True
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        _budget_running = False
 
 
 class TemplateProblem(ToolError):

@@ -20,7 +20,7 @@ from plaintext_crm import cache_store
 from plaintext_crm.errors import ToolError
 from plaintext_crm.site import filters
 from plaintext_crm.site.security import finish_page
-from plaintext_crm.template_sandbox import SANDBOX_VERSION, TemplateSandbox
+from plaintext_crm.template_sandbox import SANDBOX_VERSION, TemplateSandbox, render_budget
 
 OVERRIDES_FOLDER = "site-templates"
 STATIC_FOLDER = "static"
@@ -132,7 +132,8 @@ class SitePage(Template):
     """A site template: a rendered HTML page gets its security policy (see security.finish_page)."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
-        html = super().render(*args, **kwargs)
+        with render_budget():
+            html = super().render(*args, **kwargs)
         context: MutableMapping[str, Any] = args[0] if args and isinstance(args[0], dict) else kwargs
         return finish_page(html, external_images=getattr(context.get("config"), "external_images", False) is True)
 

@@ -95,3 +95,43 @@ def test_the_default_cache_folder_is_used_instead_of_one_in_the_workspace(tmp_pa
     assert cache_store.cache_folder(root).parent == tmp_path / "home" / ".cache" / "plaintext-crm"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # the next choice when the explicit one is inside
     assert cache_store.cache_folder(root).parent == tmp_path / "xdg" / "plaintext-crm"
+
+
+# --- templates: a template that loops for ever is stopped, with its file and line --------------------------
+
+NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+def test_a_site_template_that_loops_for_ever_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from plaintext_crm import template_sandbox
+    from plaintext_crm.cli import cli
+
+    monkeypatch.setattr(template_sandbox, "RENDER_SECONDS", 1.0, raising=False)
+    root = _example(tmp_path)
+    (root / "site-templates").mkdir()
+    (root / "site-templates" / "_footer.html").write_text("ok\n" + NESTED_LOOPS, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", str(root), "-o", str(tmp_path / "site"), "--today", EXAMPLE_TODAY,
+                                      "--jobs", "1"])
+    assert result.exit_code == 2, result.output
+    assert "site-templates/_footer.html:2:" in result.output and "1 s" in result.output
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_record_template_that_loops_for_ever_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from plaintext_crm import template_sandbox
+    from plaintext_crm.cli import cli
+
+    monkeypatch.setattr(template_sandbox, "RENDER_SECONDS", 1.0, raising=False)
+    root = _example(tmp_path)
+    (root / "templates").mkdir()
+    (root / "templates" / "client.md").write_text(f"---\nname: {{{{ name }}}}\n---\n{NESTED_LOOPS}\n",
+                                                   encoding="utf-8")
+    result = CliRunner().invoke(cli, ["new", "client", "evil-loop", str(root), "--owner", "sam",
+                                      "--today", EXAMPLE_TODAY])
+    assert result.exit_code == 2, result.output
+    assert "templates/client.md:4:" in result.output
+    assert not (root / "clients" / "evil-loop.md").exists()
