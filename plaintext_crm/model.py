@@ -43,6 +43,11 @@ class DealStatus(enum.StrEnum):
     UNKNOWN = "unknown"  # no stage, or a stage crm.yaml does not list: left out of money figures
 
 
+# Still open work (follow-ups, next actions, open-deal rules): an open stage, or a missing or unknown one
+# (D005 reports those). The money figures count OPEN only.
+OPEN_WORK = frozenset({DealStatus.OPEN, DealStatus.UNKNOWN})
+
+
 def stage_status(stage: Stage | None) -> DealStatus:
     """open / won / lost from a deal's stage; unknown when the stage is missing or not in the pipeline."""
     if stage is None:
@@ -258,8 +263,8 @@ class Workspace:
         return stage_status(self.config.stage(deal.stage))
 
     def is_open(self, deal: Deal) -> bool:
-        """Still open work: an open stage, or a missing or unknown one (D005 reports those)."""
-        return self.status(deal) in (DealStatus.OPEN, DealStatus.UNKNOWN)
+        """Still open work (OPEN_WORK): an open stage, or a missing or unknown one."""
+        return self.status(deal) in OPEN_WORK
 
     def is_won(self, deal: Deal) -> bool:
         return self.status(deal) is DealStatus.WON

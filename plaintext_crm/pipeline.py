@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from plaintext_crm.config import Config, Stage
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.model import Deal, DealStatus, Workspace, stage_status
+from plaintext_crm.model import OPEN_WORK, Deal, DealStatus, Workspace, stage_status
 
 StageSince = Callable[[Deal], "dt.date | None"]
 CENT = Decimal("0.01")
@@ -143,8 +143,7 @@ def figures_for_deal(deal: Deal, workspace: Workspace, today: dt.date,
     weighted = value_base * decimal(probability) if value_base is not None and probability is not None else None
     is_open = status is DealStatus.OPEN
     # a deal with an unknown stage is still open work (Workspace.is_open): its next action counts
-    state = follow_up_state(deal, today) if status is not DealStatus.WON and status is not DealStatus.LOST \
-        else FollowUpState.NONE
+    state = follow_up_state(deal, today) if status in OPEN_WORK else FollowUpState.NONE
     return DealFigures(
         id=deal.id, path=deal.path, title=deal.display_title, status=status, stage=deal.stage,
         client_id=deal.client, client_name=client.display_name if client else deal.client,
@@ -354,7 +353,7 @@ class FollowUps:
 
 def followups_from(deals: Mapping[str, DealFigures], config: Config, today: dt.date) -> FollowUps:
     """Follow-ups from already computed deal figures."""
-    open_deals = [f for f in deals.values() if f.status in (DealStatus.OPEN, DealStatus.UNKNOWN)]
+    open_deals = [f for f in deals.values() if f.status in OPEN_WORK]
     owners = tuple(OwnerFollowUps(ref, _follow_up_lists((f for f in open_deals if f.owner == ref.id), today))
                    for ref in owner_refs(open_deals, config))
     week_start, week_end = week_of(today)
@@ -462,7 +461,7 @@ def overview_from(deals: Mapping[str, DealFigures], config: Config, today: dt.da
     quarter_start, quarter = quarter_of(today)
     this_month = [f for f in won if f.closed_on and (f.closed_on.year, f.closed_on.month) == (today.year, today.month)]
     this_quarter = [f for f in won if f.closed_on and quarter_of(f.closed_on)[0] == quarter_start]
-    open_or_unknown = [f for f in deals.values() if f.status in (DealStatus.OPEN, DealStatus.UNKNOWN)]
+    open_or_unknown = [f for f in deals.values() if f.status in OPEN_WORK]
     lists = _follow_up_lists(open_or_unknown, today)
     return Overview(
         today=today, currency=currency, month=f"{today:%Y-%m}", quarter=quarter,

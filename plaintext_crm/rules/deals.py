@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from plaintext_crm.deal_history import STAGE_CONFLICTS, HistoryExample, StageConflict
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.model import Deal, DealStatus, is_empty, lost_reason_valid, stage_status
+from plaintext_crm.model import OPEN_WORK, Deal, is_empty, lost_reason_valid, stage_status
 from plaintext_crm.rules import Example, LintContext, Rule, rule
 
 __all__ = ["is_empty"]  # handoff.py asks it here
@@ -27,7 +27,7 @@ def _deals(ctx: LintContext, state: str = "all") -> list[Deal]:
         stages = {stage.id: stage for stage in ctx.workspace.config.stages}
         for deal in groups["all"]:
             status = stage_status(stages.get(deal.stage) if deal.stage is not None else None)
-            if status is DealStatus.OPEN or status is DealStatus.UNKNOWN:
+            if status in OPEN_WORK:
                 groups["open"].append(deal)
             else:
                 groups["closed"].append(deal)
