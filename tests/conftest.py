@@ -1,8 +1,14 @@
-"""Shared fixtures: throwaway workspaces built from {path: text}."""
+"""Shared fixtures and helpers: throwaway workspaces built from {path: text}, `wait_until`, and the
+`slow` marker for every test that starts a real process (the fast tier is `pytest -m "not slow"`).
+
+Tests import shared things from here as `from tests.conftest import ...`, never from another test module."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +27,58 @@ team:
   old: {name: Old Timer, active: false}
 lost_reasons: [price, timing]
 """
+
+# Test modules whose every test starts a real process: the CLI as a subprocess, git, pre-commit,
+# Chromium, a server, or a multiprocessing build. Tests elsewhere that do, or that run for seconds (many
+# generated examples), are marked `slow` where they stand.
+SLOW_MODULES = frozenset({
+    "test_browser_site", "test_build_overlap", "test_delivery_browser", "test_hooks", "test_serve_browser",
+    "test_caches", "test_external_content", "test_hook_staged", "test_init_gitignore", "test_site_output",
+    "test_serve_host",
+})
+# Tests in the security modules (which get their marks here, not in the files) that start a process.
+SLOW_TESTS = {
+    "test_hostile_yaml": {"test_alias_bomb_build_writes_a_small_site", "test_alias_bomb_in_a_record_is_refused_fast",
+                          "test_alias_bomb_in_crm_yaml_is_refused_fast",
+                          "test_alias_bomb_in_git_history_and_working_tree_for_changes",
+                          "test_every_command_survives_hostile_numbers_and_dates"},
+    "test_odd_files": {"test_a_link_out_of_the_workspace_is_never_read_or_published",
+                       "test_an_odd_crm_yaml_is_f001_and_the_records_still_load",
+                       "test_build_does_not_wait_on_a_pipe_named_crm_yaml",
+                       "test_each_odd_entry_is_an_f001_finding_with_its_path", "test_every_command_survives_odd_entries"},
+    "test_output_escaping": {"test_changes_markdown_renders_no_markup_and_keeps_its_tables",
+                             "test_changes_text_shows_control_characters_visibly",
+                             "test_error_messages_show_control_characters_visibly"},
+    "test_templates_sandbox": {"test_errors_in_forked_render_workers_are_the_same_clear_error"},
+    "test_write_paths": {"test_a_failed_handoff_removes_the_projects_folder_it_made",
+                         "test_a_full_disk_leaves_the_files_as_they_were"},
+}
+# Markers that mean a real process (Chromium, git) and so imply `slow`.
+SLOW_MARKERS = ("browser", "git", "network")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `slow` the tests of SLOW_MODULES and SLOW_TESTS and every test marked browser, git or network."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        module = item.module.__name__.rpartition(".")[2]
+        if module in SLOW_MODULES or item.originalname in SLOW_TESTS.get(module, ()) \
+                or any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str = "the condition",
+               every: float = 0.02) -> None:
+    """Poll `condition` until it is true; fail naming `what` after `timeout` seconds. For tests that wait for
+    an event (a file, a server, a rebuild): never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(every)
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +101,19 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             target.write_text(textwrap.dedent(content), encoding="utf-8", newline="")
     return root
+
+
+@pytest.fixture(scope="session")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example site, built once per session from a copy of workspace-example outside any git repository:
+    no git process, and the same pages whatever the state of this checkout's history."""
+    from plaintext_crm.site.builder import build_site
+
+    root = tmp_path_factory.mktemp("example") / "ws"
+    shutil.copytree(EXAMPLE, root)
+    out = root.parent / "site"
+    build_site(root, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
+    return out
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import textwrap
@@ -57,3 +58,41 @@ class ScriptedRepo:
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message, author=author, when=when)
         return self.git("rev-parse", "HEAD").strip()
+
+
+TODAY = dt.date(2026, 11, 26)
+CONFIG = """\
+name: Test
+team: {ana: {name: Ana Ruiz}, ben: {name: Ben Okafor}, cy: {name: Cy Twombly}}
+pipeline:
+  - {stage: lead, probability: 0.1}
+  - {stage: qualified, probability: 0.25}
+  - {stage: proposal, probability: 0.5, rot_days: 14}
+  - {stage: negotiation, probability: 0.75}
+  - {stage: won, closed: won}
+  - {stage: lost, closed: lost}
+"""
+
+
+def scripted(top: Path, workspace: str = "") -> ScriptedRepo:
+    """Seven commits by three authors: stage moves, owner/value/close changes, a rename with an edit,
+    a record created late and one deleted."""
+    repo = ScriptedRepo(top, workspace)
+    repo.commit("2026-09-01T10:00:00+02:00", "ana", {
+        "crm.yaml": CONFIG, "clients/acme.md": "---\nname: Acme\n---\n",
+        "deals/site.md": deal("lead"), "deals/old.md": deal("lead", owner="ben"),
+    }, message="Acme: website lead")
+    repo.commit("2026-09-15T09:00:00+00:00", "ben", {"deals/site.md": deal("qualified", owner="ben")},
+                message="Qualified the Acme site")
+    repo.commit("2026-10-01T16:00:00+00:00", "ana", {"deals/site.md": deal("proposal", owner="ben", value=12000)},
+                message="Proposal sent")
+    repo.commit("2026-10-20T11:00:00+00:00", "ben", {"deals/acme-site.md": deal(
+        "proposal", owner="ben", value=12000, body="Notes.\n\n## 2026-10-20 Call\nThey liked it.\n")},
+        renames={"deals/site.md": "deals/acme-site.md"}, message="Rename the Acme deal")
+    # 23:30 in New York is already 2026-11-03 in UTC: the author's own calendar day counts.
+    repo.commit("2026-11-02T23:30:00-05:00", "ana", {"deals/acme-site.md": deal(
+        "negotiation", owner="ben", value=12000, expected_close="2027-01-15")}, message="Negotiating")
+    repo.commit("2026-11-10T08:00:00+00:00", "cy", {"deals/app.md": deal("qualified", owner="cy"),
+                                                   "projects/p.md": "---\ntitle: P\n---\n"}, message="App deal")
+    repo.commit("2026-11-12T08:00:00+00:00", "ben", {"deals/old.md": None}, message="Drop old deal")
+    return repo

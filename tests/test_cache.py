@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from plaintext_crm import cache
 from plaintext_crm.cache import RecordCache, dumps, load_files, load_workspace_with_stats, loads
 from plaintext_crm.cache_store import cache_folder
@@ -121,6 +123,7 @@ def test_unwritable_cache_location_still_lints(make_workspace, monkeypatch, tmp_
     assert len(workspace.deals) == 3 and "could not write" in stats.problems[0]
 
 
+@pytest.mark.slow  # a process pool
 def test_parallel_parse_gives_the_serial_result(make_workspace, monkeypatch) -> None:
     root = make_workspace({**deals(40), "deals/bad.md": "---\n- a list\n---\n"})
     paths = record_files(root)
@@ -130,6 +133,7 @@ def test_parallel_parse_gives_the_serial_result(make_workspace, monkeypatch) -> 
     assert (workers, one) == (2, 1) and parallel == serial and set(parallel) == set(paths)
 
 
+@pytest.mark.slow  # four CLI processes
 def test_concurrent_runs_agree_and_leave_a_valid_cache(make_workspace) -> None:
     root = make_workspace({"clients/acme.md": "---\nname: Acme\nowner: ana\n---\n", **deals(60)})
     command = [sys.executable, "-m", "plaintext_crm", "lint", str(root), "--today", "2026-11-26", "--format", "json"]
@@ -142,6 +146,7 @@ def test_concurrent_runs_agree_and_leave_a_valid_cache(make_workspace) -> None:
     assert cache_stats.stats.reused == 61 and len(loaded) == 61
 
 
+@pytest.mark.slow  # a process pool
 def test_parallel_parse_from_a_threaded_process_does_not_fork(make_workspace, monkeypatch) -> None:
     import multiprocessing
     import threading

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from history_support import ScriptedRepo, deal
 
 from plaintext_crm.cli import cli
+from tests.history_support import ScriptedRepo, deal
 
 pytestmark = pytest.mark.git
 

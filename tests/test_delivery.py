@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from test_schedule import CONFIG, project
 
 from plaintext_crm.delivery import parse_checklist, parse_promise, project_statuses
 from plaintext_crm.lint import run_lint
 from plaintext_crm.loader import load_workspace
 from plaintext_crm.schedule import schedule_workspace
 from plaintext_crm.workdays import WorkCalendar
+from tests.schedule_support import CONFIG, project
 
 D = dt.date
 TODAY = D(2026, 12, 10)  # a Thursday
@@ -171,7 +171,7 @@ EXAMPLE_TODAY = D(2026, 11, 26)
 
 @pytest.fixture(scope="module")
 def example():
-    from conftest import EXAMPLE
+    from tests.conftest import EXAMPLE
 
     workspace, _findings = load_workspace(EXAMPLE)
     schedule = schedule_workspace(workspace, EXAMPLE_TODAY)
@@ -254,8 +254,9 @@ def test_example_health_progress_milestones(example) -> None:
                                                           "northwind-rebrand/brand-guidelines"]
 
 
+@pytest.mark.slow  # reads this checkout's git history
 def test_example_delivery_findings() -> None:
-    from conftest import EXAMPLE
+    from tests.conftest import EXAMPLE
 
     result = run_lint(EXAMPLE, EXAMPLE_TODAY, use_cache=False)
     found = [(finding.path, finding.line, finding.code, finding.message) for finding in result.findings

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests import test_site_links
+import pytest
+
 from tests.conftest import EXAMPLE
 
-site = test_site_links.site  # the example site, built once per module (a fixture)
+
+@pytest.fixture
+def site(example_site: Path) -> Path:
+    return example_site
 
 
 def test_data_json_schedule(site: Path) -> None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,7 @@ def _expected(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+@pytest.mark.slow  # runs for seconds: many generated examples
 @settings(max_examples=int(os.environ.get("EDIT_EXAMPLES", "400")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents(), st.data())
 def test_edit_changes_exactly_the_named_keys(document: tuple[str, list[Entry], str, str], data: Any) -> None:

@@ -53,6 +53,7 @@ def _lint_paths(root: Path) -> list[tuple[str, str, str]]:
     return [(f.path, f.code, f.message) for f in lint_workspace(workspace, load_findings, TODAY)]
 
 
+@pytest.mark.slow  # runs for seconds: many generated examples
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(title=user_text, action=user_text, name=user_text, contact=user_text, source=user_text)
 def test_new_records_from_any_user_text_load_and_lint_clean(title: str, action: str, name: str, contact: str,
@@ -84,6 +85,7 @@ def test_new_records_from_any_user_text_load_and_lint_clean(title: str, action: 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scope=user_text, stakeholder=user_text, constraints=st.lists(user_text, min_size=1, max_size=3),
        budget=user_text)
+@pytest.mark.slow  # runs for seconds: many generated examples
 def test_handoff_from_any_user_text_lints_clean(scope: str, stakeholder: str, constraints: list[str],
                                                 budget: str) -> None:
     config = MINIMAL_CONFIG + "handoff_fields: [scope_summary, promised_timeline, key_constraints, " \

@@ -7,13 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from history_support import ScriptedRepo, deal
-from test_history import TODAY, scripted
 
 from plaintext_crm.activity import activity, history_figures
 from plaintext_crm.history import read_history
 from plaintext_crm.loader import load_workspace
 from plaintext_crm.site.builder import build_site
+from tests.history_support import TODAY, ScriptedRepo, deal, scripted
 
 pytestmark = pytest.mark.git
 

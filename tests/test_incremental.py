@@ -10,10 +10,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
 
 from plaintext_crm.site.builder import build_site
 from plaintext_crm.site.incremental import IncrementalSite, affects_site, is_record_file
+from tests.conftest import EXAMPLE
+from tests.history_support import ScriptedRepo
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -175,6 +176,7 @@ class Editor:
         return [rel]
 
 
+@pytest.mark.slow  # runs for seconds: many edits and fresh builds
 @pytest.mark.parametrize(("seed", "preview"), [(1, False), (2, False), (3, True), (4, True)])
 def test_random_edits_give_the_same_site_as_a_fresh_build(example: Path, tmp_path: Path, seed: int,
                                                           preview: bool) -> None:
@@ -193,8 +195,6 @@ def test_random_edits_give_the_same_site_as_a_fresh_build(example: Path, tmp_pat
 def test_random_edits_in_a_git_repository_with_history(tmp_path: Path) -> None:
     """Stage histories, activity and commit timelines come from git: the site still equals a fresh build,
     including after a commit (HEAD changes: a full build)."""
-    from history_support import ScriptedRepo
-
     repo = ScriptedRepo(tmp_path / "repo")
     shutil.copytree(EXAMPLE, repo.root, dirs_exist_ok=True)
     repo.commit("2026-11-02T10:00:00+00:00", "ana", message="Example workspace")

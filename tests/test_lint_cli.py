@@ -53,6 +53,7 @@ def run(*args: str, cwd: Path | None = None, monkeypatch: pytest.MonkeyPatch | N
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
+@pytest.mark.slow  # reads this checkout's git history
 def test_example_workspace_yields_exactly_its_story(monkeypatch: pytest.MonkeyPatch) -> None:
     result = run("lint", "--format", "json", "--today", EXAMPLE_TODAY, "--no-cache", cwd=EXAMPLE,
                  monkeypatch=monkeypatch)
@@ -151,6 +152,7 @@ def test_crm_yaml_policy_and_lint_ignore(make_workspace, monkeypatch) -> None:
     (["lint", "--today", "26/11/2026"], "is not a date"),
     (["lint", "--format", "xml"], "Invalid value for '--format'"),
 ])
+@pytest.mark.slow  # a CLI process
 def test_usage_errors_exit_2_without_traceback(tmp_path: Path, args: list[str], message: str) -> None:
     (tmp_path / "crm.yaml").write_text("name: X\n")
     result = subprocess.run([sys.executable, "-m", "plaintext_crm", *args], cwd=tmp_path, capture_output=True,
@@ -174,6 +176,7 @@ def test_init_workspace_lints_clean(tmp_path: Path, monkeypatch) -> None:
     assert result.stdout.strip() == "No problems: 0 records checked." and result.exit_code == 0
 
 
+@pytest.mark.slow  # a CLI process
 def test_lint_imports_neither_jinja2_nor_markdown_it(tmp_path: Path) -> None:
     (tmp_path / "crm.yaml").write_text("name: X\n")
     code = ("import sys; from plaintext_crm.cli import main; sys.argv=['plaintext-crm','lint'];\n"

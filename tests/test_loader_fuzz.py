@@ -227,6 +227,7 @@ def test_random_bytes_after_a_fence(raw: bytes) -> None:
     check_oracle(parsed, raw)
 
 
+@pytest.mark.slow  # runs for seconds: many generated examples
 @settings(max_examples=2 * EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record_texts(), st.sampled_from(["clients/fuzz.md", "deals/fuzz.md", "projects/fuzz.md"]))
 def test_random_yaml_ish_records(text: str, path: str) -> None:
@@ -236,6 +237,7 @@ def test_random_yaml_ish_records(text: str, path: str) -> None:
     check_oracle(parsed, raw)
 
 
+@pytest.mark.slow  # runs for seconds: many generated examples
 def test_the_grammar_reaches_the_interesting_cases() -> None:
     """The generator is not vacuous: among its files some are accepted, some refused, some use aliases."""
     accepted = refused = aliased = 0
@@ -265,6 +267,7 @@ def fuzz_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(config=st.one_of(record_texts().map(lambda text: "\n".join(text.split("\n")[1:])), st.text(max_size=200)),
        record=record_texts(), kind=st.sampled_from(["clients", "deals", "projects"]))
+@pytest.mark.slow  # runs for seconds: many generated examples
 def test_whole_workspace_loads_and_lints(fuzz_root: Path, config: str, record: str, kind: str) -> None:
     """crm.yaml and a record from the grammar, through load_workspace and every lint rule."""
     raw_config = config.encode("utf-8", "surrogatepass")

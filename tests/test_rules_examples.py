@@ -7,11 +7,15 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.commands.rules import rules_markdown
+from plaintext_crm.deal_history import HistoryExample
 from plaintext_crm.lint import lint_example
 from plaintext_crm.rules import all_rules
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = [(code, index) for code, rule in all_rules().items() for index in range(len(rule.examples))]
+# An example with a git history commits it with git: slow.
+EXAMPLES = [pytest.param(code, index, id=f"{code}-{index}",
+                         marks=[pytest.mark.slow] if isinstance(example, HistoryExample) else [])
+            for code, rule in all_rules().items() for index, example in enumerate(rule.examples)]
 
 
 def test_every_rule_has_a_violating_and_a_fixed_example() -> None:
@@ -25,7 +29,7 @@ def test_every_rule_has_a_violating_and_a_fixed_example() -> None:
         assert rule.summary and rule.doc, f"{code} needs a summary and documentation"
 
 
-@pytest.mark.parametrize(("code", "index"), EXAMPLES, ids=[f"{code}-{index}" for code, index in EXAMPLES])
+@pytest.mark.parametrize(("code", "index"), EXAMPLES)
 def test_violating_example_gives_only_its_rule(code: str, index: int) -> None:
     example = all_rules()[code].examples[index]
     found = lint_example(example, "bad")
@@ -33,12 +37,13 @@ def test_violating_example_gives_only_its_rule(code: str, index: int) -> None:
     assert {finding.code for finding in found} == {code}, [f"{f.code} {f.message}" for f in found]
 
 
-@pytest.mark.parametrize(("code", "index"), EXAMPLES, ids=[f"{code}-{index}" for code, index in EXAMPLES])
+@pytest.mark.parametrize(("code", "index"), EXAMPLES)
 def test_fixed_example_is_clean(code: str, index: int) -> None:
     example = all_rules()[code].examples[index]
     assert [f"{f.path}:{f.line} {f.code} {f.message}" for f in lint_example(example, "fixed")] == []
 
 
+@pytest.mark.slow  # commits the history examples with git
 def test_docs_rules_md_is_up_to_date() -> None:
     written = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
     assert written == rules_markdown().rstrip("\n") + "\n", (

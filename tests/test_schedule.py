@@ -4,32 +4,17 @@ milestones, cross-project links, slack and the critical path, cycles."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
-import yaml
 
 from plaintext_crm.findings import Location
 from plaintext_crm.loader import load_workspace
 from plaintext_crm.schedule import Schedule, schedule_workspace
 from plaintext_crm.workdays import WorkCalendar
+from tests.schedule_support import CONFIG, project
 
 D = dt.date
 TODAY = D(2026, 11, 26)
-CONFIG = """\
-name: Test Studio
-team:
-  ana: {name: Ana Ruiz}
-holidays: [2026-12-24, 2026-12-25, 2026-12-31, 2027-01-01]
-"""
-
-
-def project(tasks: list[dict[str, Any]], **fields: Any) -> str:
-    """A projects/*.md text from task mappings; fields default to an active project starting Mon 2026-12-07."""
-    data = {"title": "P", "client": "acme", "owner": "ana", "status": "active", "start": D(2026, 12, 7),
-            **fields, "tasks": tasks}
-    data = {key: value for key, value in data.items() if value is not None}
-    return "---\n" + yaml.safe_dump(data, sort_keys=False, default_flow_style=None) + "---\nNotes.\n"
 
 
 def schedule(make_workspace, projects: dict[str, str], deals: dict[str, str] | None = None,

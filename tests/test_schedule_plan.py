@@ -63,6 +63,7 @@ def test_plan_matches_the_full_schedule(make_workspace, files: dict[str, str] | 
     assert plan.schedule() is plan.schedule()  # the backward pass runs once
 
 
+@pytest.mark.slow  # reads this checkout's git history
 def test_site_figures_complete_the_plan_the_rules_made() -> None:
     workspace, _ = load_workspace(EXAMPLE)
     ctx = build_lint_context(workspace, TODAY)

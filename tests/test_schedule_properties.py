@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,6 +136,7 @@ def messy_workspaces(draw: st.DrawFn) -> Workspace:
     return Workspace(Path("."), Config(), {}, {}, projects, tuple(project.path for project in projects.values()))
 
 
+@pytest.mark.slow  # runs for seconds: many generated examples
 @settings(max_examples=200, deadline=None)
 @given(messy_workspaces())
 def test_any_workspace_schedules_without_error(workspace: Workspace) -> None:

@@ -105,6 +105,7 @@ def set_value(text: str, value: int) -> str:
     return re.sub(r"^value: .*$", f"value: {value}", text, count=1, flags=re.MULTILINE)
 
 
+@pytest.mark.slow  # a serve/build process
 def test_serves_the_site_and_an_edit_is_served_within_seconds(served: Served) -> None:
     status, page = served.get(DEAL_PAGE)
     assert status == 200 and "987,654" not in page
@@ -122,6 +123,7 @@ def without_policy(page: str) -> str:
     return re.sub(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">', "", page)
 
 
+@pytest.mark.slow  # a serve/build process
 def test_broken_yaml_keeps_the_site_served_with_a_banner_and_a_fix_recovers(served: Served) -> None:
     good = served.get(DEAL_PAGE)[1]
     edit(served.root, DEAL, lambda text: text.replace("---\n", "---\ntitle: [unclosed\n", 1))
@@ -138,6 +140,7 @@ def test_broken_yaml_keeps_the_site_served_with_a_banner_and_a_fix_recovers(serv
     assert served.get(DEAL_PAGE)[0] == 200
 
 
+@pytest.mark.slow  # a serve/build process
 def test_a_template_error_keeps_the_last_good_site(served: Served) -> None:
     before = served.get("index.html")[1]
     (served.root / "site-templates").mkdir()
@@ -152,6 +155,7 @@ def test_a_template_error_keeps_the_last_good_site(served: Served) -> None:
     wait_for(lambda: "plaintext-crm-problems" not in served.get("index.html")[1], 10, "the banner gone")
 
 
+@pytest.mark.slow  # a serve/build process
 def test_ctrl_c_stops_cleanly(example: Path) -> None:
     server = Served(example, free_port())
     assert server.stop() == 0
@@ -159,6 +163,7 @@ def test_ctrl_c_stops_cleanly(example: Path) -> None:
     assert "Stopped." in "".join(server.output)
 
 
+@pytest.mark.slow  # a serve/build process
 def test_a_port_in_use_is_a_clear_error(example: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -171,6 +176,7 @@ def test_a_port_in_use_is_a_clear_error(example: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a serve/build process
 def test_build_watch_rebuilds_without_serving(example: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "plaintext_crm", "build", str(example), "--watch", "--today",
                                 EXAMPLE_TODAY], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -272,6 +278,7 @@ def test_make_server_port_in_use_is_a_tool_error(tmp_path: Path) -> None:
             make_server("127.0.0.1", taken.getsockname()[1], tmp_path, LiveReload(), threading.Lock())
 
 
+@pytest.mark.slow  # a serve/build process
 def test_serve_help_lists_the_options() -> None:
     result = subprocess.run([sys.executable, "-m", "plaintext_crm", "serve", "--help"], check=False,
                             capture_output=True, text=True, timeout=60)

@@ -173,6 +173,7 @@ def test_workspace_templates_override_builtin_ones(make_workspace) -> None:
     assert (root / "site" / "static" / "site.css").is_file()
 
 
+@pytest.mark.slow  # a CLI process reading this checkout's git history
 def test_cli_build_prints_a_summary(tmp_path: Path) -> None:
     out = tmp_path / "site"
     result = CliRunner().invoke(cli, ["build", str(EXAMPLE), "-o", str(out), "--today", EXAMPLE_TODAY])
@@ -188,6 +189,7 @@ def test_cli_build_refusal_is_a_clean_error(make_workspace) -> None:
     assert "refusing to build into" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow  # a process pool
 def test_parallel_rendering_gives_the_same_site(make_workspace, tmp_path: Path, monkeypatch) -> None:
     files = {"clients/acme.md": CLIENT}
     files.update({f"deals/deal-{index:03}.md": DEAL.replace("Website", f"Deal {index}") for index in range(30)})

@@ -13,17 +13,14 @@ from typing import Any
 import pytest
 import yaml
 
-from plaintext_crm.site.builder import build_site
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("golden") / "site"
-    build_site(EXAMPLE, out, TODAY, use_cache=False)
-    return out
+@pytest.fixture
+def site(example_site: Path) -> Path:
+    return example_site
 
 
 # --- the independent computation: PyYAML on the files, plain Python arithmetic ---------------------

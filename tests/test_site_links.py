@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import posixpath
 from html.parser import HTMLParser
 from pathlib import Path
@@ -10,8 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from plaintext_crm.site.builder import build_site
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.conftest import EXAMPLE
 
 EXTERNAL_SCHEMES = ("mailto", "tel", "http", "https")
 
@@ -32,11 +30,9 @@ class Links(HTMLParser):
                 self.targets.append((tag, value))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("links") / "site"
-    build_site(EXAMPLE, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
-    return out
+@pytest.fixture
+def site(example_site: Path) -> Path:
+    return example_site
 
 
 def parse(path: Path) -> Links:

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_CONFIG, REPO
+
+from tests.conftest import MINIMAL_CONFIG, REPO
 
 pytestmark = pytest.mark.git
 
@@ -418,7 +419,7 @@ def test_a_teammates_clone_records_its_interpreter_with_install_hook(tmp_path: P
 
 @pytest.mark.parametrize("cache", ["", "--no-cache"])
 def test_snapshot_of_the_example_finds_what_a_plain_lint_finds(tmp_path: Path, cache: str) -> None:
-    from conftest import EXAMPLE
+    from tests.conftest import EXAMPLE
 
     repo = tmp_path / "example"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("site", ".plaintext-crm"))

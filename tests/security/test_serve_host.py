@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MINIMAL_CONFIG
+
+from tests.conftest import MINIMAL_CONFIG
 
 TODAY = "2026-11-26"
 SECRET = "Confidential pricing for Acme"

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from history_support import ScriptedRepo, deal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +23,7 @@ from plaintext_crm.gitlog import Commit, LogCommit, LogEntry
 from plaintext_crm.history import History, as_of, fold_history, read_history, stage_summary
 from plaintext_crm.loader import build_deal, load_workspace
 from plaintext_crm.site.figures import compute_figures
+from tests.history_support import ScriptedRepo, deal
 
 pytestmark = pytest.mark.git
 
