@@ -9,7 +9,7 @@ import datetime as dt
 import shutil
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "workspace-example"
 EXAMPLE_TODAY = "2026-11-26"
+ARTIFACTS = REPO / "test-artifacts"  # screenshots the browser tests keep
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 MINIMAL_CONFIG = """\
 name: Test Studio
@@ -114,6 +118,20 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = root.parent / "site"
     build_site(root, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
     return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium through Playwright (the browser tests); skipped when either is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (scripts/test installs it)")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture

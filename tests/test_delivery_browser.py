@@ -3,17 +3,23 @@ draws every open project, and no page logs a console error."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests import test_browser_site as shared
-
-# the example site and headless Chromium of the site's browser tests (module-scoped fixtures)
-site, browser, ARTIFACTS = shared.site, shared.browser, shared.ARTIFACTS
+from plaintext_crm.site.builder import build_site
+from tests.conftest import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "site"
+    build_site(EXAMPLE, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
+    return out
 
 
 @pytest.fixture(scope="module")

@@ -9,77 +9,16 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, EXAMPLE_TODAY
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.serve import EVENTS_PATH, LiveReload, SiteServer, banner, inject, make_server, page_of
 from plaintext_crm.watch import BuildProblem
-
-DEAL = "deals/kite-finance-mobile-app.md"
-DEAL_PAGE = "deals/kite-finance-mobile-app.html"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def fetch(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read().decode("utf-8")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8")
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s: {what}")
-
-
-class Served:
-    """A `plaintext-crm serve` process and its address."""
-
-    def __init__(self, root: Path, port: int, *extra: str) -> None:
-        self.root = root
-        self.url = f"http://127.0.0.1:{port}/"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "plaintext_crm", "serve", str(root), "--port", str(port), "--today",
-             EXAMPLE_TODAY, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.output: list[str] = []
-        self.errors: list[str] = []
-        for stream, lines in ((self.process.stdout, self.output), (self.process.stderr, self.errors)):
-            threading.Thread(target=lambda s=stream, seen=lines: seen.extend(iter(s.readline, "")),
-                             daemon=True).start()
-        wait_for(lambda: any(line.startswith("Watching") for line in self.output) or self.process.poll() is not None,
-                 120, "the first build")
-        assert self.process.poll() is None, "".join(self.errors)
-
-    def get(self, rel: str) -> tuple[int, str]:
-        return fetch(self.url + rel)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        time.sleep(0.1)  # let the reader threads drain
-        return self.process.returncode
+from tests.conftest import EXAMPLE, EXAMPLE_TODAY, wait_until
+from tests.serve_support import DEAL, DEAL_PAGE, Served, edit, fetch, free_port, set_value
 
 
 @pytest.fixture
@@ -96,15 +35,6 @@ def served(example: Path) -> Iterator[Served]:
     server.stop()
 
 
-def edit(root: Path, rel: str, change: Callable[[str], str]) -> None:
-    path = root / rel
-    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
-
-
-def set_value(text: str, value: int) -> str:
-    return re.sub(r"^value: .*$", f"value: {value}", text, count=1, flags=re.MULTILINE)
-
-
 @pytest.mark.slow  # a serve/build process
 def test_serves_the_site_and_an_edit_is_served_within_seconds(served: Served) -> None:
     status, page = served.get(DEAL_PAGE)
@@ -112,8 +42,8 @@ def test_serves_the_site_and_an_edit_is_served_within_seconds(served: Served) ->
     assert EVENTS_PATH in page  # the reload script, in the served page...
     assert EVENTS_PATH not in (served.root / "site" / DEAL_PAGE).read_text(encoding="utf-8")  # ...not on disk
     edit(served.root, DEAL, lambda text: set_value(text, 987654))
-    wait_for(lambda: "987,654" in served.get(DEAL_PAGE)[1], 15, "the new value on the deal page")
-    wait_for(lambda: "987654" in served.get("data.json")[1], 30, "the new value in data.json")
+    wait_until(lambda: "987,654" in served.get(DEAL_PAGE)[1], 15, "the new value on the deal page")
+    wait_until(lambda: "987654" in served.get("data.json")[1], 30, "the new value in data.json")
     assert served.get("")[0] == 200  # the folder serves index.html
     assert served.get("no-such-page.html")[0] == 404
 
@@ -127,16 +57,16 @@ def without_policy(page: str) -> str:
 def test_broken_yaml_keeps_the_site_served_with_a_banner_and_a_fix_recovers(served: Served) -> None:
     good = served.get(DEAL_PAGE)[1]
     edit(served.root, DEAL, lambda text: text.replace("---\n", "---\ntitle: [unclosed\n", 1))
-    wait_for(lambda: "plaintext-crm-problems" in served.get("index.html")[1], 15, "the banner")
+    wait_until(lambda: "plaintext-crm-problems" in served.get("index.html")[1], 15, "the banner")
     status, page = served.get(DEAL_PAGE)
     assert status == 200  # the last good page of the broken record, with the banner
     assert without_policy(page.split("<script>/* plaintext-crm")[0].split('<div id="plaintext-crm-problems"')[0]) \
         == without_policy(good.split("<script>/* plaintext-crm")[0])
     assert f"{DEAL}:3</code> F001" in page
     assert served.process.poll() is None
-    wait_for(lambda: any(f"{DEAL}:3: F001" in line for line in served.errors), 10, "the terminal message")
+    wait_until(lambda: any(f"{DEAL}:3: F001" in line for line in served.errors), 10, "the terminal message")
     edit(served.root, DEAL, lambda text: text.replace("title: [unclosed\n", "", 1))
-    wait_for(lambda: "plaintext-crm-problems" not in served.get("index.html")[1], 15, "the banner gone")
+    wait_until(lambda: "plaintext-crm-problems" not in served.get("index.html")[1], 15, "the banner gone")
     assert served.get(DEAL_PAGE)[0] == 200
 
 
@@ -145,14 +75,14 @@ def test_a_template_error_keeps_the_last_good_site(served: Served) -> None:
     before = served.get("index.html")[1]
     (served.root / "site-templates").mkdir()
     (served.root / "site-templates/_footer.html").write_text("<footer>{% if %}</footer>\n", encoding="utf-8")
-    wait_for(lambda: "plaintext-crm-problems" in served.get("index.html")[1], 30, "the banner")
+    wait_until(lambda: "plaintext-crm-problems" in served.get("index.html")[1], 30, "the banner")
     page = served.get("index.html")[1]
     assert "site-templates/_footer.html:1" in page
     assert without_policy(page.split('<div id="plaintext-crm-problems"')[0]) == \
         without_policy(before.split("<script>/* plaintext-crm")[0])
     (served.root / "site-templates/_footer.html").write_text("<footer>Fixed footer</footer>\n", encoding="utf-8")
-    wait_for(lambda: "Fixed footer" in served.get("index.html")[1], 30, "the fixed footer")
-    wait_for(lambda: "plaintext-crm-problems" not in served.get("index.html")[1], 10, "the banner gone")
+    wait_until(lambda: "Fixed footer" in served.get("index.html")[1], 30, "the fixed footer")
+    wait_until(lambda: "plaintext-crm-problems" not in served.get("index.html")[1], 10, "the banner gone")
 
 
 @pytest.mark.slow  # a serve/build process
@@ -180,16 +110,23 @@ def test_a_port_in_use_is_a_clear_error(example: Path) -> None:
 def test_build_watch_rebuilds_without_serving(example: Path) -> None:
     process = subprocess.Popen([sys.executable, "-m", "plaintext_crm", "build", str(example), "--watch", "--today",
                                 EXAMPLE_TODAY], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     try:
         page = example / "site" / DEAL_PAGE
-        wait_for(page.is_file, 120, "the first build")
-        time.sleep(0.5)
+        # "Watching" comes after the first build, and the watcher runs from before it: the edit is seen.
+        wait_until(lambda: any(line.startswith("Watching") for line in lines) or process.poll() is not None, 120,
+                   "the first build")
+        assert page.is_file(), "".join(lines)
         edit(example, DEAL, lambda text: set_value(text, 123987))
-        wait_for(lambda: "123,987" in page.read_text(encoding="utf-8"), 15, "the rebuilt page")
+        wait_until(lambda: "123,987" in page.read_text(encoding="utf-8"), 15, "the rebuilt page")
         assert EVENTS_PATH not in page.read_text(encoding="utf-8")
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=20)
+        process.wait(timeout=20)
+        reader.join(timeout=20)
+    output = "".join(lines)
     assert process.returncode == 0 and "Traceback" not in output
 
 

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE
-from test_browser_site import browser  # noqa: F401 - the headless Chromium fixture
-from test_serve import DEAL, DEAL_PAGE, Served, edit, free_port, set_value
+
+from plaintext_crm.serve import EVENTS_PATH
+from tests.conftest import EXAMPLE
+from tests.serve_support import DEAL, DEAL_PAGE, Served, edit, free_port, set_value
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +24,16 @@ def served(tmp_path: Path) -> Iterator[Served]:
     server.stop()
 
 
-def test_an_open_page_reloads_by_itself_after_a_save(served: Served, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_an_open_page_reloads_by_itself_after_a_save(served: Served, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
     errors: list[str] = []
     outside: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", lambda request: outside.append(request.url)
             if not request.url.startswith(served.url) else None)
-    page.goto(served.url + DEAL_PAGE)
+    with page.expect_request(lambda request: EVENTS_PATH in request.url):  # the page opened its event stream
+        page.goto(served.url + DEAL_PAGE)
     page.evaluate("window.__notReloaded = true")  # gone once the page has been loaded again
-    page.wait_for_timeout(300)  # the event stream is connected
     edit(served.root, DEAL, lambda text: set_value(text, 456789))
     page.wait_for_function("() => document.body.innerText.includes('456,789')", timeout=20_000)
     assert page.evaluate("window.__notReloaded === undefined")
@@ -47,15 +48,15 @@ def test_an_open_page_reloads_by_itself_after_a_save(served: Served, browser) ->
     banner.wait_for(state="detached", timeout=20_000)
 
 
-def test_a_page_that_did_not_change_does_not_reload(served: Served, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_page_that_did_not_change_does_not_reload(served: Served, browser) -> None:  # type: ignore[no-untyped-def]
     page = browser.new_page()
-    page.goto(served.url + "deals/fjord-foods-website.html")
+    with page.expect_request(lambda request: EVENTS_PATH in request.url):
+        page.goto(served.url + "deals/fjord-foods-website.html")
     page.evaluate("window.__notReloaded = true")
-    page.wait_for_timeout(300)
     edit(served.root, DEAL, lambda text: text + "\nA note on another deal.\n")
     # wait until the edited deal's page is served again, then a little more for the aggregate pages
     other = browser.new_page()
     other.goto(served.url + DEAL_PAGE)
     other.wait_for_function("() => document.body.innerText.includes('A note on another deal.')", timeout=20_000)
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(1500)  # the scenario: no reload comes in this time (an absence has no event to await)
     assert page.evaluate("window.__notReloaded === true")

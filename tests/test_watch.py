@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from watchdog.events import FileClosedNoWriteEvent, FileModifiedEvent, FileMovedEvent, FileOpenedEvent
 
 from plaintext_crm.watch import ChangeCollector, Watcher, describe_failure, is_ignored
+from tests.conftest import wait_until
 
 
 @pytest.mark.parametrize(("rel", "ignored"), [
@@ -51,9 +53,9 @@ def watched(tmp_path: Path):  # type: ignore[no-untyped-def]
     watcher.stop()
 
 
-def changes_after(watcher: Watcher, action) -> set[str]:  # type: ignore[no-untyped-def]
+def changes_after(watcher: Watcher, action, seconds: float = 10) -> set[str]:  # type: ignore[no-untyped-def]
     stop = threading.Event()
-    threading.Timer(10, stop.set).start()
+    threading.Timer(seconds, stop.set).start()
     action()
     found = watcher.wait(stop)
     stop.set()
@@ -66,7 +68,7 @@ def test_a_burst_of_writes_is_one_change(watched) -> None:  # type: ignore[no-un
     def burst() -> None:
         for index in range(5):
             (root / "deals/a.md").write_text(f"---\ntitle: A{index}\n---\n", encoding="utf-8")
-            time.sleep(0.01)
+            time.sleep(0.01)  # the scenario: writes spread over a moment, not one write
 
     assert changes_after(watcher, burst) == {"deals/a.md"}
     stop = threading.Event()
@@ -99,13 +101,17 @@ def test_crm_yaml_templates_and_new_folders_are_watched(watched) -> None:  # typ
         (root / "site-templates").mkdir()
 
     assert "site-templates" in changes_after(watcher, new_templates)
-    time.sleep(0.1)
-    assert changes_after(watcher, lambda: (root / "site-templates/_footer.html").write_text(
-        "<footer>x</footer>", encoding="utf-8")) == {"site-templates/_footer.html"}
+    seen_in_new_folder(watcher, lambda: (root / "site-templates/_footer.html").write_text(
+        "<footer>x</footer>", encoding="utf-8"), {"site-templates/_footer.html"})
     assert "projects" in changes_after(watcher, lambda: (root / "projects").mkdir())
-    time.sleep(0.1)
-    assert changes_after(watcher, lambda: (root / "projects/p.md").write_text("---\ntitle: P\n---\n",
-                                                                              encoding="utf-8")) == {"projects/p.md"}
+    seen_in_new_folder(watcher, lambda: (root / "projects/p.md").write_text("---\ntitle: P\n---\n", encoding="utf-8"),
+                       {"projects/p.md"})
+
+
+def seen_in_new_folder(watcher: Watcher, write: Callable[[], object], expected: set[str]) -> None:
+    """A folder just created is watched once the watcher's thread has added it: write until the change is seen
+    (instead of sleeping and hoping the watch is there)."""
+    wait_until(lambda: changes_after(watcher, write, seconds=1) == expected, 10, f"a change to {expected}")
 
 
 def test_the_output_folder_and_readme_do_not_wake_the_loop(watched) -> None:  # type: ignore[no-untyped-def]
