@@ -110,8 +110,8 @@ def read_staged(root: Path) -> StagedState:
     state = StagedState(root, repo, _index_file(repo), {}, frozenset(), frozenset(), False)
     specs = state.pathspecs()
     try:
-        raw = state.git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--ignore-submodules",
-                         "--", *specs])
+        # Submodule entries (gitlinks) count: a checkout makes a folder there, which the loader judges.
+        raw = state.git(["diff", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "--", *specs])
         changed: dict[str, Entry] = {}
         deleted: set[str] = set()
         fields = raw.split(b"\0")
@@ -122,7 +122,7 @@ def read_staged(root: Path) -> StagedState:
             rel = path.decode("utf-8", "surrogateescape")[len(repo.prefix):]
             if status.startswith("D"):
                 deleted.add(rel)
-            elif mode != GITLINK:
+            else:
                 changed[rel] = Entry(mode, blob)
         # The working tree stands for the commit when no tracked file differs from the index and no
         # untracked or ignored file (or empty folder) lies where the loader looks.
@@ -131,8 +131,9 @@ def read_staged(root: Path) -> StagedState:
     except GitFailed as exc:
         raise ToolError(f"cannot read what git would commit in {root}: {exc}") from None
     differing = frozenset(path[len(repo.prefix):] for path in _split_z(differs))
+    gitlinks = any(entry.mode == GITLINK for entry in changed.values())  # the working tree has a file there
     return StagedState(root, repo, state.index_file, changed, frozenset(deleted), differing,
-                       not differing and not _split_z(untracked))
+                       not differing and not _split_z(untracked) and not gitlinks)
 
 
 def _target(folder: Path, rel: str) -> Path | None:
@@ -152,8 +153,8 @@ def write_snapshot(state: StagedState, entries: dict[str, Entry], folder: Path, 
     a thousand files costs far more than linking them), else a copy of the blob with the working-tree
     file's modification time; either way the workspace's record cache (size and mtime) serves it.
     """
-    wanted = {rel: entry for rel, entry in entries.items() if entry.mode != GITLINK and (
-              rel == CONFIG_FILE or rel.count("/") == 1 or (rel in KINDS and entry.mode == SYMLINK))}
+    wanted = {rel: entry for rel, entry in entries.items() if
+              rel == CONFIG_FILE or rel.count("/") == 1 or (rel in KINDS and entry.mode in (SYMLINK, GITLINK))}
     for rel in entries.keys() - wanted.keys():
         parts = rel.split("/")
         if len(parts) > 2 and (target := _target(folder, "/".join(parts[:2]))) is not None:
@@ -161,6 +162,8 @@ def write_snapshot(state: StagedState, entries: dict[str, Entry], folder: Path, 
     targets = {rel: target for rel in sorted(wanted) if (target := _target(folder, rel)) is not None}
     for parent in {target.parent for target in targets.values()}:
         parent.mkdir(parents=True, exist_ok=True)
+    for rel in [rel for rel in targets if wanted[rel].mode == GITLINK]:
+        targets.pop(rel).mkdir(exist_ok=True)  # a submodule: the empty folder a checkout makes
     linked = {rel for rel, target in targets.items()
               if rel in same and wanted[rel].mode != SYMLINK and _link(state.root / rel, target)}
     blobs = read_blobs(state.repo.top, [wanted[rel].blob for rel in targets if rel not in linked])

@@ -4,7 +4,9 @@ attack that got through after the first round of fixes, run through the real CLI
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,27 @@ def test_site_data_json_writes_hidden_characters_as_escapes(tmp_path: Path) -> N
     assert [char for char in HIDDEN_RAW if char in text] == []
     data = json.loads(text)
     assert data["deals"]["fjord-foods-hidden"]["title"] == title
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.git
+@pytest.mark.parametrize("rel", ["crm.yaml", "deals/fjord-foods-sub.md"])
+def test_staged_gitlink_is_judged_as_the_folder_a_checkout_makes(tmp_path: Path, rel: str) -> None:
+    """A gitlink (mode 160000, a submodule entry) staged as crm.yaml or as a record passed `lint --staged`
+    with "0 records checked": a checkout of that commit makes an empty folder there, which plain lint
+    refuses (F001). The hook must judge what the commit records."""
+    root = example(tmp_path)
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-qm", "example")
+    head = _git(root, "rev-parse", "HEAD").strip()
+    _git(root, "update-index", "--add", "--cacheinfo", f"160000,{head},{rel}")
+    result = invoke("lint", "--staged", str(root))
+    no_crash(result)
+    assert result.exit_code == 1, result.output
+    assert f"{rel}:1:1: F001" in result.output
