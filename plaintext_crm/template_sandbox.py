@@ -11,6 +11,7 @@ rendering a template becomes a ToolError naming the template file and line, neve
 from __future__ import annotations
 
 import io
+import os
 import signal
 import threading
 import traceback
@@ -27,9 +28,15 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from plaintext_crm.errors import ToolError
 
+try:
+    import resource
+except ImportError:  # pragma: no cover - Windows: no memory cap
+    resource = None  # type: ignore[assignment]
+
 MAX_ITEMS = 10_000_000  # characters or items a `*` may build
 MAX_POWER_BITS = 100_000  # bits of an integer `**` result
 RENDER_SECONDS = 60.0  # one render (a page, a record): a template that runs longer is stopped
+RENDER_BYTES = 1 << 30  # memory one render may add ('x'|center(10**9), '%999999999s'|format, `~` doubling)
 SANDBOX_VERSION = "1"  # part of the bytecode cache key: compiled code depends on the sandbox's settings
 
 # Where a template frame comes from: (shown name, line) for a template file, None for any other file.
@@ -60,13 +67,37 @@ def render_budget() -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, stop)
     _budget_running = True
+    memory = _limit_memory()
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, memory)
         _budget_running = False
+
+
+def _limit_memory() -> tuple[int, int] | None:
+    """Cap the address space at its current size plus RENDER_BYTES, so a template building a huge string
+    gets a MemoryError (reported with its line) instead of exhausting the machine; the old limits, to put
+    back. Linux only (/proc/self/statm): elsewhere no cap."""
+    if resource is None:
+        return None
+    try:
+        with open("/proc/self/statm", "rb") as stream:
+            size = int(stream.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        old = resource.getrlimit(resource.RLIMIT_AS)
+        cap = size + RENDER_BYTES
+        if old[0] != resource.RLIM_INFINITY and old[0] <= cap:
+            return None
+        if old[1] != resource.RLIM_INFINITY:
+            cap = min(cap, old[1])
+        resource.setrlimit(resource.RLIMIT_AS, (cap, old[1]))
+    except (OSError, ValueError, IndexError):
+        return None
+    return old
 
 
 class TemplateProblem(ToolError):
@@ -155,6 +186,9 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         if isinstance(exc, SecurityError):
             message = (f"{exc} Templates render in a sandbox: no Python internals, files, modules or changes "
                        "to the data")
+        elif isinstance(exc, MemoryError):
+            message = (f"the template needs more than {RENDER_BYTES >> 20:,} MB of memory (a huge value?); "
+                       "templates render with bounded memory")
         elif isinstance(exc, TemplateSyntaxError):
             message = exc.message or str(exc)
         elif isinstance(exc, TemplateNotFound):

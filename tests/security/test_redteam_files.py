@@ -135,3 +135,22 @@ def test_a_record_template_that_loops_for_ever_is_stopped(tmp_path: Path, monkey
     assert result.exit_code == 2, result.output
     assert "templates/client.md:4:" in result.output
     assert not (root / "clients" / "evil-loop.md").exists()
+
+
+@pytest.mark.parametrize("payload", [
+    '{{ ("x"|center(1200000000))|length }}',
+    '{{ ("%1200000000s"|format(1))|length }}',
+    '{{ "x".ljust(1200000000)|length }}',
+    ('{% set ns = namespace(s="x") %}{% for i in range(31) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}'
+     '{{ ns.s|length }}'),
+])
+def test_a_site_template_building_a_huge_value_is_stopped(tmp_path: Path, payload: str) -> None:
+    """The sandbox bounds `*` and `**`; filters, str methods, `%` and `~` build huge values too: every
+    render has bounded memory, and running out is the template's error, not the machine's."""
+    root = _example(tmp_path)
+    (root / "site-templates").mkdir()
+    (root / "site-templates" / "_footer.html").write_text(payload, encoding="utf-8")
+    result = _run(["build", str(root), "-o", str(tmp_path / "site"), "--jobs", "1"])
+    assert result.returncode == 2, result.stderr
+    assert "site-templates/_footer.html:1: the template needs more than" in result.stderr
+    assert "internal error" not in result.stderr and not (tmp_path / "site").exists()
