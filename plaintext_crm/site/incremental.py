@@ -359,13 +359,16 @@ class IncrementalSite:
                     if not output.is_inside(self.out, rel):
                         raise ToolError(f"refusing to write {self.out / rel}: a folder on the way is a "
                                         f"symbolic link out of {self.out}")
+                    if _is_folder(self.out / rel):
+                        raise ToolError(f"refusing to replace {self.out / rel}: it is a folder that plaintext-crm "
+                                        f"did not write; move it out of {self.out} and save again")
                     (self.out / rel).parent.mkdir(parents=True, exist_ok=True)
                     os.replace(staging / rel, self.out / rel)
                     self.state.digests[rel] = digest
                 for rel in gone:
                     self.state.digests.pop(rel, None)
-                    if not output.is_inside(self.out, rel):
-                        continue  # never delete through a link out of the site
+                    if not output.is_inside(self.out, rel) or _is_folder(self.out / rel):
+                        continue  # never delete through a link out of the site, nor a folder of the user's
                     try:
                         os.unlink(self.out / rel)
                     except FileNotFoundError:
@@ -386,6 +389,11 @@ def _fingerprint(page: Page, versions: dict[str, int]) -> tuple[object, ...] | N
     if page.sources is None:
         return None
     return (page.key, tuple((rel, versions.get(rel, -1)) for rel in sorted(page.sources)))
+
+
+def _is_folder(path: Path) -> bool:
+    """True for a real folder (not a link to one): where the tool only ever writes files."""
+    return path.is_dir() and not path.is_symlink()
 
 
 def _read_bytes(path: Path) -> bytes | None:

@@ -154,3 +154,32 @@ def test_a_site_template_building_a_huge_value_is_stopped(tmp_path: Path, payloa
     assert result.returncode == 2, result.stderr
     assert "site-templates/_footer.html:1: the template needs more than" in result.stderr
     assert "internal error" not in result.stderr and not (tmp_path / "site").exists()
+
+
+# --- the site kept up to date (watch, serve): a folder of the user's where a page goes -------------------
+
+def test_a_folder_where_a_watched_page_goes_is_kept_and_explained(tmp_path: Path) -> None:
+    """A user's folder named like a page (deals/x.html/) made every later update fail with a raw
+    IsADirectoryError, for ever: a deleted record's page is not the tool's to delete when it is a folder,
+    and a page that would replace a folder is refused with a message saying what to do."""
+    import datetime as dt
+
+    from plaintext_crm.errors import ToolError
+    from plaintext_crm.site.incremental import IncrementalSite
+
+    root = _example(tmp_path)
+    out = tmp_path / "site"
+    site = IncrementalSite(root, out, lambda: dt.date(2026, 11, 26), jobs=1)
+    site.build()
+    for name in ("atlas-logistics-dashboard", "atlas-logistics-intranet"):
+        (out / "deals" / f"{name}.html").unlink()
+        (out / "deals" / f"{name}.html").mkdir()
+        (out / "deals" / f"{name}.html" / "mine.txt").write_text("keep", encoding="utf-8")
+    (root / "deals" / "atlas-logistics-dashboard.md").unlink()
+    site.update(["deals/atlas-logistics-dashboard.md"])  # the page is gone: the user's folder stays
+    assert (out / "deals" / "atlas-logistics-dashboard.html" / "mine.txt").read_text(encoding="utf-8") == "keep"
+    with (root / "deals" / "atlas-logistics-intranet.md").open("a", encoding="utf-8") as stream:
+        stream.write("\nA note.\n")
+    with pytest.raises(ToolError, match="is a folder that plaintext-crm did not write"):
+        site.update(["deals/atlas-logistics-intranet.md"])
+    assert (out / "deals" / "atlas-logistics-intranet.html" / "mine.txt").read_text(encoding="utf-8") == "keep"
