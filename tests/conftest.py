@@ -38,9 +38,10 @@ lost_reasons: [price, timing]
 SLOW_MODULES = frozenset({
     "test_browser_site", "test_build_overlap", "test_delivery_browser", "test_hooks", "test_serve_browser",
     "test_caches", "test_external_content", "test_hook_staged", "test_init_gitignore", "test_site_output",
-    "test_serve_host",
+    "test_serve_host", "test_redteam_files",
 })
-# Tests in the security modules (which get their marks here, not in the files) that start a process.
+# Tests in the security modules (which get their marks here, not in the files) that start a process or run
+# for seconds.
 SLOW_TESTS = {
     "test_hostile_yaml": {"test_alias_bomb_build_writes_a_small_site", "test_alias_bomb_in_a_record_is_refused_fast",
                           "test_alias_bomb_in_crm_yaml_is_refused_fast",
@@ -53,7 +54,8 @@ SLOW_TESTS = {
     "test_output_escaping": {"test_changes_markdown_renders_no_markup_and_keeps_its_tables",
                              "test_changes_text_shows_control_characters_visibly",
                              "test_error_messages_show_control_characters_visibly"},
-    "test_templates_sandbox": {"test_errors_in_forked_render_workers_are_the_same_clear_error"},
+    "test_templates_sandbox": {"test_errors_in_forked_render_workers_are_the_same_clear_error",
+                               "test_damaged_compiled_templates_are_compiled_again"},  # seconds each
     "test_write_paths": {"test_a_failed_handoff_removes_the_projects_folder_it_made",
                          "test_a_full_disk_leaves_the_files_as_they_were"},
 }

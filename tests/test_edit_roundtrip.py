@@ -172,6 +172,7 @@ def test_edit_changes_exactly_the_named_keys(document: tuple[str, list[Entry], s
             assert set(range(i1, i2)) <= edited_lines, (tag, old_front[i1:i2])
 
 
+@pytest.mark.slow  # runs for seconds: many generated examples
 @settings(max_examples=150, deadline=None)
 @given(documents())
 def test_an_empty_edit_changes_nothing(document: tuple[str, list[Entry], str, str]) -> None:

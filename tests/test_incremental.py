@@ -230,6 +230,7 @@ def test_an_edit_re_parses_one_file_and_re_renders_only_its_pages_and_aggregates
     assert "One more line." in (tmp_path / "site/deals/kite-finance-mobile-app.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # runs for a second or more: several builds of the example
 def test_a_preview_publishes_the_saved_deal_page_before_the_exact_update(example: Path, tmp_path: Path) -> None:
     published: list[frozenset[str] | None] = []
     site = IncrementalSite(example, tmp_path / "site", lambda: TODAY, jobs=1, preview=True,
@@ -254,6 +255,7 @@ def test_saving_unchanged_bytes_does_nothing(example: Path, tmp_path: Path) -> N
     assert site.update([rel]).skipped
 
 
+@pytest.mark.slow  # runs for a second or more: several builds of the example
 def test_a_broken_file_is_a_problem_and_the_rest_still_updates(example: Path, tmp_path: Path) -> None:
     site = IncrementalSite(example, tmp_path / "site", lambda: TODAY, jobs=1)
     site.build()
@@ -274,6 +276,7 @@ def test_a_broken_file_is_a_problem_and_the_rest_still_updates(example: Path, tm
     assert site_differences(tmp_path / "site", fresh_build(example, tmp_path / "fresh")) == []
 
 
+@pytest.mark.slow  # runs for a second or more: several builds of the example
 def test_a_template_change_rebuilds_everything_and_a_template_error_keeps_the_site(example: Path,
                                                                                   tmp_path: Path) -> None:
     from plaintext_crm.errors import ToolError
@@ -292,6 +295,7 @@ def test_a_template_change_rebuilds_everything_and_a_template_error_keeps_the_si
     assert site_differences(tmp_path / "site", fresh_build(example, tmp_path / "fresh")) == []
 
 
+@pytest.mark.slow  # runs for a second or more: several builds of the example
 def test_a_crm_yaml_change_rebuilds_everything(example: Path, tmp_path: Path) -> None:
     site = IncrementalSite(example, tmp_path / "site", lambda: TODAY, jobs=1)
     site.build()

@@ -200,6 +200,7 @@ def test_parallel_rendering_gives_the_same_site(make_workspace, tmp_path: Path, 
     assert tree(tmp_path / "serial") == tree(tmp_path / "parallel")
 
 
+@pytest.mark.slow  # runs for a second or more: several builds
 def test_whole_workspace_pages_are_reused_when_only_notes_change(make_workspace, tmp_path: Path) -> None:
     """A deal's notes appear only on its own page and in data.json: the board, lists and other pages built
     from records and figures are reused; a front matter change renders them again. Both equal a full build."""
