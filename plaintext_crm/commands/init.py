@@ -16,6 +16,7 @@ from plaintext_crm.config import CONFIG_FILE
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal, terminal_lines
 from plaintext_crm.model import KINDS
+from plaintext_crm.record_templates import TEMPLATE_NAMES
 
 CRM_YAML = """\
 # plaintext-crm settings. Every setting is optional; the values below are the defaults
@@ -178,6 +179,13 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
         raise ToolError(f"{directory} already holds a workspace ({', '.join(existing)}); nothing was changed")
     if directory.exists() and not directory.is_dir():
         raise ToolError(f"{directory} exists and is not a folder")
+    # init creates these (and files in the folders): a link would take the writes out of the workspace
+    targets = (CONFIG_FILE, *KINDS, "templates", ".pre-commit-config.yaml",
+               *(f"templates/{name}" for name in TEMPLATE_NAMES))
+    for item in targets:
+        if (directory / item).is_symlink():
+            raise ToolError(f"{directory / item} is a symbolic link: init writes only into real files and folders "
+                            "of the new workspace; remove the link and run it again (nothing was changed)")
     directory.mkdir(parents=True, exist_ok=True)
     title = name or directory.resolve().name.replace("-", " ").replace("_", " ").title()
     created = []

@@ -183,3 +183,20 @@ def test_a_folder_where_a_watched_page_goes_is_kept_and_explained(tmp_path: Path
     with pytest.raises(ToolError, match="is a folder that plaintext-crm did not write"):
         site.update(["deals/atlas-logistics-intranet.md"])
     assert (out / "deals" / "atlas-logistics-intranet.html" / "mine.txt").read_text(encoding="utf-8") == "keep"
+
+
+# --- init: nothing it creates goes through a link ------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["templates", "crm.yaml", ".pre-commit-config.yaml", "deals"])
+def test_init_refuses_a_link_where_it_writes(tmp_path: Path, name: str) -> None:
+    """`templates -> ~/elsewhere` in a folder made init write client.md, deal.md... into the other folder;
+    a dangling link gave 'File exists ... check the disk space'. Every such link is refused, by name."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    directory = tmp_path / "new"
+    directory.mkdir()
+    (directory / name).symlink_to(outside if name == "templates" else outside / "missing")
+    result = _run(["init", str(directory), "--no-git"])
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{name} is a symbolic link" in result.stderr
+    assert list(outside.iterdir()) == []
