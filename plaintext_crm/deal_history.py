@@ -88,17 +88,20 @@ def resolve_stays(rows: Sequence[StayRow], committed_since: dt.date | None, stag
       the first commit of an imported deal, or in the working tree) gives that stay's start, kept
       between the previous stay's start and the next stage change git saw.
     - A stage_since left over from an earlier stage (not updated when the stage changed) is stale
-      when it is before the change: the change's date counts, and `conflict` says so.
+      unless it is the very date of the change: the change's date counts, and `conflict` says so.
     So stays are contiguous, none ends before it begins, and the last one ends today.
     """
     if not rows:  # never committed: the working tree's stay, from its stage_since or from today
         return Stays((min(since, today) if since is not None else today,), (True,), True, None)
     moved: list[dt.date] = []
-    for row in rows:
-        moved.append(max(moved[-1], row[1]) if moved else row[1])
-    starts: list[dt.date] = [declared if declared is not None else moved[index]
-                             for index, (_stage, _date, declared, _exact) in enumerate(rows)]
-    exact = [row_exact or declared is not None for _stage, _date, declared, row_exact in rows]
+    for row in rows:  # git's dates, never going back and never after today (a future commit counts as today)
+        moved.append(min(max(moved[-1], row[1]) if moved else row[1], today))
+    # A start written during a stay but after git's next change is not that stay's start: git's date counts.
+    declared_ok = [declared is not None and (index + 1 == len(rows) or declared <= moved[index + 1])
+                   for index, (_stage, _date, declared, _exact) in enumerate(rows)]
+    starts: list[dt.date] = [declared if ok and declared is not None else moved[index]
+                             for index, ((_stage, _date, declared, _exact), ok) in enumerate(zip(rows, declared_ok))]
+    exact = [row_exact or ok for (_stage, _date, _declared, row_exact), ok in zip(rows, declared_ok)]
     edited = since != committed_since  # the working tree writes another stage_since (or removes it)
     uncommitted = stage != rows[-1][0]
     conflict: StageConflict | None = None
@@ -118,9 +121,7 @@ def resolve_stays(rows: Sequence[StayRow], committed_since: dt.date | None, stag
     elif since is not None:
         if rows[-1][2] is not None:
             from_front = True  # written during this stay
-        elif since >= min(moved[-1], today):
-            starts[-1], exact[-1], from_front = since, True, True  # left over, but git does not contradict it
-        else:
+        elif since != min(moved[-1], today):  # left over from an earlier stay: it dates that stay, not this one
             conflict = StageConflict(since, stage, min(moved[-1], today), "stale")
     entered: list[dt.date] = []
     for index, start in enumerate(starts):

@@ -278,7 +278,7 @@ def client_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
 
 
 @rule("D012", "stage-since-contradicts-history", Severity.WARNING,
-      "A deal's stage_since is older than the stage change git shows, and was not updated with it.",
+      "A deal's stage_since was left over from an earlier stage: git shows a later stage change that did not update it.",
       examples=[HistoryExample(
           {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
               "stage: proposal\n", "stage: negotiation\n    stage_since: 2026-10-20\n")},
@@ -293,8 +293,9 @@ def client_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
 def stage_since_contradicts_history(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
     """`stage_since` overrides git for what git does not know (when an imported deal really entered
     its stage, or a stage change made days before it was committed). A `stage_since` left over from an
-    earlier stage is not that: when git shows the deal moved to its stage after that date, in a commit
-    (or a working-tree edit) that left `stage_since` as it was, the date is stale. Days in stage, D006
+    earlier stage is not that: when git shows the deal moved to its stage in a commit (or a
+    working-tree edit) that left `stage_since` as it was, the date is stale, whether it is before or
+    after the move (it dated the earlier stay). Days in stage, D006
     and the stage history then count from git's date, and this warning says what git shows. A
     `stage_since` before the deal entered its previous stage is reported too (the stay starts when
     that one began). Update `stage_since` to the day the deal entered its stage, or remove it to let

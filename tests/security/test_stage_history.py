@@ -378,7 +378,7 @@ def test_stays_are_consistent_for_any_commit_sequence(case: tuple[Any, ...]) -> 
     elif conflict is None:  # a stage_since git does not contradict wins
         assert spans[-1].entered == min(deal_.stage_since, today)
     else:
-        assert conflict.stage_since == deal_.stage_since < spans[-1].entered
+        assert conflict.stage_since == deal_.stage_since != spans[-1].entered
     if readable and front["stage"] == readable[-1]["stage"] and front["stage_since"] == readable[-1]["stage_since"]:
         # The spec of a stale stage_since, checked against the versions themselves.
         start = max(index for index, version in enumerate(readable)
@@ -388,5 +388,14 @@ def test_stays_are_consistent_for_any_commit_sequence(case: tuple[Any, ...]) -> 
         dated = [item.commit.date for item, version in zip(commits, versions, strict=True) if version is not None]
         moved = min(max(dated[:start + 1]), today)
         since = front["stage_since"]
-        stale = not written and since is not None and since < moved
+        stale = not written and since is not None and since != moved
         assert (conflict is not None and conflict.reason == "stale") == stale
+
+
+def test_a_left_over_stage_since_later_than_the_move_is_stale_too() -> None:
+    # Written (in the future) while the deal was a lead, never updated when it was lost on 11-15.
+    rows = (("lead", dt.date(2026, 10, 1), dt.date(2026, 11, 19), True), ("lost", dt.date(2026, 11, 15), None, True))
+    stays = resolve_stays(rows, dt.date(2026, 11, 19), "lost", dt.date(2026, 11, 19), dt.date(2026, 11, 26))
+    assert stays.entered == (dt.date(2026, 10, 1), dt.date(2026, 11, 15))
+    assert stays.conflict is not None and stays.conflict.reason == "stale"
+    assert stays.conflict.stage_since == dt.date(2026, 11, 19)
