@@ -322,6 +322,14 @@ def _start_token(pid: int) -> str | None:
     return f"{boot}:{fields[19]}" if len(fields) > 19 else None
 
 
+def _this_boot(owner: dict[str, object]) -> bool:
+    """Whether the owner's start token carries this machine's current boot id (random at each start,
+    never in a repository), so that a folder a commit planted is never taken for one a build left."""
+    token = owner.get("start")
+    own = _start_token(os.getpid())
+    return isinstance(token, str) and own is not None and token.split(":", 1)[0] == own.split(":", 1)[0]
+
+
 def _owner_gone(owner: dict[str, object]) -> bool:
     """True only when the owning process is certainly gone (same host; no such process, or another one)."""
     pid, host = owner.get("pid"), owner.get("host")
@@ -407,6 +415,12 @@ def clean_stale(out: Path) -> None:
         except (OSError, MarkerError):
             continue
         if marker is None or marker.owner is None or not _owner_gone(marker.owner):
+            continue
+        if not _this_boot(marker.owner):
+            # A marker anyone could have written (a committed folder, a build from before a restart):
+            # nothing proves the tool made this folder, so it is left for a person to delete.
+            click.echo(f"warning: left {terminal(str(folder))} alone: a temporary folder of a build this "
+                       "machine did not run since it started; delete it if you do not need it", err=True)
             continue
         if name.startswith(STAGING_PREFIX):
             shutil.rmtree(folder, ignore_errors=True)

@@ -455,7 +455,7 @@ def test_a_stale_retired_site_is_put_back_when_the_site_is_missing(ws: Path, tmp
     retired = tmp_path / (output.RETIRED_PREFIX + "site-x1")
     retired.mkdir()
     os.replace(out, retired / "site")
-    owner = {"pid": gone.pid, "start": "0", "host": os.uname().nodename}
+    owner = {"pid": gone.pid, "start": f"{this_boot()}:0", "host": os.uname().nodename}
     (retired / MARKER).write_text(json.dumps({"plaintext-crm": "site", "format": 1, "files": [],
                                               "building": owner, "retired": str(out)}))
 
@@ -582,3 +582,28 @@ def test_a_read_only_output_parent_is_a_message(ws: Path, tmp_path: Path) -> Non
         parent.chmod(0o755)
     assert snapshot(out) == site
 
+
+
+def this_boot() -> str:
+    return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+
+
+@pytest.mark.parametrize("prefix", [output.STAGING_PREFIX, output.RETIRED_PREFIX])
+def test_a_planted_temporary_folder_is_never_deleted(ws: Path, tmp_path: Path, prefix: str) -> None:
+    """A committed `.site-building-*` or `.site-old-*` folder with a made-up marker (a process that is
+    gone, this machine's name, another boot) is not the tool's: it stays, with a warning."""
+    out = tmp_path / "site"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    planted = tmp_path / (prefix + "site-x9")
+    (planted / "site").mkdir(parents=True)
+    (planted / "notes.txt").write_text("keep\n")
+    (planted / "site" / "index.html").write_text("keep\n")
+    owner = {"pid": gone.pid, "start": "00000000-0000-0000-0000-000000000000:1", "host": os.uname().nodename}
+    (planted / MARKER).write_text(json.dumps({"plaintext-crm": "site", "format": 1, "files": ["notes.txt"],
+                                              "building": owner, "retired": str(out)}))
+    result = build(ws, out)
+    assert result.exit_code == 0, result.output
+    assert "left" in result.output and planted.name in result.output
+    assert (planted / "notes.txt").read_text() == "keep\n"
+    assert (planted / "site" / "index.html").read_text() == "keep\n"
