@@ -19,6 +19,8 @@ import html
 import re
 from collections.abc import Iterable
 
+from plaintext_crm.escape import visible
+
 REFERRER_META = '<meta name="referrer" content="no-referrer">'
 CSP_META = '<meta http-equiv="Content-Security-Policy" content="{policy}">'
 EXTERNAL_IMAGE_SOURCES = ("https:", "http:")
@@ -73,14 +75,28 @@ def inline_styles(text: str) -> list[str]:
     return [match.group("body") for match in _STYLE.finditer(text)]
 
 
+# Characters no page shows raw (templates never write them; they come from field values or file names):
+# C0 and C1 controls but tab and line breaks, bidi embeddings, overrides and isolates (a title that reads
+# backwards), and lone surrogates (bytes of a file name that were not UTF-8). Joiners and marks stay:
+# emoji and scripts need them.
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    return visible(match.group())
+
+
 def finish_page(page: str, *, external_images: bool = False) -> str:
-    """A rendered HTML page with its policy and referrer metas, external images as links (unless allowed).
+    """A rendered HTML page with its policy and referrer metas, external images as links (unless allowed),
+    and hidden characters of field values shown as escapes (`\\u202e`).
 
     Text without a `<head>` (a partial, a fragment) is returned as it is.
     """
     head = _HEAD.search(page, 0, 4096)
     if head is None:
         return page
+    if _HIDDEN.search(page):
+        page = _HIDDEN.sub(_visible, page)
     if not external_images and "<img " in page:
         page = external_images_as_links(page)
     policy_text = policy(inline_scripts(page), external_images=external_images)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterator, MutableMapping
 from importlib import resources
 from pathlib import Path
@@ -205,10 +206,34 @@ def static_files(root: Path) -> list[tuple[str, bytes]]:
             raise ToolError(f"{_shown(str(path), folders, root)} is a symbolic link to a file outside "
                             f"{STATIC_FOLDER}/ ({os.path.realpath(path)}): refusing to publish it")
         try:
-            files.append((rel, path.read_bytes()))
+            data = path.read_bytes()
         except OSError as exc:
             raise ToolError(f"{_shown(str(path), folders, root)}: cannot read it: {exc.strerror or exc}") from None
+        problem = active_content(rel, data)
+        if problem is not None:
+            raise ToolError(f"{_shown(str(path), folders, root)}: {problem}; refusing to publish it (static/ is "
+                            "for styles, scripts the pages load, images and fonts)")
+        files.append((rel, data))
     return files
+
+
+# Documents a browser opens as a page of the site's origin: published as they are, they would run
+# outside the pages' Content-Security-Policy (and could read data.json and send it anywhere).
+ACTIVE_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".xht", ".shtml", ".xml", ".xsl", ".xslt", ".svgz",
+                             ".mht", ".mhtml", ".swf"})
+_SVG_ACTIVE = re.compile(rb"<\s*script|<\s*foreignobject|\son[a-z]+\s*=|javascript:|<\s*iframe|<\s*embed"
+                         rb"|<\s*object|<!entity", re.IGNORECASE)
+
+
+def active_content(rel: str, data: bytes) -> str | None:
+    """Why an asset would run as a page of the site (an HTML or XML document, an SVG with scripts,
+    event handlers or embedded documents), or None for a plain asset."""
+    suffix = os.path.splitext(rel)[1].lower()
+    if suffix in ACTIVE_SUFFIXES:
+        return f"a {suffix} document opens as a page of the site, outside its Content-Security-Policy"
+    if suffix == ".svg" and _SVG_ACTIVE.search(data):
+        return "an SVG image with scripts, event handlers or embedded documents runs as a page when opened"
+    return None
 
 
 def template_digest(root: Path) -> str:
