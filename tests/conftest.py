@@ -39,6 +39,8 @@ SLOW_MODULES = frozenset({
     "test_browser_site", "test_build_overlap", "test_delivery_browser", "test_hooks", "test_serve_browser",
     "test_caches", "test_external_content", "test_hook_staged", "test_init_gitignore", "test_site_output",
     "test_serve_host", "test_redteam_files",
+    # and modules of many end-to-end cases, each a copy of the example and a full command or build: seconds
+    "test_write_paths", "test_templates_sandbox", "test_schedule_properties",
 })
 # Tests in the security modules (which get their marks here, not in the files) that start a process or run
 # for seconds.

@@ -55,10 +55,11 @@ def watched(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def changes_after(watcher: Watcher, action, seconds: float = 10) -> set[str]:  # type: ignore[no-untyped-def]
     stop = threading.Event()
-    threading.Timer(seconds, stop.set).start()
+    deadline = threading.Timer(seconds, stop.set)
+    deadline.start()
     action()
     found = watcher.wait(stop)
-    stop.set()
+    deadline.cancel()  # else the interpreter waits out the timer at exit
     return found
 
 
