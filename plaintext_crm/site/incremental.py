@@ -29,6 +29,7 @@ from markupsafe import Markup
 from plaintext_crm import cache_store
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding
+from plaintext_crm.frontmatter import ParseProblem, read_inside
 from plaintext_crm.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.model import Workspace
 from plaintext_crm.site import output
@@ -219,7 +220,7 @@ class IncrementalSite:
     def _content_changed(self, rel: str) -> bool:
         """False only when the file's bytes are known and the same as when it was last parsed."""
         known = self.state.contents.get(rel)
-        return known is None or known != _digest(self.root / rel)
+        return known is None or known != _record_digest(self.root, rel)
 
     def _load(self, changed: set[str], *, initial: bool = False) -> tuple[Workspace, list[Finding]]:
         """The workspace, re-parsing only `changed` and new files (every file through the record cache at first)."""
@@ -286,9 +287,9 @@ class IncrementalSite:
                     table.pop(rel, None)  # type: ignore[attr-defined]
             for rel in paths:
                 if rel in changed or rel not in state.loaded:
-                    raw = _read_bytes(root / rel)
+                    digest = _record_digest(root, rel)
                     state.loaded[rel] = build_record(read_file(root, rel))
-                    state.contents[rel] = _digest_bytes(raw) if raw is not None else b""
+                    state.contents[rel] = digest if digest is not None else b""
                     state.versions[rel] = next(self._counter)
                     self._parsed += 1
             return [state.loaded[rel] for rel in paths]
@@ -407,9 +408,11 @@ def _digest_bytes(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _digest(path: Path) -> bytes | None:
-    data = _read_bytes(path)
-    return None if data is None else _digest_bytes(data)
+def _record_digest(root: Path, rel: str) -> bytes | None:
+    """The digest of a record file's bytes, read as the loader reads them (no link out of the workspace,
+    never blocking on a named pipe or a device), or None when it is not a readable file."""
+    data = read_inside(root, rel)
+    return None if isinstance(data, ParseProblem) else _digest_bytes(data)
 
 
 def _remove_empty_parents(out: Path, rel: str) -> None:
