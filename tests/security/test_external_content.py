@@ -238,9 +238,7 @@ def test_serve_allows_its_script_and_banner_by_hash() -> None:
 
 # --- in a real browser ---------------------------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+# The `browser` fixture (headless Chromium) comes from tests/conftest.py.
 VIOLATIONS = ("window.__violations = [];document.addEventListener('securitypolicyviolation', function (e) {"
               "window.__violations.push(e.violatedDirective + ' ' + e.blockedURI);});")
 PAGES = ["index.html", "board.html", "forecast.html", "deals/kite-finance-mobile-app.html", "clients/kite-finance.html",
@@ -256,19 +254,6 @@ def planted_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = root.parent / "site"
     build_site(root, out, TODAY, use_cache=False)
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (scripts/test installs it)")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
