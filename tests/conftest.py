@@ -6,10 +6,16 @@ Tests import shared things from here as `from tests.conftest import ...`, never 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import http.server
+import os
 import shutil
+import subprocess
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -150,3 +156,34 @@ def make_workspace(tmp_path: Path) -> Callable[..., Path]:
         return write_files(root, files)
 
     return make
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def static_server(folder: Path) -> Iterator[str]:
+    """`folder` served over http by a thread on 127.0.0.1 (a static host for the browser tests); its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def pre_commit_hook_source(folder: Path) -> Path:
+    """A git repository holding this repository's .pre-commit-hooks.yaml, as pre-commit needs a repo."""
+    source = folder / "hook-source"
+    source.mkdir()
+    shutil.copy(REPO / ".pre-commit-hooks.yaml", source / ".pre-commit-hooks.yaml")
+    env = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "Test",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": os.environ.get("PATH", "")}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "hooks"]):
+        subprocess.run(["git", *args], cwd=source, check=True, capture_output=True, env=env)
+    return source

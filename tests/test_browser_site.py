@@ -4,16 +4,13 @@ the owner filter works; a screenshot of the board is kept under test-artifacts/.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from plaintext_crm.site.builder import build_site
-from tests.conftest import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY
+from tests.conftest import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY, static_server
 
 pytestmark = pytest.mark.browser
 
@@ -32,20 +29,8 @@ def server(site: Path) -> Iterator[str]:
     link = root / "sub" / "site"
     if not link.exists():
         link.symlink_to(site, target_is_directory=True)
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/sub/site/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with static_server(root) as url:
+        yield url + "sub/site/"
 
 
 def _watch(page: object, base: str) -> tuple[list[str], list[str]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, pre_commit_hook_source
 
 pytestmark = pytest.mark.git
 
@@ -116,17 +116,6 @@ def test_install_hook_outside_git_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def _hook_source(tmp_path: Path) -> Path:
-    """A git repository holding this repository's .pre-commit-hooks.yaml, as pre-commit needs a repo."""
-    source = tmp_path / "hook-source"
-    source.mkdir()
-    shutil.copy(REPO / ".pre-commit-hooks.yaml", source / ".pre-commit-hooks.yaml")
-    git(source, "init", "-q")
-    git(source, "add", "-A")
-    git(source, "commit", "-qm", "hooks")
-    return source
-
-
 def _try_repo(workspace: Path, source: Path, hook: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PLAINTEXT_CRM_TODAY": "2026-11-26"}
     bin_folder = str(Path(sys.executable).parent)
@@ -147,7 +136,7 @@ def test_pre_commit_framework_runs_the_system_hook(tmp_path: Path) -> None:
     if shutil.which("plaintext-crm", path=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]) is None:
         pytest.skip("the plaintext-crm console script is not installed")
     workspace = _workspace_with_problem(tmp_path)
-    source = _hook_source(tmp_path)
+    source = pre_commit_hook_source(tmp_path)
     failed = _try_repo(workspace, source, "plaintext-crm-lint-system", tmp_path / "pre-commit-home")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "deals/website.md:1:1: D004 [error] won deal is missing hand-off field 'scope_summary'" in failed.stdout

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import functools
 import hashlib
-import http.server
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +26,7 @@ from plaintext_crm.site.builder import build_site
 from plaintext_crm.site.markdown import render_markdown
 from plaintext_crm.site.security import finish_page, is_external
 from plaintext_crm.watch import BuildProblem
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.conftest import EXAMPLE, EXAMPLE_TODAY, static_server
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
 LOCAL_STATE = shutil.ignore_patterns(".plaintext-crm", "site")  # a checkout's own caches and build
@@ -256,22 +253,10 @@ def planted_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server(planted_site: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(planted_site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with static_server(planted_site) as url:
+        yield url
 
 
 def watched(browser: object, base: str) -> tuple[object, list[str], list[str]]:
@@ -338,11 +323,7 @@ def test_serves_injected_script_runs_and_banner_is_styled(planted_site: Path, tm
     live.changed([BuildProblem("deals/a.md:3", "F001 bad")])
     target = served / "index.html"
     target.write_bytes(inject(target.read_bytes(), live.snippet()))
-    handler = functools.partial(_QuietHandler, directory=str(served))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    try:
+    with static_server(served) as base:
         page, outside, _errors = watched(browser, base)
         with page.expect_request(lambda request: "/__plaintext-crm/events" in request.url):  # the script ran
             page.goto(base + "index.html")
@@ -350,6 +331,3 @@ def test_serves_injected_script_runs_and_banner_is_styled(planted_site: Path, tm
         assert banner.evaluate("element => getComputedStyle(element).position") == "fixed"
         assert page.evaluate("window.__violations") == [] and outside == []
         page.close()  # type: ignore[attr-defined]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

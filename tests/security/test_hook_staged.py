@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG, REPO
+from tests.conftest import MINIMAL_CONFIG, pre_commit_hook_source
 
 pytestmark = pytest.mark.git
 
@@ -283,16 +283,6 @@ def test_lint_staged_outside_git_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "git" in result.stderr and "Traceback" not in result.stderr
 
 
-def _pre_commit_source(tmp_path: Path) -> Path:
-    source = tmp_path / "hook-source"
-    source.mkdir()
-    shutil.copy(REPO / ".pre-commit-hooks.yaml", source / ".pre-commit-hooks.yaml")
-    git(source, "init", "-q")
-    git(source, "add", "-A")
-    git(source, "commit", "-qm", "hooks")
-    return source
-
-
 def _pre_commit(repo: Path, source: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """The framework's run on what is staged (it stashes unstaged changes, not untracked files)."""
     env = {**os.environ, **ENV, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
@@ -303,7 +293,7 @@ def _pre_commit(repo: Path, source: Path, tmp_path: Path) -> subprocess.Complete
 
 def test_pre_commit_hook_does_not_count_untracked_files(tmp_path: Path) -> None:
     repo, root = repository(tmp_path)
-    source = _pre_commit_source(tmp_path)
+    source = pre_commit_hook_source(tmp_path)
     (root / "clients/globex.md").write_text(CLIENT.replace("Acme", "Globex"), encoding="utf-8")  # untracked
     (root / "deals/globex-app.md").write_text(DEAL.replace("client: acme", "client: globex"), encoding="utf-8")
     git(repo, "add", "deals/globex-app.md")
@@ -314,7 +304,7 @@ def test_pre_commit_hook_does_not_count_untracked_files(tmp_path: Path) -> None:
 
 def test_pre_commit_hook_runs_for_a_commit_that_only_deletes(tmp_path: Path) -> None:
     repo, _root = repository(tmp_path)
-    source = _pre_commit_source(tmp_path)
+    source = pre_commit_hook_source(tmp_path)
     git(repo, "rm", "-q", "clients/acme.md")
     refused(_pre_commit(repo, source, tmp_path), "deals/website.md:3:1: R001 [error]")
 
