@@ -105,6 +105,21 @@ def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     return home
 
 
+ACME_CLIENT = "---\nname: Acme\nowner: ana\n---\n"
+# An open deal of ana's for Acme (with MINIMAL_CONFIG); values are YAML double-quoted, so "\\e" is ESC.
+LEAD_DEAL = """\
+---
+title: "{title}"
+client: acme
+owner: ana
+stage: lead
+value: 1000
+next_action: "{next_action}"
+next_action_due: 2026-11-30
+---
+"""
+
+
 def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     """Write {relative path: text or bytes} under root; text is dedented."""
     for rel, content in files.items():

@@ -9,21 +9,9 @@ import yaml
 from click.testing import CliRunner, Result
 
 from plaintext_crm.cli import cli
-from tests.conftest import EXAMPLE_TODAY
+from tests.conftest import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
 
 ESCAPE = "\x1b]0;owned\x07\x1b[2J"
-CLIENT = "---\nname: Acme\nowner: ana\n---\n"
-DEAL = """\
----
-title: Site
-client: acme
-owner: ana
-stage: lead
-value: 1000
-next_action: Call {payload}
-next_action_due: 2026-11-30
----
-"""
 
 
 def run(*args: str) -> Result:
@@ -36,8 +24,8 @@ def raw_controls(text: str) -> list[str]:
 
 def test_dry_run_diff_shows_control_characters_escaped(make_workspace: Callable[..., Path]) -> None:
     # YAML refuses raw control characters, but the Markdown body (in the diff's context) may hold them.
-    root = make_workspace({"clients/acme.md": CLIENT,
-                           "deals/site.md": DEAL.format(payload="Bob") + f"Notes {ESCAPE}\n"})
+    root = make_workspace({"clients/acme.md": ACME_CLIENT,
+                           "deals/site.md": LEAD_DEAL.format(title="Site", next_action="Call Bob") + f"Notes {ESCAPE}\n"})
     result = run("next", "site", "Send the quote", str(root), "--due", "2026-12-01", "--dry-run")
     assert result.exit_code == 0, result.output
     assert " Notes \\x1b]0;owned\\x07\\x1b[2J" in result.output
@@ -45,7 +33,7 @@ def test_dry_run_diff_shows_control_characters_escaped(make_workspace: Callable[
 
 
 def test_written_edit_summary_shows_control_characters_escaped(make_workspace: Callable[..., Path]) -> None:
-    root = make_workspace({"clients/acme.md": CLIENT, "deals/site.md": DEAL.format(payload="x")})
+    root = make_workspace({"clients/acme.md": ACME_CLIENT, "deals/site.md": LEAD_DEAL.format(title="Site", next_action="Call x")})
     result = run("next", "site", f"Send {ESCAPE}", str(root), "--due", "2026-12-01")
     assert result.exit_code == 0, result.output
     assert raw_controls(result.output) == []

@@ -10,21 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from plaintext_crm.cli import cli
-from tests.conftest import EXAMPLE_TODAY
+from tests.conftest import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
 
-CLIENT = "---\nname: Acme\nowner: ana\n---\n"
-DEAL = """\
----
-title: "{title}"
-client: acme
-owner: ana
-stage: lead
-value: 1000
-next_action: Call
-next_action_due: 2026-11-30
----
-Notes {title}
-"""
+TITLE = "Pay \\e]0;x\\a \\u202eexe.fdp \\x85 end"  # YAML escapes: ESC, BEL, U+202E, NEL
 
 
 def build(root: Path) -> Result:
@@ -33,8 +21,8 @@ def build(root: Path) -> Result:
 
 def test_hidden_characters_of_values_are_escapes_on_every_page(make_workspace: Callable[..., Path]) -> None:
     # YAML's double-quoted escapes give raw ESC, BEL, NUL-like controls and a right-to-left override.
-    root = make_workspace({"clients/acme.md": CLIENT,
-                           "deals/site.md": DEAL.format(title="Pay \\e]0;x\\a \\u202eexe.fdp \\x85 end")})
+    root = make_workspace({"clients/acme.md": ACME_CLIENT,
+                           "deals/site.md": LEAD_DEAL.format(title=TITLE, next_action="Call")})
     result = build(root)
     assert result.exit_code == 0, result.output
     page = (root / "site" / "deals" / "site.html").read_text(encoding="utf-8")
@@ -55,7 +43,7 @@ def test_hidden_characters_of_values_are_escapes_on_every_page(make_workspace: C
 ])
 def test_static_documents_that_run_as_pages_are_refused(make_workspace: Callable[..., Path], name: str,
                                                        content: bytes) -> None:
-    root = make_workspace({"clients/acme.md": CLIENT, f"site-templates/static/{name}": content})
+    root = make_workspace({"clients/acme.md": ACME_CLIENT, f"site-templates/static/{name}": content})
     result = build(root)
     assert result.exit_code == 2, result.output
     assert f"site-templates/static/{name}" in result.output and "refusing to publish it" in result.output
@@ -64,7 +52,7 @@ def test_static_documents_that_run_as_pages_are_refused(make_workspace: Callable
 
 
 def test_plain_assets_are_published(make_workspace: Callable[..., Path]) -> None:
-    root = make_workspace({"clients/acme.md": CLIENT,
+    root = make_workspace({"clients/acme.md": ACME_CLIENT,
                            "site-templates/static/logo.svg": b"<svg xmlns='http://www.w3.org/2000/svg'><circle r='4'/></svg>",
                            "site-templates/static/brand.css": "body { color: #123; }\n"})
     result = build(root)

@@ -13,29 +13,17 @@ from click.testing import CliRunner
 
 from plaintext_crm.cli import cli
 from plaintext_crm.escape import file_name_part, is_hidden
-from tests.conftest import EXAMPLE_TODAY
+from tests.conftest import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
 
-CLIENT = "---\nname: Acme\nowner: ana\n---\n"
-DEAL = """\
----
-title: Deal {n}
-client: acme
-owner: ana
-stage: lead
-value: 1000
-next_action: Call
-next_action_due: 2026-11-30
----
-"""
 NAMES = [b"bad\xff", b"crlf\r\nX", b"rlo\xe2\x80\xaegpj", b"a%0A", b"a\n", b"plain", b"caf\xc3\xa9"]
 
 
 def test_odd_ids_get_safe_distinct_pages_and_working_links(make_workspace: Callable[..., Path]) -> None:
-    root = make_workspace({"clients/acme.md": CLIENT})
+    root = make_workspace({"clients/acme.md": ACME_CLIENT})
     (root / "deals").mkdir()
     for n, name in enumerate(NAMES):
         with open(os.fsencode(root / "deals") + b"/" + name + b".md", "w", encoding="utf-8") as handle:
-            handle.write(DEAL.format(n=n))
+            handle.write(LEAD_DEAL.format(title=f"Deal {n}", next_action="Call"))
     result = CliRunner().invoke(cli, ["build", str(root), "--today", EXAMPLE_TODAY])
     assert result.exit_code == 0, result.output
     pages = sorted(os.listdir(root / "site" / "deals"))
