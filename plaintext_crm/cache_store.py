@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from plaintext_crm.gitrepo import locate_repository
+
 MAGIC = b"PTCRMC\r\n"  # the CR LF catches a file mangled by text-mode line-ending conversion
 FORMAT_VERSION = 1
 APP_FOLDER = "plaintext-crm"
@@ -90,8 +92,8 @@ def _outside_repository(workspace: Path) -> Path:
     XDG_CACHE_HOME=$PWD/.cache): a commit could plant caches there, and compiled templates are code. When
     every one is in the repository, a folder that can never exist: no caches."""
     real = os.path.realpath(workspace)
-    tree = next((folder for folder in [real, *map(str, Path(real).parents)]
-                 if os.path.lexists(os.path.join(folder, ".git"))), real)
+    repository = locate_repository(Path(real))
+    tree = os.path.realpath(repository.top) if repository is not None else real
     for candidate in _cache_roots():
         found = os.path.realpath(candidate)
         if found != tree and not found.startswith(tree.rstrip(os.sep) + os.sep):
