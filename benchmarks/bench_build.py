@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_workspace import generate_workspace
 
-from plaintext_crm.cache_store import cache_folder
+from plaintext_crm.records.cache_store import cache_folder
 
 TODAY = "2026-11-26"
 TARGETS = {"cold_vs_hugo": 0.8, "one_change_s": 1.3, "peak_mib": 1024}

@@ -19,8 +19,8 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from plaintext_crm.edit import edit_front_matter
-from plaintext_crm.frontmatter import split_front_matter
+from plaintext_crm.editing.edit import edit_front_matter
+from plaintext_crm.records.frontmatter import split_front_matter
 
 NEW_ACTION = "Call: the client #2"
 

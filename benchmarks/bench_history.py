@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from plaintext_crm.cache_store import cache_folder
+from plaintext_crm.records.cache_store import cache_folder
 
 AUTHORS = [("Ana Ruiz", "ana@example.com"), ("Ben Okafor", "ben@example.com"), ("Maya Chen", "maya@example.com"),
            ("Leo Park", "leo@example.com"), ("Priya Das", "priya@example.com")]
@@ -140,19 +140,19 @@ def timed(command: list[str], cwd: Path, runs: int) -> float:
 CPU_TIMES: list[float] = []  # CPU seconds (user + sys, children included) of each timed() call, in order
 
 
-READ = ("import sys; from pathlib import Path; from plaintext_crm.history import read_history; "
+READ = ("import sys; from pathlib import Path; from plaintext_crm.history.record_history import read_history; "
         "h = read_history(Path('.'), use_cache={cache}); assert h.available and h.records, h.notices")
-SUMMARY = ("from pathlib import Path; from plaintext_crm.history import read_stage_summary; "
+SUMMARY = ("from pathlib import Path; from plaintext_crm.history.record_history import read_stage_summary; "
            "s, n = read_stage_summary(Path('.')); assert s")
 IMPORTS = "from plaintext_crm import history"
 
 
 def breakdown(folder: Path) -> dict[str, float]:
     """In-process seconds of each step of a cold read, and of the full parser in place of the line scanner."""
-    from plaintext_crm.deal_versions import DealFieldReader, read_deal_fields
-    from plaintext_crm.gitlog import git_log, parse_log
-    from plaintext_crm.gitrepo import read_blobs
-    from plaintext_crm.history import _is_deal, fold_history
+    from plaintext_crm.history.deal_versions import DealFieldReader, read_deal_fields
+    from plaintext_crm.history.gitlog import git_log, parse_log
+    from plaintext_crm.history.gitrepo import read_blobs
+    from plaintext_crm.history.record_history import _is_deal, fold_history
 
     steps: dict[str, float] = {}
     started = time.perf_counter()

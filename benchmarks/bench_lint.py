@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_workspace import generate_workspace
 
-from plaintext_crm.cache_store import cache_folder
+from plaintext_crm.records.cache_store import cache_folder
 
 TARGETS = {1000: {"warm": 0.3}, 10000: {"cold": 3.0, "warm": 0.8}}
 

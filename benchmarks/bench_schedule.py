@@ -17,10 +17,10 @@ import statistics
 import time
 from pathlib import Path
 
-from plaintext_crm.config import Config
-from plaintext_crm.delivery import project_statuses
-from plaintext_crm.model import Approval, Dependency, Project, Task, Workspace
-from plaintext_crm.schedule import schedule_workspace
+from plaintext_crm.delivery.schedule import schedule_workspace
+from plaintext_crm.delivery.status import project_statuses
+from plaintext_crm.records.config import Config
+from plaintext_crm.records.model import Approval, Dependency, Project, Task, Workspace
 
 TODAY = dt.date(2026, 11, 26)
 HOLIDAYS = frozenset({dt.date(2026, 12, 24), dt.date(2026, 12, 25), dt.date(2026, 12, 31), dt.date(2027, 1, 1)})

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_build import TODAY, best, hugo_site, measure, time_hugo
 from generate_workspace import generate_workspace
 
-from plaintext_crm.cache_store import cache_folder
+from plaintext_crm.records.cache_store import cache_folder
 
 TARGET_SECONDS = 0.5
 POLL_SECONDS = 0.01

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm import cache
-from plaintext_crm.cache import RecordCache, dumps, load_files, load_workspace_with_stats, loads
-from plaintext_crm.cache_store import cache_folder
-from plaintext_crm.frontmatter import parse_record
-from plaintext_crm.loader import build_record, load_workspace, read_file, record_files
+from plaintext_crm.records import parse_cache as cache
+from plaintext_crm.records.cache_store import cache_folder
+from plaintext_crm.records.frontmatter import parse_record
+from plaintext_crm.records.loader import build_record, load_workspace, read_file, record_files
+from plaintext_crm.records.parse_cache import RecordCache, dumps, load_files, load_workspace_with_stats, loads
 from tests.conftest import EXAMPLE
 
 DEAL = """\

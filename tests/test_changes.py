@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from plaintext_crm.cli import cli
+from plaintext_crm.history import record_history as history
 from tests.history_support import ScriptedRepo, deal
 
 pytestmark = pytest.mark.git
@@ -137,7 +138,6 @@ def test_shallow_clone_reports_and_says_so(repo: ScriptedRepo, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
 
-    from plaintext_crm import history
 
     monkeypatch.setattr(history, "_SAID", set())  # notices are said once per process
     repo.git("add", "-A")

@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 
 from plaintext_crm.cli import cli
 from plaintext_crm.commands import edit_support
-from plaintext_crm.lint import run_lint
-from plaintext_crm.loader import load_workspace
+from plaintext_crm.lint.run import run_lint
+from plaintext_crm.records.loader import load_workspace
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from plaintext_crm.delivery import parse_checklist, parse_promise, project_statuses
-from plaintext_crm.lint import run_lint
-from plaintext_crm.loader import load_workspace
-from plaintext_crm.schedule import schedule_workspace
-from plaintext_crm.workdays import WorkCalendar
+from plaintext_crm.delivery.schedule import schedule_workspace
+from plaintext_crm.delivery.status import parse_checklist, parse_promise, project_statuses
+from plaintext_crm.lint.run import run_lint
+from plaintext_crm.records.loader import load_workspace
+from plaintext_crm.records.workdays import WorkCalendar
 from tests.schedule_support import CONFIG, project
 
 D = dt.date

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm import edit
-from plaintext_crm.atomic import read_text, write_atomic
-from plaintext_crm.edit import (
+from plaintext_crm.editing import edit
+from plaintext_crm.editing.atomic import read_text, write_atomic
+from plaintext_crm.editing.edit import (
     REMOVE,
     EditError,
     FileChange,
@@ -21,7 +21,7 @@ from plaintext_crm.edit import (
     plan_edit,
     render_inline,
 )
-from plaintext_crm.model import DEAL_KEYS
+from plaintext_crm.records.model import DEAL_KEYS
 
 HAND_WRITTEN = (
     "---\r\n"

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from plaintext_crm.dates import add_months, parse_date, promised_finish
-from plaintext_crm.workdays import WorkCalendar
+from plaintext_crm.records.dates import add_months, parse_date, promised_finish
+from plaintext_crm.records.workdays import WorkCalendar
 
 THURSDAY = dt.date(2026, 11, 26)
 

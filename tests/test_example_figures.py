@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from plaintext_crm.crm_analytics import CrmAnalytics, analyze
-from plaintext_crm.loader import load_workspace
+from plaintext_crm.records.loader import load_workspace
+from plaintext_crm.sales.analytics import CrmAnalytics, analyze
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plaintext_crm.cli import cli
+from plaintext_crm.editing.handoff import missing_handoff_fields, plan_handoff
+from plaintext_crm.editing.record_templates import TEMPLATE_NAMES, find_template, render_record
 from plaintext_crm.errors import ToolError
-from plaintext_crm.handoff import missing_handoff_fields, plan_handoff
-from plaintext_crm.lint import lint_workspace
-from plaintext_crm.loader import load_workspace
-from plaintext_crm.record_templates import TEMPLATE_NAMES, find_template, render_record
+from plaintext_crm.lint.run import lint_workspace
+from plaintext_crm.records.loader import load_workspace
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY, MINIMAL_CONFIG, write_files
 
 TODAY = dt.date(2026, 11, 26)
@@ -183,7 +183,7 @@ def test_handoff_project_appears_on_the_site_with_its_handoff_context(tmp_path: 
 
 
 def test_render_record_refuses_a_template_that_breaks_yaml(tmp_path: Path) -> None:
-    from plaintext_crm.record_templates import Template
+    from plaintext_crm.editing.record_templates import Template
 
     template = Template("deal.md", "templates/deal.md", "---\ntitle: Deal {{ title }}: more\n---\n")
     with pytest.raises(ToolError, match="renders front matter the loader cannot read"):

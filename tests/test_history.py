@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm import gitlog as gitlog_module
-from plaintext_crm import gitrepo as gitrepo_module
-from plaintext_crm import history as history_module
-from plaintext_crm.cache_store import cache_folder
-from plaintext_crm.deal_history import (
+from plaintext_crm.history import gitlog as gitlog_module
+from plaintext_crm.history import gitrepo as gitrepo_module
+from plaintext_crm.history import record_history as history_module
+from plaintext_crm.history.deal_versions import DealFieldReader, read_deal_fields
+from plaintext_crm.history.gitrepo import GitFailed, locate_repository, read_head
+from plaintext_crm.history.record_history import read_history, read_stage_summary
+from plaintext_crm.history.stages import (
     UNCOMMITTED,
     days_in_stage,
     deal_history_data,
@@ -23,11 +25,9 @@ from plaintext_crm.deal_history import (
     stage_since_function,
     stage_times,
 )
-from plaintext_crm.deal_versions import DealFieldReader, read_deal_fields
-from plaintext_crm.gitrepo import GitFailed, locate_repository, read_head
-from plaintext_crm.history import read_history, read_stage_summary
-from plaintext_crm.lint import run_lint
-from plaintext_crm.loader import load_workspace
+from plaintext_crm.lint.run import run_lint
+from plaintext_crm.records.cache_store import cache_folder
+from plaintext_crm.records.loader import load_workspace
 from tests.history_support import CONFIG, TODAY, ScriptedRepo, deal, scripted
 
 pytestmark = pytest.mark.git
@@ -114,7 +114,7 @@ def test_front_matter_stage_since_wins_and_uncommitted_changes_count_from_today(
 
 
 def test_time_in_each_stage_counts_every_stay() -> None:
-    from plaintext_crm.deal_history import StageSpan
+    from plaintext_crm.history.stages import StageSpan
 
     spans = (StageSpan("lead", d("2026-01-01"), d("2026-01-11"), "a", "1", True),
              StageSpan("qualified", d("2026-01-11"), d("2026-01-15"), "a", "2", True),

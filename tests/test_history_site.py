@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm.activity import activity, history_figures
-from plaintext_crm.history import read_history
-from plaintext_crm.loader import load_workspace
+from plaintext_crm.history.activity import activity, history_figures
+from plaintext_crm.history.record_history import read_history
+from plaintext_crm.records.loader import load_workspace
 from plaintext_crm.site.builder import build_site
 from tests.history_support import TODAY, ScriptedRepo, deal, scripted
 

@@ -9,9 +9,16 @@ import icalendar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plaintext_crm.crm_analytics import CrmAnalytics, analyze
-from plaintext_crm.ics import escape_text, event_uid, fold, followup_feeds, followups_ics, owner_feed_name
-from plaintext_crm.loader import load_workspace
+from plaintext_crm.records.loader import load_workspace
+from plaintext_crm.sales.analytics import CrmAnalytics, analyze
+from plaintext_crm.sales.ics import (
+    escape_text,
+    event_uid,
+    fold,
+    followup_feeds,
+    followups_ics,
+    owner_feed_name,
+)
 
 TODAY = dt.date(2026, 11, 26)
 CONFIG = """\

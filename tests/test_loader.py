@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.errors import ToolError
-from plaintext_crm.loader import find_workspace, load_workspace, workspace_root
-from plaintext_crm.model import DEAL_KEYS
+from plaintext_crm.records.loader import find_workspace, load_workspace, workspace_root
+from plaintext_crm.records.model import DEAL_KEYS
 
 GOOD_DEAL = """\
 ---

@@ -29,9 +29,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from plaintext_crm.frontmatter import ParsedFile, parse_record
-from plaintext_crm.lint import lint_workspace
-from plaintext_crm.loader import build_record, load_workspace
+from plaintext_crm.lint.run import lint_workspace
+from plaintext_crm.records.frontmatter import ParsedFile, parse_record
+from plaintext_crm.records.loader import build_record, load_workspace
 
 TODAY = dt.date(2026, 11, 26)
 # CI runs a few hundred examples per property (about half a minute in all); set PLAINTEXT_CRM_FUZZ_EXAMPLES

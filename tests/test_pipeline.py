@@ -13,18 +13,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plaintext_crm.config import load_config
-from plaintext_crm.crm_analytics import CrmAnalytics, analyze
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.forecast import NO_SOURCE, window_start
-from plaintext_crm.loader import load_workspace
-from plaintext_crm.model import DealStatus
-from plaintext_crm.pipeline import (
+from plaintext_crm.records.config import load_config
+from plaintext_crm.records.loader import load_workspace
+from plaintext_crm.records.model import DealStatus
+from plaintext_crm.sales.analytics import CrmAnalytics, analyze
+from plaintext_crm.sales.figures import (
     FollowUpState,
     cents,
     follow_up_state,
     week_of,
 )
+from plaintext_crm.sales.forecast import NO_SOURCE, window_start
 
 TODAY = dt.date(2026, 11, 26)  # a Thursday
 

@@ -9,9 +9,9 @@ import pytest
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Severity
-from plaintext_crm.lint import lint_workspace
-from plaintext_crm.loader import load_workspace
-from plaintext_crm.rules import REGISTRY, LintContext, apply_policy, run_rules
+from plaintext_crm.lint.registry import REGISTRY, LintContext, apply_policy, run_rules
+from plaintext_crm.lint.run import lint_workspace
+from plaintext_crm.records.loader import load_workspace
 
 TODAY = dt.date(2026, 11, 26)
 CLIENT = "---\nname: Acme\nowner: ana\n---\n"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.commands.rules import rules_markdown
-from plaintext_crm.deal_history import HistoryExample
-from plaintext_crm.lint import lint_example
-from plaintext_crm.rules import all_rules
+from plaintext_crm.history.stages import HistoryExample
+from plaintext_crm.lint.registry import all_rules
+from plaintext_crm.lint.run import lint_example
 
 REPO = Path(__file__).resolve().parent.parent
 # An example with a git history commits it with git: slow.

@@ -7,10 +7,10 @@ import datetime as dt
 
 import pytest
 
+from plaintext_crm.delivery.schedule import Schedule, schedule_workspace
 from plaintext_crm.findings import Location
-from plaintext_crm.loader import load_workspace
-from plaintext_crm.schedule import Schedule, schedule_workspace
-from plaintext_crm.workdays import WorkCalendar
+from plaintext_crm.records.loader import load_workspace
+from plaintext_crm.records.workdays import WorkCalendar
 from tests.schedule_support import CONFIG, project
 
 D = dt.date

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm.lint import build_lint_context
-from plaintext_crm.loader import load_workspace
-from plaintext_crm.rules.delivery import planned, planning
-from plaintext_crm.schedule import Schedule, plan_workspace, schedule_workspace
+from plaintext_crm.delivery.schedule import Schedule, plan_workspace, schedule_workspace
+from plaintext_crm.lint.rules.delivery import planned, planning
+from plaintext_crm.lint.run import build_lint_context
+from plaintext_crm.records.loader import load_workspace
 
 
 def same(first: Schedule, second: Schedule) -> bool:

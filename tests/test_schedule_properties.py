@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plaintext_crm.config import Config
-from plaintext_crm.model import Dependency, Project, Task, Workspace
-from plaintext_crm.schedule import Schedule, TaskSchedule, schedule_workspace
+from plaintext_crm.delivery.schedule import Schedule, TaskSchedule, schedule_workspace
+from plaintext_crm.records.config import Config
+from plaintext_crm.records.model import Dependency, Project, Task, Workspace
 
 START = dt.date(2026, 12, 7)
 TODAY = dt.date(2026, 11, 26)
@@ -140,7 +140,7 @@ def messy_workspaces(draw: st.DrawFn) -> Workspace:
 @settings(max_examples=200, deadline=None)
 @given(messy_workspaces())
 def test_any_workspace_schedules_without_error(workspace: Workspace) -> None:
-    from plaintext_crm.delivery import project_statuses
+    from plaintext_crm.delivery.status import project_statuses
 
     result = schedule_workspace(workspace, TODAY)
     statuses = project_statuses(workspace, result, TODAY)

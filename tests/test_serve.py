@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.errors import ToolError
-from plaintext_crm.serve import EVENTS_PATH, LiveReload, SiteServer, banner, inject, make_server, page_of
-from plaintext_crm.watch import BuildProblem
+from plaintext_crm.site.serve import EVENTS_PATH, LiveReload, SiteServer, banner, inject, make_server, page_of
+from plaintext_crm.site.watch import BuildProblem
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY, wait_until
 from tests.serve_support import DEAL, DEAL_PAGE, Served, edit, fetch, free_port, set_value
 
@@ -232,7 +232,7 @@ def test_today_is_fixed_by_the_option_and_read_again_at_each_rebuild_without_it(
     from click.testing import CliRunner
 
     from plaintext_crm.options import today_option
-    from plaintext_crm.watch import today_source
+    from plaintext_crm.site.watch import today_source
 
     sources = []
 

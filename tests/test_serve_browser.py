@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm.serve import EVENTS_PATH
+from plaintext_crm.site.serve import EVENTS_PATH
 from tests.conftest import EXAMPLE
 from tests.serve_support import DEAL, DEAL_PAGE, Served, edit, free_port, set_value
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm.cache_store import cache_folder, loads_data, read_entry
 from plaintext_crm.json_data import json_default
+from plaintext_crm.records.cache_store import cache_folder, loads_data, read_entry
 from plaintext_crm.site.builder import MANIFEST, build_site
 from plaintext_crm.site.data import data_json, site_data
 from plaintext_crm.site.data_fragments import FRAGMENTS_FILE, RecordFragments

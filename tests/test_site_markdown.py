@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plaintext_crm.loader import load_workspace
+from plaintext_crm.records.loader import load_workspace
 from plaintext_crm.site.markdown import body_key, render_markdown, renderer
 from tests.conftest import EXAMPLE
 

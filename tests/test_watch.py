@@ -1,4 +1,4 @@
-"""The watcher (plaintext_crm.watch): which paths count, debouncing bursts, folders not files, failures reported."""
+"""The watcher (plaintext_crm.site.watch): which paths count, debouncing bursts, folders not files, failures reported."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from watchdog.events import FileClosedNoWriteEvent, FileModifiedEvent, FileMovedEvent, FileOpenedEvent
 
-from plaintext_crm.watch import ChangeCollector, Watcher, describe_failure, is_ignored
+from plaintext_crm.site.watch import ChangeCollector, Watcher, describe_failure, is_ignored
 from tests.conftest import wait_until
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import click
 
 from plaintext_crm.escape import terminal
-from plaintext_crm.loader import workspace_root
 from plaintext_crm.options import today_option, workspace_argument
+from plaintext_crm.records.loader import workspace_root
 
 PROGRESS_MIN_PAGES = 300  # smaller builds finish before a bar would be worth drawing
 
@@ -46,7 +46,7 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
     root = workspace_root(workspace)
     target = out if out is not None else root / "site"
     if watch:
-        from plaintext_crm.watch import today_source, watch_build
+        from plaintext_crm.site.watch import today_source, watch_build
 
         watch_build(root, target, today_source(today), use_cache=not no_cache, jobs=jobs, quiet=quiet)
         return

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from plaintext_crm.changes import SECTIONS, Changes, DealChange
 from plaintext_crm.escape import json_dumps, markdown_code, markdown_text, terminal
+from plaintext_crm.history.changes import SECTIONS, Changes, DealChange
 from plaintext_crm.options import today_option, workspace_argument
 
 FORMATS = ("text", "markdown", "json")
@@ -126,10 +126,10 @@ def changes(workspace: Path | None, since: str | None, until: str | None, output
 
     Exit status: 0 report printed, 2 no git history or an unknown --since/--until.
     """
-    from plaintext_crm.cache import load_workspace_cached
-    from plaintext_crm.changes import changes_between
-    from plaintext_crm.history import as_of, read_history, say_once
-    from plaintext_crm.loader import workspace_root
+    from plaintext_crm.history.changes import changes_between
+    from plaintext_crm.history.record_history import as_of, read_history, say_once
+    from plaintext_crm.records.loader import workspace_root
+    from plaintext_crm.records.parse_cache import load_workspace_cached
 
     root = workspace_root(workspace)
     loaded, _findings = load_workspace_cached(root)

@@ -12,16 +12,16 @@ from typing import Any, TypeVar
 
 import click
 
-from plaintext_crm.atomic import inspect_target
-from plaintext_crm.dates import parse_date
-from plaintext_crm.edit import FileChange, apply_changes
+from plaintext_crm.editing.atomic import inspect_target
+from plaintext_crm.editing.edit import FileChange, apply_changes
+from plaintext_crm.editing.record_templates import id_problem
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal, terminal_lines
-from plaintext_crm.loader import find_workspace, load_workspace, read_file, workspace_root
-from plaintext_crm.model import Deal, Workspace
-from plaintext_crm.record_templates import id_problem
-from plaintext_crm.rules.names import name_problems
-from plaintext_crm.workdays import WorkCalendar
+from plaintext_crm.lint.rules.names import name_problems
+from plaintext_crm.records.dates import parse_date
+from plaintext_crm.records.loader import find_workspace, load_workspace, read_file, workspace_root
+from plaintext_crm.records.model import Deal, Workspace
+from plaintext_crm.records.workdays import WorkCalendar
 
 T = TypeVar("T")
 

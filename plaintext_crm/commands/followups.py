@@ -13,7 +13,7 @@ from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import json_dumps, terminal
 from plaintext_crm.json_data import to_data
 from plaintext_crm.options import today_option, workspace_argument
-from plaintext_crm.pipeline import DealFigures, FollowUpLists, FollowUps, OwnerFollowUps
+from plaintext_crm.sales.figures import DealFigures, FollowUpLists, FollowUps, OwnerFollowUps
 
 FORMATS = ("text", "json", "ics")
 SECTIONS = (("overdue", "overdue"), ("due_today", "due today"), ("this_week", "due this week"),
@@ -86,10 +86,10 @@ def followups(workspace: Path | None, today: dt.date, owner_ids: tuple[str, ...]
 
     See docs/metrics.md for what counts as overdue, due this week and missing.
     """
-    from plaintext_crm.cache import load_workspace_cached
-    from plaintext_crm.ics import followups_ics
-    from plaintext_crm.loader import workspace_root
-    from plaintext_crm.pipeline import deal_figures, followups_from
+    from plaintext_crm.records.loader import workspace_root
+    from plaintext_crm.records.parse_cache import load_workspace_cached
+    from plaintext_crm.sales.figures import deal_figures, followups_from
+    from plaintext_crm.sales.ics import followups_ics
 
     root = workspace_root(workspace)
     loaded, _findings = load_workspace_cached(root)

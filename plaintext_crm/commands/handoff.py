@@ -15,8 +15,8 @@ from plaintext_crm.commands.edit_support import (
     id_refusal,
     open_deal,
 )
+from plaintext_crm.editing.handoff import plan_handoff
 from plaintext_crm.errors import ToolError
-from plaintext_crm.handoff import plan_handoff
 from plaintext_crm.options import today_option, workspace_argument
 
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import click
 
-from plaintext_crm.atomic import EditError, inspect_target, read_bytes, write_atomic
-from plaintext_crm.config import CONFIG_FILE
+from plaintext_crm.editing.atomic import EditError, inspect_target, read_bytes, write_atomic
+from plaintext_crm.editing.record_templates import TEMPLATE_NAMES
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal, terminal_lines
-from plaintext_crm.model import KINDS
-from plaintext_crm.record_templates import TEMPLATE_NAMES
+from plaintext_crm.records.config import CONFIG_FILE
+from plaintext_crm.records.model import KINDS
 
 CRM_YAML = """\
 # plaintext-crm settings. Every setting is optional; the values below are the defaults
@@ -197,7 +197,7 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
         created.append(f"{kind}/")
     templates = directory / "templates"
     templates.mkdir(exist_ok=True)
-    for template in sorted(resources.files("plaintext_crm").joinpath("templates").iterdir(),
+    for template in sorted(resources.files("plaintext_crm.editing").joinpath("templates").iterdir(),
                            key=lambda item: item.name):
         if template.name.endswith(".md") and not (templates / template.name).exists():
             write_new(templates / template.name, template.read_text(encoding="utf-8"))

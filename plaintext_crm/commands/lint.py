@@ -11,15 +11,15 @@ from pathlib import Path
 
 import click
 
-from plaintext_crm.config import CONFIG_FILE
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal
 from plaintext_crm.findings import Finding
-from plaintext_crm.frontmatter import HAVE_LIBYAML
-from plaintext_crm.loader import find_workspace, workspace_root
-from plaintext_crm.model import KINDS, Workspace
+from plaintext_crm.lint.report import FORMATS, Shown, Summary, render, sort_shown
 from plaintext_crm.options import today_option
-from plaintext_crm.report import FORMATS, Shown, Summary, render, sort_shown
+from plaintext_crm.records.config import CONFIG_FILE
+from plaintext_crm.records.frontmatter import HAVE_LIBYAML
+from plaintext_crm.records.loader import find_workspace, workspace_root
+from plaintext_crm.records.model import KINDS, Workspace
 
 
 @dataclass
@@ -82,7 +82,7 @@ def resolve_staged_targets(paths: tuple[Path, ...]) -> list[Target]:
     """The workspaces for --staged: PATHs need not exist on disk (a file deleted there may be staged); a
     file outside any workspace is passed over (hooks pass every matching file). Without PATH, the
     workspace around the current folder, else every workspace whose crm.yaml the repository's index holds."""
-    from plaintext_crm.staged import workspaces_in_index
+    from plaintext_crm.lint.staged import workspaces_in_index
 
     if not paths:
         try:
@@ -122,7 +122,7 @@ def _shown_prefix(root: Path, cwd: Path) -> str:
 
 def _codes(values: tuple[str, ...], option: str) -> list[str]:
     """--select/--ignore values: repeated or comma-separated codes or prefixes, checked against the rules."""
-    from plaintext_crm.lint import unknown_patterns
+    from plaintext_crm.lint.run import unknown_patterns
 
     codes = [code.strip().upper() for value in values for code in value.split(",") if code.strip()]
     unknown = unknown_patterns(codes)
@@ -161,7 +161,7 @@ def lint(paths: tuple[Path, ...], output_format: str, today: dt.date, strict: bo
 
     Exit status: 0 no errors, 1 errors found (or warnings with --strict), 2 usage error or no workspace.
     """
-    from plaintext_crm.lint import exit_code
+    from plaintext_crm.lint.run import exit_code
 
     selected, ignored = _codes(select, "--select"), _codes(ignore, "--ignore")
     if not HAVE_LIBYAML:
@@ -197,9 +197,9 @@ class _Run:
 def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Workspace, list[Finding]]:
     """Load the workspace at `root` and lint it. `home`: where the workspace really lives, for a snapshot
     written elsewhere: its record cache and git history are read there, and the workspace keeps that root."""
-    from plaintext_crm.cache import RecordCache, load_workspace_with_stats
-    from plaintext_crm.lint import lint_workspace, select_findings
-    from plaintext_crm.loader import load_workspace
+    from plaintext_crm.lint.run import lint_workspace, select_findings
+    from plaintext_crm.records.loader import load_workspace
+    from plaintext_crm.records.parse_cache import RecordCache, load_workspace_with_stats
 
     if home is None:
         workspace, load_findings, stats = load_workspace_with_stats(root, use_cache=options.use_cache)
@@ -234,8 +234,8 @@ def _lint_target(target: Target, options: _Run) -> tuple[list[Finding], int]:
 
 def _lint_staged(target: Target, options: _Run) -> tuple[list[Finding], int]:
     """The findings to show of what the commit records of one workspace, and its record count."""
-    from plaintext_crm.lint import exit_code
-    from plaintext_crm.staged import read_staged, snapshot_folder
+    from plaintext_crm.lint.run import exit_code
+    from plaintext_crm.lint.staged import read_staged, snapshot_folder
 
     state = read_staged(target.root)
     if not state.touched and not target.files and not target.folders:

@@ -19,14 +19,14 @@ from plaintext_crm.commands.edit_support import (
     open_deal,
     text_converter,
 )
-from plaintext_crm.config import Stage
-from plaintext_crm.dates import DATE_HELP
-from plaintext_crm.edit import REMOVE, plan_edit
+from plaintext_crm.editing.edit import REMOVE, plan_edit
+from plaintext_crm.editing.handoff import missing_handoff_fields
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal
-from plaintext_crm.handoff import missing_handoff_fields
-from plaintext_crm.model import DEAL_KEYS, Deal, Workspace, lost_reason_valid
 from plaintext_crm.options import today_option, workspace_argument
+from plaintext_crm.records.config import Stage
+from plaintext_crm.records.dates import DATE_HELP
+from plaintext_crm.records.model import DEAL_KEYS, Deal, Workspace, lost_reason_valid
 
 # Hand-off fields with their own option; any other field crm.yaml requires is given with --set.
 HANDOFF_OPTIONS = {"scope_summary": "--scope-summary", "promised_timeline": "--promised-timeline",

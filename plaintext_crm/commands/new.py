@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from plaintext_crm.atomic import inspect_target
 from plaintext_crm.commands.edit_support import (
     ID_FORM,
     ask,
@@ -25,12 +24,13 @@ from plaintext_crm.commands.edit_support import (
     open_workspace,
     text_converter,
 )
-from plaintext_crm.dates import DATE_HELP
-from plaintext_crm.edit import new_file
+from plaintext_crm.editing.atomic import inspect_target
+from plaintext_crm.editing.edit import new_file
+from plaintext_crm.editing.record_templates import find_template, id_advice, render_record
 from plaintext_crm.errors import ToolError
-from plaintext_crm.model import PROJECT_STATUSES, Workspace
 from plaintext_crm.options import today_option, workspace_argument
-from plaintext_crm.record_templates import find_template, id_advice, render_record
+from plaintext_crm.records.dates import DATE_HELP
+from plaintext_crm.records.model import PROJECT_STATUSES, Workspace
 
 FOLDERS = {"client": "clients", "deal": "deals", "project": "projects"}
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")

@@ -16,11 +16,11 @@ from plaintext_crm.commands.edit_support import (
     finish,
     open_deal,
 )
-from plaintext_crm.dates import DATE_HELP
-from plaintext_crm.edit import plan_edit
+from plaintext_crm.editing.edit import plan_edit
 from plaintext_crm.errors import ToolError
-from plaintext_crm.model import DEAL_KEYS
 from plaintext_crm.options import today_option, workspace_argument
+from plaintext_crm.records.dates import DATE_HELP
+from plaintext_crm.records.model import DEAL_KEYS
 
 
 @click.command("next")

@@ -8,7 +8,7 @@ import textwrap
 import click
 
 from plaintext_crm.findings import Finding
-from plaintext_crm.rules import EXAMPLE_BASE, EXAMPLE_TODAY, Example, Rule, all_rules
+from plaintext_crm.lint.registry import EXAMPLE_BASE, EXAMPLE_TODAY, Example, Rule, all_rules
 
 MARKDOWN_INTRO = f"""\
 # Lint rules
@@ -55,7 +55,7 @@ def _finding_line(finding: Finding) -> str:
 
 
 def _example_markdown(example: Example) -> str:
-    from plaintext_crm.lint import lint_example
+    from plaintext_crm.lint.run import lint_example
 
     parts = [f"**{example.title or 'Example'}**\n" if example.title else ""]
     parts.append("Violates the rule:\n")

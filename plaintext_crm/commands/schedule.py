@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from plaintext_crm.delivery import DeliveryFigures
+from plaintext_crm.delivery.status import DeliveryFigures
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import json_dumps, terminal
-from plaintext_crm.model import Workspace
 from plaintext_crm.options import today_option, workspace_argument
+from plaintext_crm.records.model import Workspace
 
 FORMATS = ("text", "json")
 
@@ -90,9 +90,9 @@ def schedule(workspace: Path | None, today: dt.date, project_id: str | None, out
 
     See docs/delivery.md for how the schedule is computed.
     """
-    from plaintext_crm.cache import load_workspace_cached
-    from plaintext_crm.delivery import delivery_figures
-    from plaintext_crm.loader import workspace_root
+    from plaintext_crm.delivery.status import delivery_figures
+    from plaintext_crm.records.loader import workspace_root
+    from plaintext_crm.records.parse_cache import load_workspace_cached
 
     loaded, _findings = load_workspace_cached(workspace_root(workspace))
     if project_id is not None and project_id not in loaded.projects:

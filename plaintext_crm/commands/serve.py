@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from plaintext_crm.loader import workspace_root
 from plaintext_crm.options import today_option, workspace_argument
+from plaintext_crm.records.loader import workspace_root
 
 
 @click.command()
@@ -32,8 +32,8 @@ def serve(workspace: Path | None, port: int, host: str, out: Path | None, today:
     build (a template error) keeps the last good site. Ctrl-C stops. Exit status 2 when the server
     cannot start (for instance, the port is in use).
     """
-    from plaintext_crm.serve import serve_site
-    from plaintext_crm.watch import today_source
+    from plaintext_crm.site.serve import serve_site
+    from plaintext_crm.site.watch import today_source
 
     root = workspace_root(workspace)
     serve_site(root, out if out is not None else root / "site", today_source(today), host=host, port=port,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from plaintext_crm import cache_store
-from plaintext_crm.model import Workspace
+from plaintext_crm.records import cache_store
+from plaintext_crm.records.model import Workspace
 from plaintext_crm.site.markdown import body_key, renderer
 
 CACHE_FILE = "site-bodies.cache"
@@ -53,7 +53,7 @@ def _render_many(texts: dict[str, str], engine: str, jobs: int | None) -> dict[s
     chunk = max(100, len(items) // (workers * 4))
     batches = [(engine, items[start:start + chunk]) for start in range(0, len(items), chunk)]
     result: dict[str, str] = {}
-    from plaintext_crm.cache import die_with_parent
+    from plaintext_crm.records.parse_cache import die_with_parent
 
     with multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         for part in pool.imap_unordered(_render_batch, batches):

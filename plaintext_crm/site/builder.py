@@ -23,10 +23,11 @@ from typing import Any, TypeVar
 
 from jinja2 import Environment
 
-from plaintext_crm import __version__, cache_store
-from plaintext_crm.cache import die_with_parent
-from plaintext_crm.frontmatter import read_inside
-from plaintext_crm.history import history_key
+from plaintext_crm import __version__
+from plaintext_crm.history.record_history import history_key
+from plaintext_crm.records import cache_store
+from plaintext_crm.records.frontmatter import read_inside
+from plaintext_crm.records.parse_cache import die_with_parent
 from plaintext_crm.site import output
 from plaintext_crm.site.bodies import render_bodies
 from plaintext_crm.site.pages import Page, SiteData, all_page_types, gather_site_data

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from plaintext_crm.escape import file_name_part
-from plaintext_crm.model import DEAL_KEYS, Client, Deal
-from plaintext_crm.pipeline import DealFigures
+from plaintext_crm.records.model import DEAL_KEYS, Client, Deal
+from plaintext_crm.sales.figures import DealFigures
 from plaintext_crm.site import svg
 from plaintext_crm.site.data import data_json
 from plaintext_crm.site.figures import owner_key
@@ -135,7 +135,7 @@ def forecast_pages(site: SiteData) -> list[Page]:
 @page_type
 def followup_pages(site: SiteData) -> list[Page]:
     """followups.html, followups.ics for everyone and followups-<owner>.ics per owner."""
-    from plaintext_crm.ics import followup_feeds
+    from plaintext_crm.sales.ics import followup_feeds
 
     followups = site.figures.crm.followups
     feeds = followup_feeds(followups, site.workspace.config.name, site.today)

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from plaintext_crm import __version__, json_data
-from plaintext_crm.config import Config
 from plaintext_crm.escape import json_hidden
 from plaintext_crm.json_data import field_names, json_default, to_data
-from plaintext_crm.model import Record
+from plaintext_crm.records.config import Config
+from plaintext_crm.records.model import Record
 from plaintext_crm.site.data_fragments import RecordFragments
 
 DATA_VERSION = 1

@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from plaintext_crm import cache_store
-from plaintext_crm.cache import RACY_WINDOW_NS, cache_signature
-from plaintext_crm.model import Record
+from plaintext_crm.records import cache_store
+from plaintext_crm.records.model import Record
+from plaintext_crm.records.parse_cache import RACY_WINDOW_NS, cache_signature
 
 FRAGMENTS_FILE = "site-data-records.cache"
 FRAGMENTS_FORMAT = 2

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plaintext_crm.delivery import HEALTHS, DeliveryFigures, ProjectStatus, TaskState
+from plaintext_crm.delivery.schedule import ProjectSchedule, TaskSchedule
+from plaintext_crm.delivery.status import HEALTHS, DeliveryFigures, ProjectStatus, TaskState
 from plaintext_crm.escape import file_name_part
-from plaintext_crm.model import Project, Task
-from plaintext_crm.schedule import ProjectSchedule, TaskSchedule
+from plaintext_crm.records.model import Project, Task
 from plaintext_crm.site import gantt
 from plaintext_crm.site.pages import Page, SiteData, findings_key, page_type, relative
 

@@ -7,15 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from plaintext_crm.crm_analytics import CrmAnalytics, analyze
 from plaintext_crm.findings import Finding
-from plaintext_crm.model import Workspace
-from plaintext_crm.pipeline import Board, board_from
-from plaintext_crm.rules import LintContext
+from plaintext_crm.lint.registry import LintContext
+from plaintext_crm.records.model import Workspace
+from plaintext_crm.sales.analytics import CrmAnalytics, analyze
+from plaintext_crm.sales.figures import Board, board_from
 
 if TYPE_CHECKING:
-    from plaintext_crm.activity import HistoryFigures
-    from plaintext_crm.delivery import DeliveryFigures
+    from plaintext_crm.delivery.status import DeliveryFigures
+    from plaintext_crm.history.activity import HistoryFigures
 
 NO_OWNER = "_none"  # the owner-filter key of deals without an owner
 
@@ -42,8 +42,8 @@ def compute_figures(workspace: Workspace, today: dt.date, findings: Sequence[Fin
     `context`: the lint run's context of the same workspace and day, whose stage dates and schedule
     are reused rather than derived a second time.
     """
-    from plaintext_crm.lint import build_lint_context
-    from plaintext_crm.rules.delivery import planned
+    from plaintext_crm.lint.rules.delivery import planned
+    from plaintext_crm.lint.run import build_lint_context
 
     if context is None or context.workspace is not workspace or context.today != today:
         context = build_lint_context(workspace, today)
@@ -53,6 +53,6 @@ def compute_figures(workspace: Workspace, today: dt.date, findings: Sequence[Fin
     for ref in crm.board.owners:
         mine = {deal_id: figures for deal_id, figures in crm.deals.items() if figures.owner == ref.id}
         boards[owner_key(ref.id)] = board_from(mine, workspace.config, today)
-    from plaintext_crm.activity import history_figures
+    from plaintext_crm.history.activity import history_figures
 
     return Figures(crm, boards, history_figures(workspace, today, figures=crm.deals), planned(context))

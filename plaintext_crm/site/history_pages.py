@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from plaintext_crm.changes import SECTIONS
-from plaintext_crm.model import Client, Record
+from plaintext_crm.history.changes import SECTIONS
+from plaintext_crm.records.model import Client, Record
 from plaintext_crm.site.pages import Page, SiteData, TimelineEntry, page_type, related_records
 
 

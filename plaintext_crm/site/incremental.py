@@ -26,12 +26,12 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from plaintext_crm import cache_store
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding
-from plaintext_crm.frontmatter import ParseProblem, read_inside
-from plaintext_crm.loader import LoadedFile, build_record, load_workspace, read_file
-from plaintext_crm.model import Workspace
+from plaintext_crm.records import cache_store
+from plaintext_crm.records.frontmatter import ParseProblem, read_inside
+from plaintext_crm.records.loader import LoadedFile, build_record, load_workspace, read_file
+from plaintext_crm.records.model import Workspace
 from plaintext_crm.site import output
 from plaintext_crm.site.builder import _global_key, build_site
 from plaintext_crm.site.markdown import body_key, renderer
@@ -231,7 +231,7 @@ class IncrementalSite:
     def _analyze(self, workspace: Workspace, load_findings: list[Finding], today: dt.date, changed: set[str], *,
                  initial: bool = False) -> tuple[SiteData, object, list[Page]]:
         """Lint, compute figures and bodies, plan the pages: everything gathered before anything is written."""
-        from plaintext_crm.lint import build_lint_context, lint_workspace
+        from plaintext_crm.lint.run import build_lint_context, lint_workspace
         from plaintext_crm.site.figures import compute_figures
 
         context = build_lint_context(workspace, today)
@@ -272,7 +272,7 @@ class IncrementalSite:
 
     def _load_initial(self, root: Path, paths: list[str]) -> list[LoadedFile]:
         """Every record through the persistent record cache (build_site has just brought it up to date)."""
-        from plaintext_crm.cache import RecordCache
+        from plaintext_crm.records.parse_cache import RecordCache
 
         loaded = RecordCache(root, enabled=self.use_cache).load(root, paths)
         self.state.loaded = dict(zip(paths, loaded))

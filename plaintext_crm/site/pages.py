@@ -21,7 +21,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from plaintext_crm.findings import Finding
-from plaintext_crm.model import Client, Deal, HistoryEntry, Project, Record, Workspace
+from plaintext_crm.records.model import Client, Deal, HistoryEntry, Project, Record, Workspace
 
 Context = Callable[["SiteData"], Mapping[str, Any]]
 Content = Callable[["SiteData"], "str | bytes"]
@@ -294,7 +294,7 @@ def all_page_types() -> list[Callable[[SiteData], list[Page]]]:
 
 def gather_site_data(root: Path, today: dt.date, *, use_cache: bool = True) -> SiteData:
     """Load and lint the workspace (through the parse cache) and compute every figure the pages show."""
-    from plaintext_crm.lint import run_lint
+    from plaintext_crm.lint.run import run_lint
     from plaintext_crm.site.figures import compute_figures
 
     result = run_lint(root, today, use_cache=use_cache)

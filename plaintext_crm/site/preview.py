@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from markupsafe import Markup
 
 from plaintext_crm.findings import Finding
-from plaintext_crm.model import Deal, Workspace
-from plaintext_crm.pipeline import DealFigures, figures_for_deal, handoff_for
+from plaintext_crm.records.model import Deal, Workspace
+from plaintext_crm.sales.figures import DealFigures, figures_for_deal, handoff_for
 from plaintext_crm.site.pages import SiteData
 
 LOAD_CODES = ("F001", "F002")  # findings made while loading one file; rules make the others

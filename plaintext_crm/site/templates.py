@@ -17,8 +17,8 @@ from jinja2 import BytecodeCache, FileSystemLoader, StrictUndefined, Template, s
 from jinja2.bccache import Bucket
 from jinja2.loaders import split_template_path
 
-from plaintext_crm import cache_store
 from plaintext_crm.errors import ToolError
+from plaintext_crm.records import cache_store
 from plaintext_crm.site import filters
 from plaintext_crm.site.security import finish_page
 from plaintext_crm.template_sandbox import SANDBOX_VERSION, TemplateSandbox, render_budget

@@ -19,7 +19,7 @@ import pickle
 from collections.abc import Callable, Iterable, Mapping
 
 from plaintext_crm.findings import Finding
-from plaintext_crm.model import Client, Deal, Record, Workspace
+from plaintext_crm.records.model import Client, Deal, Record, Workspace
 
 # Kinds whose Markdown body no whole-workspace page or figure reads (see the module docstring).
 BODY_ONLY_ON_OWN_PAGE: tuple[type, ...] = (Client, Deal)

@@ -20,12 +20,12 @@ import pytest
 from click.testing import CliRunner
 
 from plaintext_crm.cli import cli
-from plaintext_crm.lint import run_lint
-from plaintext_crm.serve import LiveReload, inject
+from plaintext_crm.lint.run import run_lint
 from plaintext_crm.site.builder import build_site
 from plaintext_crm.site.markdown import render_markdown
 from plaintext_crm.site.security import finish_page, is_external
-from plaintext_crm.watch import BuildProblem
+from plaintext_crm.site.serve import LiveReload, inject
+from plaintext_crm.site.watch import BuildProblem
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY, static_server
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from plaintext_crm.cli import cli
-from plaintext_crm.frontmatter import parse_record
-from plaintext_crm.loader import load_workspace
+from plaintext_crm.records.frontmatter import parse_record
+from plaintext_crm.records.loader import load_workspace
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
 DEAL_HEAD = "---\ntitle: Hostile\nclient: fjord-foods\nowner: ana\nstage: proposal\n"  # 5 lines, then the payload

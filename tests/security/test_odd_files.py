@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from plaintext_crm import frontmatter
 from plaintext_crm.cli import cli
-from plaintext_crm.loader import load_workspace, parse_files
+from plaintext_crm.records import frontmatter
+from plaintext_crm.records.loader import load_workspace, parse_files
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
 SECRET = "Secret outside the workspace"

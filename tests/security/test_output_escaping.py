@@ -209,9 +209,9 @@ def test_ics_of_a_name_that_is_not_utf8(tmp_path: Path) -> None:
 
 
 def test_site_feeds_are_escaped_too(tmp_path: Path) -> None:
-    from plaintext_crm.ics import followup_feeds, followups_ics
-    from plaintext_crm.loader import load_workspace
-    from plaintext_crm.pipeline import deal_figures, followups_from
+    from plaintext_crm.records.loader import load_workspace
+    from plaintext_crm.sales.figures import deal_figures, followups_from
+    from plaintext_crm.sales.ics import followup_feeds, followups_ics
 
     root = workspace(tmp_path / "ws", {f"deals/{FORGED_ICS}.md": deal(owner="ben", title=HOSTILE)})
     loaded, _ = load_workspace(root)
@@ -447,7 +447,7 @@ def test_error_messages_show_control_characters_visibly(changed: Path) -> None:
 def test_watch_and_serve_report_names_escaped() -> None:
     from plaintext_crm.findings import Finding, Severity
     from plaintext_crm.site.incremental import UpdateResult
-    from plaintext_crm.watch import report_update
+    from plaintext_crm.site.watch import report_update
 
     finding = Finding(f"deals/{FORGED_LINT}.md", 1, 1, "F001", "invalid-front-matter", Severity.ERROR, HOSTILE)
     result = UpdateResult(False, 3, 1, 1, 0, 1, 1, 0.1, 0.1, (finding,), (f"deals/{FORGED_LINT}.md",))

@@ -242,7 +242,7 @@ def test_the_host_given_is_accepted_too(tmp_path: Path) -> None:
 # --- the checks themselves -------------------------------------------------------------------------------
 
 def test_host_policy_for_each_kind_of_listening_address() -> None:
-    from plaintext_crm.http_checks import HostPolicy
+    from plaintext_crm.site.http_checks import HostPolicy
 
     loopback = HostPolicy("127.0.0.1")
     assert all(loopback.accepts(value) for value in ("localhost", "127.0.0.1:8000", "[::1]:8000", "127.255.0.1"))
@@ -259,7 +259,7 @@ def test_host_policy_for_each_kind_of_listening_address() -> None:
 
 
 def test_parse_target_keeps_good_paths_and_says_why_it_refuses_others() -> None:
-    from plaintext_crm.http_checks import Target, parse_target
+    from plaintext_crm.site.http_checks import Target, parse_target
 
     target = parse_target("/deals/acme%20site.html?since=x-1")
     assert isinstance(target, Target)

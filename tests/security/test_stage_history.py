@@ -13,15 +13,15 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plaintext_crm import history as history_module
-from plaintext_crm.activity import activity, history_figures
 from plaintext_crm.cli import cli
-from plaintext_crm.deal_history import StageSpan, resolve_stays, stage_history
-from plaintext_crm.deal_versions import TRACKED
-from plaintext_crm.frontmatter import ParsedFile
-from plaintext_crm.gitlog import Commit, LogCommit, LogEntry
-from plaintext_crm.history import History, as_of, fold_history, read_history, stage_summary
-from plaintext_crm.loader import build_deal, load_workspace
+from plaintext_crm.history import record_history as history_module
+from plaintext_crm.history.activity import activity, history_figures
+from plaintext_crm.history.deal_versions import TRACKED
+from plaintext_crm.history.gitlog import Commit, LogCommit, LogEntry
+from plaintext_crm.history.record_history import History, as_of, fold_history, read_history, stage_summary
+from plaintext_crm.history.stages import StageSpan, resolve_stays, stage_history
+from plaintext_crm.records.frontmatter import ParsedFile
+from plaintext_crm.records.loader import build_deal, load_workspace
 from plaintext_crm.site.figures import compute_figures
 from tests.history_support import ScriptedRepo, deal
 

@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner, Result
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
 
-from plaintext_crm import cache_store
 from plaintext_crm.cli import cli
 from plaintext_crm.errors import ToolError
+from plaintext_crm.records import cache_store
 from plaintext_crm.site import builder
 from plaintext_crm.site.builder import build_site
 from plaintext_crm.site.templates import builtin_folder

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from plaintext_crm.atomic import EditError, read_text, write_atomic
 from plaintext_crm.cli import cli
-from plaintext_crm.edit import apply_changes, new_file, plan_edit
+from plaintext_crm.editing.atomic import EditError, read_text, write_atomic
+from plaintext_crm.editing.edit import apply_changes, new_file, plan_edit
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
 OPEN_DEAL = "tidewater-bikes-app"  # stage lead, no next action

@@ -1,0 +1,1 @@
+"""The delivery side's figures: critical-path schedules and project statuses."""

@@ -1,0 +1,1 @@
+"""Writing records: byte-preserving edits, atomic writes, record templates, the hand-off."""

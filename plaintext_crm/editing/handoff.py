@@ -1,0 +1,104 @@
+"""The hand-off from sale to delivery: a won deal becomes projects/<deal-id>.md, from the kickoff template."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from plaintext_crm.editing.atomic import inspect_target
+from plaintext_crm.editing.edit import FileChange, new_file, plan_edit
+from plaintext_crm.editing.record_templates import find_template, render_record
+from plaintext_crm.errors import ToolError
+from plaintext_crm.lint.rules.deals import is_empty
+from plaintext_crm.records.config import Config
+from plaintext_crm.records.dates import promised_finish
+from plaintext_crm.records.frontmatter import InvalidDate
+from plaintext_crm.records.model import DEAL_KEYS, Deal, Workspace
+from plaintext_crm.records.workdays import WorkCalendar
+
+STANDARD_HANDOFF = ("scope_summary", "promised_timeline", "key_constraints", "main_stakeholder", "kickoff_date")
+
+
+def missing_handoff_fields(config: Config, fields: Mapping[str, Any]) -> list[str]:
+    """The hand-off fields crm.yaml requires that are missing or empty in `fields` (or not a date, for
+    kickoff_date), in crm.yaml's order: the same test as lint rule D004."""
+    missing = []
+    for key in config.handoff_fields:
+        value = fields.get(key)
+        if is_empty(value) or (key == "kickoff_date" and (isinstance(value, InvalidDate)
+                                                          or not isinstance(value, dt.date))):
+            missing.append(key)
+    return missing
+
+
+def member_name(workspace: Workspace, member_id: str | None) -> str:
+    """A team member's name, or the id itself when the team does not list them."""
+    if member_id is None:
+        return "(nobody)"
+    member = workspace.config.team.get(member_id)
+    return member.name if member else member_id
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffPlan:
+    """What `handoff` will do: create the project, set the deal's `project` key; and what it read."""
+
+    project: FileChange
+    deal: FileChange
+    due: dt.date | None
+    notes: tuple[str, ...]
+
+
+def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | None = None) -> HandoffPlan:
+    """Plan the project for a won deal with a complete hand-off; raise ToolError saying why not."""
+    config = workspace.config
+    if not workspace.is_won(deal):
+        raise ToolError(f"deal '{deal.id}' is in stage '{deal.stage}', not won; "
+                        f"win it first with `plaintext-crm move {deal.id} "
+                        f"{next((s.id for s in config.stages if s.is_won), 'won')}`")
+    missing = missing_handoff_fields(config, deal.fields)
+    if missing:
+        raise ToolError(f"the hand-off of deal '{deal.id}' is incomplete: missing {', '.join(missing)}; "
+                        f"fill them in {deal.path}")
+    project_id = deal.id
+    rel = f"projects/{project_id}.md"
+    same = [other for other in workspace.projects.values() if other.id.lower() == project_id.lower()]
+    if same or inspect_target(workspace.root, rel) is not None:  # links and folders are refused there
+        raise ToolError(f"{same[0].path if same else rel} already exists; deal '{deal.id}' was handed off already")
+    if deal.project and deal.project in workspace.projects:
+        raise ToolError(f"deal '{deal.id}' was handed off already: its project is '{deal.project}' "
+                        f"({workspace.projects[deal.project].path})")
+    claimed = [other for other in workspace.projects.values() if other.deal == deal.id]
+    if claimed:
+        raise ToolError(f"deal '{deal.id}' was handed off already: {claimed[0].path} names it as its deal")
+    owner = owner or deal.owner
+    work = WorkCalendar.from_config(config)
+    kickoff = deal.kickoff_date
+    due = promised_finish(deal.promised_timeline, kickoff, work)
+    notes = []
+    if due is not None:
+        notes.append(f"due {due} from the promised timeline '{deal.promised_timeline}'")
+    elif deal.promised_timeline:
+        notes.append(f"due left empty: cannot read a date from the promised timeline '{deal.promised_timeline}'")
+    extra = {key: deal.fields.get(key) for key in config.handoff_fields if key not in STANDARD_HANDOFF}
+    client = workspace.clients.get(deal.client or "")
+    context = {
+        "id": project_id, "today": today, "title": deal.title or deal.id, "client": deal.client,
+        "client_name": client.display_name if client else deal.client or "",
+        "deal": deal.id, "deal_title": deal.display_title, "deal_owner": deal.owner,
+        "deal_owner_name": member_name(workspace, deal.owner), "owner": owner,
+        "owner_name": member_name(workspace, owner),
+        "status": "active" if kickoff is not None and kickoff <= today else "planned",
+        "kickoff_status": "done" if kickoff is not None and kickoff < today else "todo",
+        "start": kickoff, "due": due, "value": deal.value, "currency": deal.currency or config.currency,
+        "closed_on": deal.closed_on, "scope_summary": deal.scope_summary,
+        "promised_timeline": deal.promised_timeline, "key_constraints": list(deal.key_constraints),
+        "main_stakeholder": deal.main_stakeholder, "kickoff_date": kickoff, "extra_handoff": extra,
+    }
+    template = find_template(workspace.root, "kickoff.md")
+    text = render_record(template, context, rel)
+    project = new_file(workspace.root, rel, text, (f"created from {template.source} for deal '{deal.id}'",))
+    deal_change = plan_edit(workspace.root, deal.path, {"project": project_id}, order=DEAL_KEYS)
+    return HandoffPlan(project, deal_change, due, tuple(notes))

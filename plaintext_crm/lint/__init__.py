@@ -1,0 +1,1 @@
+"""The linter: the rule registry, the rule families, running them, and reports."""

@@ -1,0 +1,1 @@
+"""The lint rule families, one module each; importing one registers its rules."""

@@ -1,0 +1,329 @@
+"""crm.yaml -> Config with defaults for every setting; bad settings become findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.records.frontmatter import (
+    InvalidDate,
+    KeyPath,
+    ParseProblem,
+    YamlTrap,
+    decode,
+    parse_yaml_mapping,
+    read_inside,
+    shown_number,
+)
+
+CONFIG_FILE = "crm.yaml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_HANDOFF_FIELDS = ("scope_summary", "promised_timeline", "key_constraints", "main_stakeholder",
+                          "kickoff_date")
+DEFAULT_CURRENCY = "EUR"
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+# Rates outside this range are mistakes (or .inf/.nan): deal values times rates stay exact in Decimal.
+MIN_RATE, MAX_RATE = 1e-6, 1e6
+MAX_DAYS = 100_000  # rot_days: no stage lasts centuries
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A team member who can own clients, deals, projects and tasks."""
+
+    id: str
+    name: str
+    email: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One stage of the sales pipeline."""
+
+    id: str
+    probability: float
+    rot_days: int | None = None
+    closed: str | None = None  # "won", "lost" or None for an open stage
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed is None
+
+    @property
+    def is_won(self) -> bool:
+        return self.closed == "won"
+
+    @property
+    def is_lost(self) -> bool:
+        return self.closed == "lost"
+
+
+DEFAULT_PIPELINE = (
+    Stage("lead", 0.1),
+    Stage("qualified", 0.25),
+    Stage("proposal", 0.5),
+    Stage("negotiation", 0.75),
+    Stage("won", 1.0, closed="won"),
+    Stage("lost", 0.0, closed="lost"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Workspace settings; every field has a default so a workspace without crm.yaml works."""
+
+    name: str = "Workspace"
+    currency: str = DEFAULT_CURRENCY
+    team: Mapping[str, Member] = field(default_factory=dict)
+    stages: tuple[Stage, ...] = DEFAULT_PIPELINE
+    handoff_fields: tuple[str, ...] = DEFAULT_HANDOFF_FIELDS
+    lost_reasons: tuple[str, ...] | None = None
+    working_days: frozenset[int] = frozenset(range(5))  # 0 = Monday
+    holidays: frozenset[dt.date] = frozenset()
+    rule_severity: Mapping[str, Severity | None] = field(default_factory=dict)  # None = rule off
+    # Units of `currency` per unit of another currency: {"USD": Decimal("0.92")}.
+    exchange_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    external_images: bool = False  # site pages may load images of notes from other sites
+    path: str | None = None  # "crm.yaml" when the file exists
+    key_lines: Mapping[KeyPath, int] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # settings this version does not know
+    traps: tuple[YamlTrap, ...] = ()
+
+    def stage(self, stage_id: str | None) -> Stage | None:
+        """The stage with this id, or None."""
+        for stage in self.stages:
+            if stage.id == stage_id:
+                return stage
+        return None
+
+    @property
+    def open_stages(self) -> tuple[Stage, ...]:
+        return tuple(stage for stage in self.stages if stage.is_open)
+
+    def line_of(self, *key: str | int) -> int:
+        """The crm.yaml line of a key path, or 1."""
+        return self.key_lines.get(tuple(key), 1)
+
+
+KNOWN_SETTINGS = ("name", "currency", "team", "pipeline", "handoff_fields", "lost_reasons", "working_days",
+                  "holidays", "lint", "exchange_rates", "external_images")
+
+
+class _ConfigReader:
+    """Reads one crm.yaml mapping into Config fields, collecting findings with lines."""
+
+    def __init__(self, data: dict[str, Any], key_lines: dict[KeyPath, int]) -> None:
+        self.data = data
+        self.key_lines = key_lines
+        self.findings: list[Finding] = []
+
+    def problem(self, key: KeyPath, message: str) -> None:
+        line = self.key_lines.get(key, 1)
+        self.findings.append(Finding(CONFIG_FILE, line, 1, "C001", "invalid-config", Severity.ERROR, message))
+
+    def text(self, key: str, default: str) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            return default
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.problem((key,), f"'{key}' must be text")
+            return default
+        return str(value)
+
+    def team(self) -> dict[str, Member]:
+        raw = self.data.get("team") or {}
+        if not isinstance(raw, dict):
+            self.problem(("team",), "'team' must map member ids to {name, email, active}")
+            return {}
+        team: dict[str, Member] = {}
+        for member_id, details in raw.items():
+            member_id = str(member_id)
+            if details is None:
+                details = {}
+            if isinstance(details, str):
+                details = {"name": details}
+            if not isinstance(details, dict):
+                self.problem(("team", member_id), f"team member '{member_id}' must be a mapping of name, email, active")
+                continue
+            active = details.get("active", True)
+            if not isinstance(active, bool):
+                self.problem(("team", member_id, "active"), f"'active' of '{member_id}' must be true or false")
+                active = True
+            team[member_id] = Member(member_id, str(details.get("name") or member_id),
+                                     str(details["email"]) if details.get("email") else None, active)
+        return team
+
+    def pipeline(self) -> tuple[Stage, ...]:
+        raw = self.data.get("pipeline")
+        if raw is None:
+            return DEFAULT_PIPELINE
+        if not isinstance(raw, list) or not raw:
+            self.problem(("pipeline",), "'pipeline' must be a non-empty list of stages; using the default pipeline")
+            return DEFAULT_PIPELINE
+        stages: list[Stage] = []
+        for index, item in enumerate(raw):
+            where = ("pipeline", index)
+            if isinstance(item, str):
+                item = {"stage": item}
+            if not isinstance(item, dict) or not item.get("stage"):
+                self.problem(where, "each pipeline entry needs a 'stage' id")
+                continue
+            stage_id = str(item["stage"])
+            if any(stage.id == stage_id for stage in stages):
+                self.problem(where + ("stage",), f"stage '{stage_id}' is listed twice")
+                continue
+            closed = item.get("closed")
+            if closed not in (None, "won", "lost"):
+                self.problem(where + ("closed",), f"'closed' of stage '{stage_id}' must be 'won' or 'lost'")
+                closed = None
+            default_probability = {"won": 1.0, "lost": 0.0}.get(closed or "", 0.0)
+            probability = item.get("probability", default_probability)
+            if isinstance(probability, bool) or not isinstance(probability, int | float) or not 0 <= probability <= 1:
+                self.problem(where + ("probability",),
+                             f"probability of stage '{stage_id}' must be a number from 0 to 1")
+                probability = default_probability
+            rot_days = item.get("rot_days")
+            if rot_days is not None and (isinstance(rot_days, bool) or not isinstance(rot_days, int)
+                                         or not 1 <= rot_days <= MAX_DAYS):
+                self.problem(where + ("rot_days",),
+                             f"rot_days of stage '{stage_id}' must be a whole number of days from 1 to {MAX_DAYS}")
+                rot_days = None
+            stages.append(Stage(stage_id, float(probability), rot_days, closed))
+        if not stages:
+            return DEFAULT_PIPELINE
+        if not any(stage.is_won for stage in stages):
+            self.problem(("pipeline",), "the pipeline has no stage with 'closed: won'")
+        return tuple(stages)
+
+    def string_list(self, key: str, default: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        raw = self.data.get(key)
+        if raw is None:
+            return default
+        if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+            self.problem((key,), f"'{key}' must be a list of names")
+            return default
+        return tuple(raw)
+
+    def working_days(self) -> frozenset[int]:
+        raw = self.string_list("working_days", None)
+        if raw is None:
+            return frozenset(range(5))
+        days = set()
+        for index, name in enumerate(raw):
+            short = name.strip().lower()[:3]
+            if short not in WEEKDAYS:
+                self.problem(("working_days", index), f"'{name}' is not a weekday (use mon, tue, ... sun)")
+                continue
+            days.add(WEEKDAYS.index(short))
+        if not days:
+            self.problem(("working_days",), "'working_days' names no day; using mon-fri")
+            return frozenset(range(5))
+        return frozenset(days)
+
+    def holidays(self) -> frozenset[dt.date]:
+        raw = self.data.get("holidays") or []
+        if not isinstance(raw, list):
+            self.problem(("holidays",), "'holidays' must be a list of dates")
+            return frozenset()
+        days = set()
+        for index, value in enumerate(raw):
+            if isinstance(value, dt.date) and not isinstance(value, InvalidDate):
+                days.add(value)
+            else:
+                self.problem(("holidays", index), f"holiday '{value}' is not a date (YYYY-MM-DD)")
+        return frozenset(days)
+
+    def rule_severity(self) -> dict[str, Severity | None]:
+        raw = self.data.get("lint") or {}
+        if not isinstance(raw, dict):
+            self.problem(("lint",), "'lint' must map rule codes to error, warning, info or off")
+            return {}
+        result: dict[str, Severity | None] = {}
+        for code, level in raw.items():
+            text = "off" if level is False else str(level).strip().lower()
+            if text == "off":
+                result[str(code).upper()] = None
+            elif text in ("error", "warning", "info"):
+                result[str(code).upper()] = Severity.parse(text)
+            else:
+                self.problem(("lint", str(code)), f"severity of {code} must be error, warning, info or off")
+        return result
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem((key,), f"'{key}' must be true or false")
+            return default
+        return value
+
+    def exchange_rates(self, currency: str) -> dict[str, Decimal]:
+        """`exchange_rates: {USD: 0.92}`: units of the workspace currency per unit of each other currency."""
+        raw = self.data.get("exchange_rates")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(("exchange_rates",), "'exchange_rates' must map currency codes to rates, like {USD: 0.92}")
+            return {}
+        rates: dict[str, Decimal] = {}
+        for code, rate in raw.items():
+            where = ("exchange_rates", code)
+            upper = str(code).strip().upper()
+            if not _CURRENCY_CODE.match(upper):
+                self.problem(where, f"exchange rate key '{code}' is not a three-letter currency code like USD")
+                continue
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not MIN_RATE <= rate <= MAX_RATE:
+                self.problem(where, f"exchange rate of {upper} must be a positive number of {currency} per {upper} "
+                                    f"from {MIN_RATE:g} to {MAX_RATE:g}, not '{shown_number(rate)}'")
+                continue
+            if upper == currency and rate != 1:
+                self.problem(where, f"{upper} is the workspace currency; its exchange rate can only be 1")
+                continue
+            rates[upper] = Decimal(str(rate))
+        return rates
+
+
+def load_config(root: Path) -> tuple[Config, list[Finding]]:
+    """Read root/crm.yaml into a Config; a missing file gives the defaults, a bad one findings."""
+    if not os.path.lexists(root / CONFIG_FILE):
+        return Config(), []
+    raw = read_inside(root, CONFIG_FILE)  # never through a link out of the workspace, never a pipe
+    if isinstance(raw, ParseProblem):
+        return Config(), [Finding(CONFIG_FILE, 1, 1, "F001", "invalid-front-matter", Severity.ERROR,
+                                  raw.message.replace("the file", "crm.yaml"))]
+    text = decode(raw)
+    parsed = text if isinstance(text, ParseProblem) else parse_yaml_mapping(text, 1)
+    if isinstance(parsed, ParseProblem):
+        message = parsed.message.replace("front matter", "crm.yaml")
+        return Config(path=CONFIG_FILE), [Finding(CONFIG_FILE, parsed.line, 1, "F001", "invalid-front-matter",
+                                                  Severity.ERROR, message)]
+    data, key_lines, traps = parsed
+    reader = _ConfigReader(data, key_lines)
+    currency = reader.text("currency", DEFAULT_CURRENCY).upper()
+    config = Config(
+        name=reader.text("name", "Workspace"),
+        currency=currency,
+        team=reader.team(),
+        stages=reader.pipeline(),
+        handoff_fields=reader.string_list("handoff_fields", DEFAULT_HANDOFF_FIELDS) or (),
+        lost_reasons=reader.string_list("lost_reasons", None),
+        working_days=reader.working_days(),
+        holidays=reader.holidays(),
+        rule_severity=reader.rule_severity(),
+        exchange_rates=reader.exchange_rates(currency),
+        external_images=reader.flag("external_images", False),
+        path=CONFIG_FILE,
+        key_lines=key_lines,
+        extra={key: value for key, value in data.items() if key not in KNOWN_SETTINGS},
+        traps=tuple(traps),
+    )
+    return config, reader.findings

@@ -1,0 +1,59 @@
+"""All the CRM figures of a workspace on one day, computed once: per-deal figures, board, follow-ups,
+overview, hand-offs (pipeline.py) and the forecast (forecast.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from plaintext_crm.findings import Finding
+from plaintext_crm.json_data import to_data
+from plaintext_crm.records.model import Workspace
+from plaintext_crm.sales.figures import (
+    Board,
+    DealFigures,
+    FollowUps,
+    Handoffs,
+    Overview,
+    StageSince,
+    board_from,
+    deal_figures,
+    followups_from,
+    front_matter_stage_since,
+    handoffs_from,
+    overview_from,
+)
+from plaintext_crm.sales.forecast import Forecast, forecast_from
+
+
+@dataclass(frozen=True, slots=True)
+class CrmAnalytics:
+    """Every CRM figure of a workspace on one day, computed once for the site, data.json and reports."""
+
+    today: dt.date
+    currency: str
+    deals: Mapping[str, DealFigures]
+    board: Board
+    followups: FollowUps
+    overview: Overview
+    handoffs: Handoffs
+    forecast: Forecast
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-able dict for data.json: deals in full, everywhere else deals by id."""
+        data = {field.name: to_data(getattr(self, field.name)) for field in dataclasses.fields(self)}
+        data["deals"] = {deal_id: to_data(figures, nested=False) for deal_id, figures in self.deals.items()}
+        return data
+
+
+def analyze(workspace: Workspace, today: dt.date, findings: Sequence[Finding] = (),
+            stage_since: StageSince = front_matter_stage_since) -> CrmAnalytics:
+    """Compute every CRM figure once: per-deal figures, board, follow-ups, overview, hand-offs, forecast."""
+    deals = deal_figures(workspace, today, stage_since)
+    config = workspace.config
+    return CrmAnalytics(today, config.currency, deals, board_from(deals, config, today),
+                        followups_from(deals, config, today), overview_from(deals, config, today, findings),
+                        handoffs_from(deals, workspace, today), forecast_from(deals, config, today))
