@@ -149,9 +149,9 @@ IMPORTS = "from plaintext_crm import history"
 
 def breakdown(folder: Path) -> dict[str, float]:
     """In-process seconds of each step of a cold read, and of the full parser in place of the line scanner."""
+    from plaintext_crm.gitrepo import read_blobs
     from plaintext_crm.history.deal_versions import DealFieldReader, read_deal_fields
     from plaintext_crm.history.gitlog import git_log, parse_log
-    from plaintext_crm.history.gitrepo import read_blobs
     from plaintext_crm.history.record_history import _is_deal, fold_history
 
     steps: dict[str, float] = {}

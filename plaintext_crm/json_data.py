@@ -1,7 +1,7 @@
 """JSON-able data: how dates, money, enums and dataclasses become JSON, for data.json and `--format json`.
 
 `to_data` converts a value eagerly (figures: scalar properties included, money rounded to cents,
-DealFigures nested in other values as their deal id); `json_default` is the lazy `default` of json's
+a value whose class names a `json_reference` nested in others as that attribute); `json_default` is the lazy `default` of json's
 encoder that data.json uses for the records.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from plaintext_crm.sales.figures import DealFigures, cents
+from plaintext_crm.money import cents
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # dataclass -> (fields, properties)
@@ -32,13 +32,14 @@ def _shape(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def to_data(value: Any, *, nested: bool = True) -> Any:
     """A JSON-able copy: dataclasses to dicts (plus their scalar properties), dates to ISO, money to cents.
 
-    With `nested` (the default), DealFigures inside other values become their deal id.
+    With `nested` (the default), a value whose class names a `json_reference` attribute (DealFigures:
+    its deal id) becomes that attribute inside other values.
     """
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is DealFigures and nested:
-        return value.id
+    if nested and (reference := getattr(kind, "json_reference", None)) is not None:
+        return getattr(value, reference)
     shape = _SHAPES.get(kind)
     if shape is None:
         # the common plain kinds first: is_dataclass is the slow test, and none of these is a dataclass

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from plaintext_crm.editing.edit import REMOVE, EditError, edit_front_matter, same_value
-from plaintext_crm.records.frontmatter import ParseProblem, parse_yaml_mapping, split_front_matter
+from plaintext_crm.records.frontmatter import parse_yaml_mapping, split_front_matter
+from plaintext_crm.records.reading import ParseProblem
 
 KEYS = ("title", "client", "owner", "stage", "value", "next_action", "next_action_due", "notes", "tags",
         "budget_holder", "kickoff_date", "key_constraints", "extra", "closed_on", "project")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from plaintext_crm.records.loader import load_workspace
-from plaintext_crm.sales.analytics import CrmAnalytics, analyze
+from plaintext_crm.sales.analytics import CrmAnalytics, sales_figures
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
@@ -38,7 +38,7 @@ def raw() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def analytics() -> CrmAnalytics:
     workspace, findings = load_workspace(EXAMPLE)
-    return analyze(workspace, TODAY, findings)
+    return sales_figures(workspace, TODAY, findings)
 
 
 def money(value: Decimal) -> Decimal:

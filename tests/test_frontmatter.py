@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from plaintext_crm.records.frontmatter import InvalidDate, ParseProblem, parse_record, split_front_matter
+from plaintext_crm.records.frontmatter import InvalidDate, parse_record, split_front_matter
+from plaintext_crm.records.reading import ParseProblem
 
 
 def test_split_keeps_body_and_its_first_line() -> None:

@@ -10,7 +10,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plaintext_crm.records.frontmatter import InvalidDate, ParseProblem, _Loader, parse_yaml_mapping
+from plaintext_crm.records.frontmatter import InvalidDate, _Loader, parse_yaml_mapping
+from plaintext_crm.records.reading import ParseProblem
 
 # Plain scalars YAML 1.1 reads as something else than text, and some it leaves as text.
 TRICKY_SCALARS = [

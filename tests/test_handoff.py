@@ -160,7 +160,7 @@ def test_missing_handoff_fields_matches_lint(make_workspace) -> None:
         timeline="''", kickoff="2026-02-30", budget="B")})
     workspace, _ = load_workspace(root)
     deal = workspace.deals["web"]
-    assert missing_handoff_fields(workspace.config, deal.fields) == ["promised_timeline", "kickoff_date"]
+    assert missing_handoff_fields(workspace.config, deal) == ["promised_timeline", "kickoff_date"]
     with pytest.raises(ToolError, match="incomplete: missing promised_timeline, kickoff_date"):
         plan_handoff(workspace, deal, TODAY)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from plaintext_crm import gitrepo as gitrepo_module
+from plaintext_crm.gitrepo import GitFailed, locate_repository, read_head
 from plaintext_crm.history import gitlog as gitlog_module
-from plaintext_crm.history import gitrepo as gitrepo_module
 from plaintext_crm.history import record_history as history_module
 from plaintext_crm.history.deal_versions import DealFieldReader, read_deal_fields
-from plaintext_crm.history.gitrepo import GitFailed, locate_repository, read_head
 from plaintext_crm.history.record_history import read_history, read_stage_summary
 from plaintext_crm.history.stages import (
     UNCOMMITTED,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm.history.activity import activity, history_figures
+from plaintext_crm.analysis import analyze
+from plaintext_crm.history.activity import activity
 from plaintext_crm.history.record_history import read_history
 from plaintext_crm.records.loader import load_workspace
 from plaintext_crm.site.builder import build_site
@@ -42,7 +43,7 @@ def test_activity_feed_groups_each_commit_newest_first(tmp_path: Path) -> None:
 def test_history_figures_without_git(make_workspace) -> None:
     root = make_workspace({"deals/x.md": deal("proposal", extra="stage_since: 2026-11-01\n")})
     workspace, _ = load_workspace(root)
-    figures = history_figures(workspace, TODAY)
+    figures = analyze(workspace, TODAY).history
     assert figures.this_week is None and figures.recent == ()
     assert figures.this_week_problem is not None and "not a git repository" in figures.this_week_problem
     assert figures.deals["x"]["stage_since"] == "2026-11-01" and figures.deals["x"]["days_in_stage"] == 25

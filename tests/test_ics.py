@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from plaintext_crm.records.loader import load_workspace
-from plaintext_crm.sales.analytics import CrmAnalytics, analyze
+from plaintext_crm.sales.analytics import CrmAnalytics, sales_figures
 from plaintext_crm.sales.ics import (
     escape_text,
     event_uid,
@@ -48,7 +48,7 @@ def _analytics(make_workspace) -> CrmAnalytics:
     }, config=CONFIG)
     workspace, findings = load_workspace(root)
     assert findings == []
-    return analyze(workspace, TODAY)
+    return sales_figures(workspace, TODAY)
 
 
 def test_feed_parses_back_with_icalendar(make_workspace) -> None:
@@ -125,7 +125,7 @@ def test_owner_feed_names_are_safe_and_unique(make_workspace) -> None:
     root = make_workspace({"deals/a.md": _deal("Ana R", "2026-12-01"), "deals/b.md": _deal("ana-r", "2026-12-02")},
                           config="name: S\n")
     workspace, _ = load_workspace(root)
-    feeds = followup_feeds(analyze(workspace, TODAY).followups, "S", TODAY)
+    feeds = followup_feeds(sales_figures(workspace, TODAY).followups, "S", TODAY)
     assert [feed.filename for feed in feeds] == ["followups.ics", "followups-ana-r.ics", "followups-ana-r-2.ics"]
 
 

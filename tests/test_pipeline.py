@@ -17,7 +17,7 @@ from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.records.config import load_config
 from plaintext_crm.records.loader import load_workspace
 from plaintext_crm.records.model import DealStatus
-from plaintext_crm.sales.analytics import CrmAnalytics, analyze
+from plaintext_crm.sales.analytics import CrmAnalytics, sales_figures
 from plaintext_crm.sales.figures import (
     FollowUpState,
     cents,
@@ -59,7 +59,7 @@ def run(make_workspace, deals: dict[str, str], config: str = CONFIG, extra: dict
     root = make_workspace({**files, **(extra or {})}, config=config)
     workspace, findings = load_workspace(root)
     assert [f for f in findings if f.code == "C001"] == []
-    return analyze(workspace, today, **kwargs)
+    return sales_figures(workspace, today, **kwargs)
 
 
 # --- follow-up states and days in stage ---------------------------------------------------------
@@ -76,7 +76,7 @@ def run(make_workspace, deals: dict[str, str], config: str = CONFIG, extra: dict
 def test_follow_up_state(make_workspace, fields: dict[str, str], state: FollowUpState) -> None:
     workspace, _ = load_workspace(make_workspace({"deals/d.md": deal(stage="lead", **fields)}, config=CONFIG))
     assert follow_up_state(workspace.deals["d"], TODAY) is state
-    assert analyze(workspace, TODAY).deals["d"].follow_up is state
+    assert sales_figures(workspace, TODAY).deals["d"].follow_up is state
 
 
 def test_closed_deals_have_no_follow_up_and_never_rot(make_workspace) -> None:
@@ -434,7 +434,7 @@ def test_figures_are_consistent(deals: dict[str, dict[str, Any]]) -> None:
             if "next_action_due" in written:
                 written["next_action"] = "Call"
             (root / "deals" / f"{deal_id}.md").write_text(deal(**written), encoding="utf-8")
-        analytics = analyze(load_workspace(root)[0], TODAY)
+        analytics = sales_figures(load_workspace(root)[0], TODAY)
     overview, board, forecast = analytics.overview, analytics.board, analytics.forecast
     active = sorted(d for d, f in analytics.deals.items() if f.status in (DealStatus.OPEN, DealStatus.UNKNOWN))
     lists = analytics.followups.all

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from plaintext_crm.analysis import analyze
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Severity
-from plaintext_crm.lint.registry import REGISTRY, LintContext, apply_policy, run_rules
+from plaintext_crm.history.reader import GitHistory
+from plaintext_crm.history.stages import StageDates
+from plaintext_crm.lint.registry import REGISTRY, run_rules
 from plaintext_crm.lint.run import lint_workspace
 from plaintext_crm.records.loader import load_workspace
 
@@ -28,13 +31,15 @@ def deal(**fields: object) -> str:
 _COUNT = iter(range(1_000_000))
 
 
-def lint(make_workspace, files: dict[str, str], config: str | None = None, **context: object) -> list[tuple]:
+def lint(make_workspace, files: dict[str, str], config: str | None = None,
+         history_stage_since: dict[str, dt.date] | None = None) -> list[tuple]:
     extra = {"crm.yaml": config} if config is not None else {}
     root = make_workspace({"clients/acme.md": CLIENT, **extra, **files}, name=f"ws{next(_COUNT)}")
     workspace, load_findings = load_workspace(root)
-    if context:
-        ctx = LintContext(workspace, TODAY, **context)
-        found = list(apply_policy([*load_findings, *run_rules(ctx)], ctx))
+    if history_stage_since is not None:
+        analysis = analyze(workspace, TODAY, GitHistory.none(), load_findings)
+        vars(analysis)["stage_dates"] = StageDates(history_stage_since, {})  # what git history would resolve
+        found = list(analysis.findings)
     else:
         found = lint_workspace(workspace, load_findings, TODAY)
     return sorted((f.path, f.line, f.code) for f in found)
@@ -159,7 +164,7 @@ def test_a_crashing_rule_is_a_tool_error(make_workspace, monkeypatch) -> None:
         "D001", "owner-required", Severity.ERROR, "x", broken))
     workspace, _ = load_workspace(make_workspace({"clients/acme.md": CLIENT}))
     with pytest.raises(ToolError, match="rule D001 owner-required failed: KeyError"):
-        run_rules(LintContext(workspace, TODAY))
+        run_rules(analyze(workspace, TODAY, GitHistory.none()))
 
 
 def test_duplicate_ids_ignoring_case(make_workspace, tmp_path: Path) -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.commands.rules import rules_markdown
-from plaintext_crm.history.stages import HistoryExample
-from plaintext_crm.lint.registry import all_rules
+from plaintext_crm.lint.registry import HistoryExample, all_rules
 from plaintext_crm.lint.run import lint_example
 
 REPO = Path(__file__).resolve().parent.parent

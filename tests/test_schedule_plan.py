@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from plaintext_crm.analysis import analyze
 from plaintext_crm.delivery.schedule import Schedule, plan_workspace, schedule_workspace
-from plaintext_crm.lint.rules.delivery import planned, planning
-from plaintext_crm.lint.run import build_lint_context
 from plaintext_crm.records.loader import load_workspace
 
 
@@ -64,12 +63,12 @@ def test_plan_matches_the_full_schedule(make_workspace, files: dict[str, str] | 
 
 
 @pytest.mark.slow  # reads this checkout's git history
-def test_site_figures_complete_the_plan_the_rules_made() -> None:
+def test_the_analysis_completes_the_plan_the_rules_read() -> None:
     workspace, _ = load_workspace(EXAMPLE)
-    ctx = build_lint_context(workspace, TODAY)
-    plan = planning(ctx)
-    assert planning(ctx) is plan
-    figures = planned(ctx)
+    analysis = analyze(workspace, TODAY)
+    plan = analysis.plan
+    assert analysis.plan is plan
+    figures = analysis.delivery
     assert figures.schedule is plan.schedule()
-    assert planned(ctx) is figures
+    assert analysis.delivery is figures
     assert same(figures.schedule, schedule_workspace(workspace, TODAY))

@@ -197,7 +197,8 @@ class _Run:
 def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Workspace, list[Finding]]:
     """Load the workspace at `root` and lint it. `home`: where the workspace really lives, for a snapshot
     written elsewhere: its record cache and git history are read there, and the workspace keeps that root."""
-    from plaintext_crm.lint.run import lint_workspace, select_findings
+    from plaintext_crm.analysis import analyze
+    from plaintext_crm.lint.run import say_history_notices, select_findings
     from plaintext_crm.records.loader import load_workspace
     from plaintext_crm.records.parse_cache import RecordCache, load_workspace_with_stats
 
@@ -221,8 +222,9 @@ def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Works
                    f"({stats.workers} process{'es' if stats.workers > 1 else ''})", err=True)
     if home is not None:
         workspace = replace(workspace, root=home)
-    findings = select_findings(lint_workspace(workspace, load_findings, options.today),
-                               select=options.select, ignore=options.ignore)
+    analysis = analyze(workspace, options.today, load_findings=load_findings)
+    say_history_notices(analysis)
+    findings = select_findings(analysis.findings, select=options.select, ignore=options.ignore)
     return workspace, findings
 
 

@@ -62,7 +62,7 @@ def _handoff_values(loaded: Workspace, today: dt.date, given: dict[str, Any], ex
 
 def _ask_handoff(loaded: Workspace, record: Deal, today: dt.date, values: dict[str, Any]) -> list[str]:
     """Ask for the missing hand-off fields in a terminal; return the ones still missing."""
-    missing = missing_handoff_fields(loaded.config, {**record.fields, **values})
+    missing = missing_handoff_fields(loaded.config, record, values)
     if not missing or not interactive():
         return missing
     click.echo(f"Winning '{terminal(record.id)}' needs the hand-off for delivery:")
@@ -75,7 +75,7 @@ def _ask_handoff(loaded: Workspace, record: Deal, today: dt.date, values: dict[s
             values[key] = ask(None, f"{label} ({DATE_HELP})", date_converter(today, loaded))
         else:
             values[key] = ask(None, label, text_converter)
-    return missing_handoff_fields(loaded.config, {**record.fields, **values})
+    return missing_handoff_fields(loaded.config, record, values)
 
 
 @click.command()

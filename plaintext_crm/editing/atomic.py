@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plaintext_crm.errors import ToolError
-from plaintext_crm.records.frontmatter import ParseProblem, decode
+from plaintext_crm.records.reading import ParseProblem, decode
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)

@@ -29,7 +29,8 @@ from plaintext_crm.editing.atomic import (
     remove_created,
     write_atomic,
 )
-from plaintext_crm.records.frontmatter import ParseProblem, parse_yaml_mapping, split_front_matter
+from plaintext_crm.records.frontmatter import parse_yaml_mapping, split_front_matter
+from plaintext_crm.records.reading import ParseProblem
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DASH_PREFIX = re.compile(r"^[ \t]*-[ \t]+$")

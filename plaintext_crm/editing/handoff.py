@@ -11,26 +11,24 @@ from plaintext_crm.editing.atomic import inspect_target
 from plaintext_crm.editing.edit import FileChange, new_file, plan_edit
 from plaintext_crm.editing.record_templates import find_template, render_record
 from plaintext_crm.errors import ToolError
-from plaintext_crm.lint.rules.deals import is_empty
-from plaintext_crm.records.config import Config
+from plaintext_crm.records.config import DEFAULT_HANDOFF_FIELDS, Config
 from plaintext_crm.records.dates import promised_finish
-from plaintext_crm.records.frontmatter import InvalidDate
+from plaintext_crm.records.frontmatter import ParsedFile
+from plaintext_crm.records.loader import build_deal
 from plaintext_crm.records.model import DEAL_KEYS, Deal, Workspace
 from plaintext_crm.records.workdays import WorkCalendar
 
-STANDARD_HANDOFF = ("scope_summary", "promised_timeline", "key_constraints", "main_stakeholder", "kickoff_date")
+STANDARD_HANDOFF = DEFAULT_HANDOFF_FIELDS  # the kickoff template names these; others go to extra_handoff
 
 
-def missing_handoff_fields(config: Config, fields: Mapping[str, Any]) -> list[str]:
-    """The hand-off fields crm.yaml requires that are missing or empty in `fields` (or not a date, for
-    kickoff_date), in crm.yaml's order: the same test as lint rule D004."""
-    missing = []
-    for key in config.handoff_fields:
-        value = fields.get(key)
-        if is_empty(value) or (key == "kickoff_date" and (isinstance(value, InvalidDate)
-                                                          or not isinstance(value, dt.date))):
-            missing.append(key)
-    return missing
+def missing_handoff_fields(config: Config, deal: Deal, values: Mapping[str, Any] | None = None) -> list[str]:
+    """The hand-off fields crm.yaml requires that the deal lacks or has unusable (`Deal.handoff_gaps`, what
+    D004 and F002 report), in crm.yaml's order; with `values`, as if they were written into the deal."""
+    if values:
+        deal = build_deal(ParsedFile(deal.path, {**deal.fields, **values}), [])
+    missing, invalid = deal.handoff_gaps(config.handoff_fields)
+    gaps = {*missing, *invalid}
+    return [key for key in config.handoff_fields if key in gaps]
 
 
 def member_name(workspace: Workspace, member_id: str | None) -> str:
@@ -58,7 +56,7 @@ def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | 
         raise ToolError(f"deal '{deal.id}' is in stage '{deal.stage}', not won; "
                         f"win it first with `plaintext-crm move {deal.id} "
                         f"{next((s.id for s in config.stages if s.is_won), 'won')}`")
-    missing = missing_handoff_fields(config, deal.fields)
+    missing = missing_handoff_fields(config, deal)
     if missing:
         raise ToolError(f"the hand-off of deal '{deal.id}' is incomplete: missing {', '.join(missing)}; "
                         f"fill them in {deal.path}")

@@ -21,7 +21,8 @@ from typing import Any
 
 from plaintext_crm.editing.edit import render_inline
 from plaintext_crm.errors import ToolError
-from plaintext_crm.records.frontmatter import ParseProblem, parse_record, split_front_matter
+from plaintext_crm.records.frontmatter import parse_record, split_front_matter
+from plaintext_crm.records.reading import ParseProblem
 
 TEMPLATES_FOLDER = "templates"
 TEMPLATE_NAMES = ("client.md", "deal.md", "project.md", "kickoff.md")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from plaintext_crm.history.changes import Changes
-from plaintext_crm.history.record_history import Commit, History, RecordHistory, as_of, read_history
+from plaintext_crm.history.record_history import Commit, History, RecordHistory
 from plaintext_crm.history.stages import (
     StageFunnel,
     deal_history_data,
@@ -130,18 +130,17 @@ class HistoryFigures:
                 "this_week": self.this_week.to_data() if self.this_week else None}
 
 
-def history_figures(workspace: Workspace, today: dt.date, *, use_cache: bool = True, limit: int = ACTIVITY_LIMIT,
+def history_figures(workspace: Workspace, today: dt.date, history: History, *, limit: int = ACTIVITY_LIMIT,
                     figures: Mapping[str, DealFigures] | None = None) -> HistoryFigures:
-    """Read the history (cached by HEAD) and derive every figure the site shows from it.
+    """Every figure the site shows from git history.
 
-    Commits dated after `today` count as made today (`history.as_of`), with a notice the This week
-    page and data.json show. `figures`: the analytics' deal figures of the workspace, when the caller
-    has them (saves work).
+    `history`: as of `today` (`GitHistory.history_as_of`: commits dated after today count as made
+    today, with a notice the This week page and data.json show). `figures`: the sales figures of the
+    workspace's deals, when the caller has them (saves work).
     """
     from plaintext_crm.errors import ToolError
     from plaintext_crm.history.changes import changes_between
 
-    history = as_of(read_history(workspace.root, use_cache=use_cache), today)
     spans = {deal_id: stage_history(history, deal, today) for deal_id, deal in sorted(workspace.deals.items())}
     deals = {deal_id: deal_history_data(history, workspace.deals[deal_id], today, spans[deal_id])
              for deal_id in spans}

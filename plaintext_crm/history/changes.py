@@ -13,7 +13,7 @@ from typing import Any
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal
 from plaintext_crm.findings import Finding
-from plaintext_crm.history.gitrepo import GitFailed, locate_repository, read_blobs, run_git
+from plaintext_crm.gitrepo import GitFailed, locate_repository, read_blobs, run_git
 from plaintext_crm.history.record_history import History
 from plaintext_crm.records.frontmatter import parse_record
 from plaintext_crm.records.loader import build_deal

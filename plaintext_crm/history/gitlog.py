@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plaintext_crm.history.gitrepo import run_git
+from plaintext_crm.gitrepo import run_git
 
 # Header of one commit in `git log -z` output; fields are separated by NUL.
 LOG_FORMAT = "%x01%H%x00%aN%x00%aE%x00%aI%x00%at%x00%cI%x00%P%x00%s"

@@ -16,9 +16,7 @@ from typing import Any
 import click
 
 from plaintext_crm.escape import terminal
-from plaintext_crm.history.deal_versions import TRACKED, DealFieldReader
-from plaintext_crm.history.gitlog import Commit, LogCommit, read_log
-from plaintext_crm.history.gitrepo import (
+from plaintext_crm.gitrepo import (
     GitFailed,
     GitRepository,
     locate_repository,
@@ -28,9 +26,11 @@ from plaintext_crm.history.gitrepo import (
     run_git,
     shallow_commits,
 )
+from plaintext_crm.history.deal_versions import TRACKED, DealFieldReader
+from plaintext_crm.history.gitlog import Commit, LogCommit, read_log
 from plaintext_crm.records import cache_store
 
-FORMAT_VERSION = 3  # bump when the cached structures change
+FORMAT_VERSION = 4  # bump when the cached structures change
 CACHE_FILE = "history.cache"  # both in the workspace's cache folder (cache_store.cache_folder)
 SUMMARY_FILE = "history-stages.cache"
 RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from plaintext_crm.history.record_history import (
@@ -17,11 +15,9 @@ from plaintext_crm.history.record_history import (
     future_notice,
     stay_rows,
 )
-from plaintext_crm.lint.registry import Example
 from plaintext_crm.records.model import Deal, Workspace
 
 UNCOMMITTED = "(uncommitted)"
-STAGE_CONFLICTS = "stage-conflicts"  # LintContext.extra key: deal id -> StageConflict, for D012
 
 
 def mean(values: list[int]) -> float:
@@ -375,38 +371,3 @@ def record_dates_data(record: Any) -> dict[str, Any]:
     return {"created_on": created.commit.date.isoformat() if created else None,
             "created_by": created.commit.author if created else None,
             "last_changed_on": last.commit.date.isoformat(), "last_changed_by": last.commit.author}
-
-
-@dataclass(frozen=True)
-class HistoryExample(Example):
-    """A rule example that needs git history: `history` is committed, oldest first, before the example's
-    files are written over it (lint_example). Each commit: (ISO author and committer date, files)."""
-
-    history: tuple[tuple[str, Mapping[str, str]], ...] = ()
-
-    def commit_history(self, root: Path) -> None:
-        """Make `root` a repository holding `history`, one commit per entry."""
-        import subprocess
-        import textwrap
-
-        from plaintext_crm.errors import ToolError
-
-        base = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-        base.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="Ana Ruiz",
-                    GIT_AUTHOR_EMAIL="ana@example.com", GIT_COMMITTER_NAME="Ana Ruiz",
-                    GIT_COMMITTER_EMAIL="ana@example.com", GIT_TERMINAL_PROMPT="0")
-
-        def git(*args: str, when: str = "") -> None:
-            env = {**base, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else base
-            try:
-                subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, check=True)
-            except (OSError, subprocess.CalledProcessError) as exc:
-                raise ToolError(f"cannot make the git history of a rule example ({exc}); it needs git") from None
-
-        git("init", "-q")
-        for when, files in self.history:
-            for rel, text in files.items():
-                (root / rel).parent.mkdir(parents=True, exist_ok=True)
-                (root / rel).write_text(textwrap.dedent(text), encoding="utf-8")
-            git("add", "--", *files)
-            git("commit", "-q", "--no-verify", "-m", f"example: {', '.join(files)}", when=when)

@@ -10,14 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import inspect
+import os
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding, Location, Severity
-from plaintext_crm.records.model import Deal, Workspace
+from plaintext_crm.records.model import Workspace
+
+if TYPE_CHECKING:
+    from plaintext_crm.analysis import Analysis
 
 # The rule family modules; all_rules() imports them so their @rule functions register.
 RULE_MODULES: tuple[str, ...] = (
@@ -30,23 +35,7 @@ RULE_MODULES: tuple[str, ...] = (
 )
 
 
-@dataclass
-class LintContext:
-    """What a rule may look at: the workspace, today's date, and derived facts other stages provide."""
-
-    workspace: Workspace
-    today: dt.date
-    # Date each deal entered its current stage according to git history (lint.build_lint_context fills it
-    # from deal_history.stage_dates).
-    history_stage_since: dict[str, dt.date] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def stage_since(self, deal: Deal) -> dt.date | None:
-        """The date history resolved (deal_history: the front matter's stage_since unless git contradicts it)."""
-        return self.history_stage_since.get(deal.id, deal.stage_since)
-
-
-Check = Callable[["Rule", LintContext], Iterable[Finding]]
+Check = Callable[["Rule", "Analysis"], Iterable[Finding]]
 
 EXAMPLE_TODAY = dt.date(2026, 11, 26)
 
@@ -89,6 +78,41 @@ class Example:
         """The whole workspace of the 'bad' or 'fixed' side: EXAMPLE_BASE with this example's files on top."""
         own = self.bad if which == "bad" else self.fixed
         return {**EXAMPLE_BASE, **{path: textwrap.dedent(text) for path, text in own.items()}}
+
+
+@dataclass(frozen=True)
+class HistoryExample(Example):
+    """A rule example that needs git history: `history` is committed, oldest first, before the example's
+    files are written over it (lint_example). Each commit: (ISO author and committer date, files)."""
+
+    history: tuple[tuple[str, Mapping[str, str]], ...] = ()
+
+    def commit_history(self, root: Path) -> None:
+        """Make `root` a repository holding `history`, one commit per entry."""
+        import subprocess
+        import textwrap
+
+        from plaintext_crm.errors import ToolError
+
+        base = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+        base.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="Ana Ruiz",
+                    GIT_AUTHOR_EMAIL="ana@example.com", GIT_COMMITTER_NAME="Ana Ruiz",
+                    GIT_COMMITTER_EMAIL="ana@example.com", GIT_TERMINAL_PROMPT="0")
+
+        def git(*args: str, when: str = "") -> None:
+            env = {**base, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else base
+            try:
+                subprocess.run(["git", *args], cwd=root, env=env, capture_output=True, check=True)
+            except (OSError, subprocess.CalledProcessError) as exc:
+                raise ToolError(f"cannot make the git history of a rule example ({exc}); it needs git") from None
+
+        git("init", "-q")
+        for when, files in self.history:
+            for rel, text in files.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_text(textwrap.dedent(text), encoding="utf-8")
+            git("add", "--", *files)
+            git("commit", "-q", "--no-verify", "-m", f"example: {', '.join(files)}", when=when)
 
 
 @dataclass(frozen=True)
@@ -157,23 +181,23 @@ def all_rules() -> dict[str, Rule]:
     return dict(sorted(REGISTRY.items()))
 
 
-def run_rules(ctx: LintContext) -> list[Finding]:
-    """Run every registered check over the workspace."""
+def run_rules(analysis: Analysis) -> list[Finding]:
+    """Run every registered check over an analysed workspace."""
     findings: list[Finding] = []
     for registered in all_rules().values():
         if registered.check is not None:
             try:
-                findings.extend(registered.check(registered, ctx))
+                findings.extend(registered.check(registered, analysis))
             except Exception as exc:  # a bug in a rule is a tool failure: say which rule, no traceback
                 raise ToolError(f"rule {registered.code} {registered.name} failed: {type(exc).__name__}: {exc} "
                                 "(a bug in plaintext-crm; please report it)") from exc
     return findings
 
 
-def apply_policy(findings: Iterable[Finding], ctx: LintContext) -> Iterator[Finding]:
+def apply_policy(findings: Iterable[Finding], workspace: Workspace) -> Iterator[Finding]:
     """Apply crm.yaml severity overrides ('off' drops a rule) and each record's `lint_ignore`."""
-    overrides = ctx.workspace.config.rule_severity
-    ignored_by_path = {record.path: record.lint_ignore for record in ctx.workspace.records() if record.lint_ignore}
+    overrides = workspace.config.rule_severity
+    ignored_by_path = {record.path: record.lint_ignore for record in workspace.records() if record.lint_ignore}
     for finding in findings:
         if any(finding.code.startswith(prefix) for prefix in ignored_by_path.get(finding.path, ())):
             continue

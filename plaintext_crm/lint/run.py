@@ -1,4 +1,4 @@
-"""The lint pipeline: load (cached) -> lint context -> rules -> crm.yaml policy -> selection by code and path."""
+"""Running the linter: load (cached) -> analysis (rules, crm.yaml policy) -> selection by code and path, exit code."""
 
 from __future__ import annotations
 
@@ -7,53 +7,47 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from plaintext_crm.analysis import Analysis, analyze, load_analysis
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.lint.registry import Example, LintContext, all_rules, apply_policy, run_rules
+from plaintext_crm.lint.registry import Example, HistoryExample, all_rules
 from plaintext_crm.records.model import Workspace
 
 
 @dataclass(frozen=True)
 class LintResult:
-    """A linted workspace: every finding after crm.yaml's policy, sorted by path, line, column, code."""
+    """A linted workspace: its analysis, and every finding after crm.yaml's policy (sorted)."""
 
-    workspace: Workspace
-    findings: list[Finding]
-    context: LintContext | None = None  # what the rules derived (stage dates, schedule): reused by the site
+    analysis: Analysis
 
+    @property
+    def workspace(self) -> Workspace:
+        return self.analysis.workspace
 
-def build_lint_context(workspace: Workspace, today: dt.date) -> LintContext:
-    """The one place a LintContext is made: derived facts rules need (e.g. git history) are added here."""
-    from plaintext_crm.history.record_history import read_stage_summary, say_once
-    from plaintext_crm.history.stages import STAGE_CONFLICTS, lint_notices, stage_dates
-
-    # git history says when each deal entered its stage (cached by HEAD: one small read when unchanged);
-    # without git, D006 falls back to front matter stage_since.
-    summary, notices = read_stage_summary(workspace.root)
-    for notice in lint_notices(summary, notices, workspace, today):  # no git: once per workspace; else per run
-        say_once(notice, workspace.root if summary is None else None)
-    dates = stage_dates(summary, workspace, today)
-    return LintContext(workspace, today, dates.since,
-                       extra={STAGE_CONFLICTS: dates.conflicts})
+    @property
+    def findings(self) -> list[Finding]:
+        return list(self.analysis.findings)
 
 
-def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date, *,
-                   ctx: LintContext | None = None) -> list[Finding]:
-    """Run every rule over a loaded workspace and apply crm.yaml severities and `lint_ignore`.
+def say_history_notices(analysis: Analysis) -> None:
+    """Print what the run should know about git history on stderr (once per process; a notice about a
+    lasting state, such as no repository, once per workspace)."""
+    from plaintext_crm.history.record_history import say_once
 
-    Pass `ctx` (from build_lint_context) to keep what the rules derive, e.g. for compute_figures.
-    """
-    ctx = ctx if ctx is not None else build_lint_context(workspace, today)
-    findings = [*load_findings, *run_rules(ctx)]
-    return sorted(set(apply_policy(findings, ctx)), key=lambda finding: (*finding.sort_key(), finding.message))
+    summary, _notices = analysis.git.stage_summary()
+    for notice in analysis.history_notices:
+        say_once(notice, analysis.workspace.root if summary is None else None)
+
+
+def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date) -> list[Finding]:
+    """Every finding of a loaded workspace (`analyze(...).findings`), its git history read from its root."""
+    return list(analyze(workspace, today, load_findings=load_findings).findings)
 
 
 def run_lint(root: Path, today: dt.date, *, use_cache: bool = True) -> LintResult:
-    """Load the workspace at `root` (through the parse cache unless use_cache is False) and lint it."""
-    from plaintext_crm.records.parse_cache import load_workspace_cached
-
-    workspace, load_findings = load_workspace_cached(root, use_cache=use_cache)
-    ctx = build_lint_context(workspace, today)
-    return LintResult(workspace, lint_workspace(workspace, load_findings, today, ctx=ctx), ctx)
+    """Load the workspace at `root` (through the parse cache unless use_cache is False), analyse and lint it."""
+    analysis = load_analysis(root, today, use_cache=use_cache)
+    say_history_notices(analysis)
+    return LintResult(analysis)
 
 
 def matches(code: str, patterns: Sequence[str]) -> bool:
@@ -84,7 +78,6 @@ def lint_example(example: Example, which: str) -> list[Finding]:
     """Lint the 'bad' or 'fixed' side of a rule's Example in a throwaway workspace (no cache)."""
     import tempfile
 
-    from plaintext_crm.history.stages import HistoryExample
     from plaintext_crm.records.loader import load_workspace
 
     with tempfile.TemporaryDirectory(prefix="plaintext-crm-example-") as folder:

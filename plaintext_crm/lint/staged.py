@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plaintext_crm.errors import ToolError
-from plaintext_crm.history.gitrepo import GitFailed, GitRepository, locate_repository, read_blobs, run_git
+from plaintext_crm.gitrepo import GitFailed, GitRepository, locate_repository, read_blobs, run_git
 from plaintext_crm.records.config import CONFIG_FILE
 from plaintext_crm.records.model import KINDS
 

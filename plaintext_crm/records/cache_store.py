@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from plaintext_crm.history.gitrepo import locate_repository
+from plaintext_crm.gitrepo import locate_repository
 
 MAGIC = b"PTCRMC\r\n"  # the CR LF catches a file mangled by text-mode line-ending conversion
 FORMAT_VERSION = 1

@@ -12,16 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.records.frontmatter import (
-    InvalidDate,
-    KeyPath,
-    ParseProblem,
-    YamlTrap,
-    decode,
-    parse_yaml_mapping,
-    read_inside,
-    shown_number,
-)
+from plaintext_crm.records.frontmatter import InvalidDate, KeyPath, YamlTrap, parse_yaml_mapping, shown_number
+from plaintext_crm.records.reading import ParseProblem, decode, read_inside
 
 CONFIG_FILE = "crm.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -12,18 +12,17 @@ bound and files past a size limit are parse problems, never a hang, a traceback 
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import math
-import os
 import re
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from sys import intern
 from typing import Any
 
 import yaml
+
+from plaintext_crm.records.reading import MAX_FILE_BYTES, ParseProblem, decode, too_large
+from plaintext_crm.records.yaml_aliases import RefusedYaml, expansion_problem
 
 try:
     from yaml import CSafeLoader as _BaseLoader
@@ -47,14 +46,8 @@ _DOTS_LINE = re.compile(r"^\.\.\.[ \t]*\r?$", re.MULTILINE)
 _OTHER_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 _YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
-MAX_FILE_BYTES = 10 * 1024 * 1024  # a record or crm.yaml larger than this is not read
 MAX_NUMBER_CHARACTERS = 1000  # a longer integer is refused before it is built (Python prints 4300 digits)
 MAX_DEPTH = 64  # nesting levels of front matter; real records use a handful
-# Aliases may reuse an anchor, but the expanded document may hold at most this many nodes, or this
-# many times the nodes written, whichever is larger: a "billion laughs" bomb stops at its first level
-# past the bound, before anything is built.
-MAX_EXPANDED_NODES = 10_000
-MAX_EXPANSION_RATIO = 10
 _OCTAL_LOOKING = re.compile(r"^[-+]?0[0-9_]+$")
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+$")
 _BOOL_WORDS = {"yes", "no", "on", "off", "y", "n"}
@@ -68,14 +61,6 @@ class YamlTrap:
     kind: str  # "bool-word", "octal", "sexagesimal", "invalid-date", "non-finite", "duplicate-key",
     #            "byte-order-mark", "key-not-text"
     text: str  # the raw scalar as written
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class ParseProblem:
-    """Why a file could not be turned into a front matter mapping."""
-
-    line: int
     message: str
 
 
@@ -157,10 +142,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def _trap(self, node: yaml.Node, kind: str, message: str) -> None:
         self.traps.append(YamlTrap(node.start_mark.line + self.first_line, kind, str(node.value), message))
 
-    def _refuse(self, node: yaml.ScalarNode, what: str) -> _Refused:
+    def _refuse(self, node: yaml.ScalarNode, what: str) -> RefusedYaml:
         """An explicitly tagged scalar that is not what its tag says (`!!int ana`): PyYAML's constructors
         raise ValueError, KeyError or AttributeError there, without a position."""
-        return _Refused(node.start_mark.line, f"'{str(node.value)[:40]}' is tagged {str(node.tag).rsplit(':', 1)[-1]} "
+        return RefusedYaml(node.start_mark.line, f"'{str(node.value)[:40]}' is tagged {str(node.tag).rsplit(':', 1)[-1]} "
                                               f"but is not {what}")
 
     def construct_trapped_bool(self, node: yaml.ScalarNode) -> Any:
@@ -176,7 +161,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     def construct_trapped_int(self, node: yaml.ScalarNode) -> Any:
         raw = str(node.value)
         if len(raw) > MAX_NUMBER_CHARACTERS:  # Python turns at most 4300 digits into a number or back
-            raise _Refused(node.start_mark.line, f"a number of {len(raw):,} characters is too long to read; "
+            raise RefusedYaml(node.start_mark.line, f"a number of {len(raw):,} characters is too long to read; "
                                                  "quote it if it is text")
         try:
             value = self.construct_yaml_int(node)
@@ -238,15 +223,6 @@ class _Unusual(Exception):
     """The document uses something the fast walk leaves to PyYAML's general constructor."""
 
 
-class _Refused(Exception):
-    """Front matter that is not built: nested too deep, or aliases that recurse or multiply."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line  # 0-based, in the YAML text
-        self.message = message
-
-
 def _construct(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int],
                duplicates: list[YamlTrap]) -> Any:
     """The value of `node` as SafeConstructor would build it (with the loader's trap-recording scalar
@@ -262,7 +238,7 @@ def _construct(loader: _Loader, node: yaml.Node, path: KeyPath, lines: dict[KeyP
         return loader.yaml_constructors[tag](loader, node)
     first_line = loader.first_line
     if len(path) >= MAX_DEPTH:
-        raise _Refused(node.start_mark.line, f"front matter nests deeper than {MAX_DEPTH} levels")
+        raise RefusedYaml(node.start_mark.line, f"front matter nests deeper than {MAX_DEPTH} levels")
     if kind is yaml.MappingNode:
         if tag != _MAP:
             raise _Unusual
@@ -320,7 +296,7 @@ def split_front_matter(text: str) -> tuple[str, str, int] | ParseProblem:
 def _collect_key_lines(node: yaml.Node, path: KeyPath, first_line: int, lines: dict[KeyPath, int],
                        loader: _Loader) -> None:
     if len(path) >= MAX_DEPTH:
-        raise _Refused(node.start_mark.line, f"front matter nests deeper than {MAX_DEPTH} levels")
+        raise RefusedYaml(node.start_mark.line, f"front matter nests deeper than {MAX_DEPTH} levels")
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -336,66 +312,6 @@ def _collect_key_lines(node: yaml.Node, path: KeyPath, first_line: int, lines: d
         for index, item in enumerate(node.value):
             lines[path + (index,)] = item.start_mark.line + first_line
             _collect_key_lines(item, path + (index,), first_line, lines, loader)
-
-
-_COLLECTION_STARTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_COLLECTION_ENDS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-
-
-def _check_aliases(yaml_text: str) -> _Refused | None:
-    """Why the aliases of yaml_text must not be expanded, or None when they are harmless.
-
-    Walks PyYAML's events (no values are built): an alias met inside the collection its anchor opens
-    would make a value contain itself; otherwise every anchor's expanded node count is known when its
-    alias comes, so the whole document's expanded size is counted without expanding anything."""
-    sizes: dict[str, int] = {}  # anchor -> nodes its value expands to
-    inside: set[str] = set()  # anchors of the collections still open
-    frames: list[list[Any]] = [[None, 0]]  # per open collection: [anchor, expanded nodes so far]
-    written = expanded = 0
-    aliases: list[tuple[int, int, str]] = []  # (expanded nodes after the alias, its line, its anchor)
-    events: Any = yaml.parse(yaml_text, Loader=_BaseLoader)  # typed as plain Events; these have anchors
-    try:
-        for event in events:
-            kind = type(event)
-            if kind is yaml.AliasEvent:
-                anchor = event.anchor
-                if anchor in inside:
-                    return _Refused(event.start_mark.line, f"alias *{anchor} is inside the value of its own anchor "
-                                    f"&{anchor}: a value cannot contain itself")
-                size = sizes.get(anchor)
-                if size is None:
-                    return None  # an undefined alias: composing says so, with its line
-                written += 1
-                expanded += size
-                frames[-1][1] += size
-                aliases.append((expanded, event.start_mark.line, anchor))
-            elif kind is yaml.ScalarEvent:
-                written += 1
-                expanded += 1
-                frames[-1][1] += 1
-                if event.anchor is not None:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, _COLLECTION_STARTS):
-                written += 1
-                expanded += 1
-                frames.append([event.anchor, 1])
-                if event.anchor is not None:
-                    inside.add(event.anchor)
-            elif isinstance(event, _COLLECTION_ENDS):
-                anchor, size = frames.pop()
-                frames[-1][1] += size
-                if anchor is not None:
-                    sizes[anchor] = size
-                    inside.discard(anchor)
-    except yaml.YAMLError:
-        return None  # composing reports the same error with its line
-    limit = max(MAX_EXPANDED_NODES, MAX_EXPANSION_RATIO * written)
-    if expanded <= limit:
-        return None
-    crossing = next((alias for alias in aliases if alias[0] > limit), aliases[-1])
-    return _Refused(crossing[1], f"aliases expand the front matter to {expanded:,} values from {written:,} written "
-                                 f"(at most {limit:,}); alias *{crossing[2]} here goes past that: reuse an anchor "
-                                 "a few times, do not nest repeated aliases")
 
 
 def _line_map(yaml_text: str, first_line: int) -> Callable[[int], int]:
@@ -438,7 +354,7 @@ def _parse_mapping(yaml_text: str, first_line: int, fast: bool, line_of: Callabl
     # Only aliases can make a value bigger than its text, or contain itself: check them before
     # composing, and only in text that could hold one (an alias needs an anchor).
     if "*" in yaml_text and "&" in yaml_text:
-        refused = _check_aliases(yaml_text)
+        refused = expansion_problem(yaml_text, _BaseLoader)
         if refused is not None:
             return ParseProblem(line_of(refused.line), refused.message)
     loader = _Loader(yaml_text, first_line)
@@ -464,7 +380,7 @@ def _parse_mapping(yaml_text: str, first_line: int, fast: bool, line_of: Callabl
         if data is None:
             _collect_key_lines(node, (), first_line, key_lines, loader)
             data = loader.construct_document(node)
-    except _Refused as exc:
+    except RefusedYaml as exc:
         return ParseProblem(line_of(exc.line), exc.message)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -500,88 +416,6 @@ def shown_number(value: Any) -> str:
         return ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
     text = str(value)
     return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} characters)"
-
-
-def decode(raw: bytes) -> str | ParseProblem:
-    """Decode UTF-8 bytes, or say on which line the first bad byte is."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return ParseProblem(line, f"not valid UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded; "
-                                  "save the file as UTF-8")
-
-
-# Not following a symlink in the last step, and not waiting for a writer should a named pipe be
-# swapped in after the folder was listed: the opened entry is checked before anything is read.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_KIND_WORDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
-               (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
-
-
-def kind_of(mode: int) -> str:
-    """What a non-regular entry is, in words."""
-    return next((word for test, word in _KIND_WORDS if test(mode)), "not a regular file")
-
-
-def link_problem(root: str, path: str) -> ParseProblem | None:
-    """Why the symbolic link `path` is not read, or None when it leads to a regular file inside `root`
-    (a real path): links that loop, dangle, leave the workspace or lead to something else are refused."""
-    try:
-        shown = os.readlink(path)
-    except OSError:
-        shown = "?"
-    try:
-        target = os.path.realpath(path, strict=True)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return ParseProblem(1, f"not read: a symbolic link to '{shown}' that loops back on itself")
-        return ParseProblem(1, f"not read: a symbolic link to '{shown}', which does not exist")
-    if os.path.commonpath((root, target)) != root:
-        return ParseProblem(1, f"not read: a symbolic link to '{shown}', outside the workspace (records and "
-                               "crm.yaml are read only from inside it)")
-    try:
-        mode = os.stat(target).st_mode
-    except OSError as exc:
-        return ParseProblem(1, f"not read: a symbolic link to '{shown}' ({exc.strerror})")
-    if not stat.S_ISREG(mode):
-        return ParseProblem(1, f"not read: a symbolic link to {kind_of(mode)}")
-    return None
-
-
-def read_inside(root: Path, rel: str) -> bytes | ParseProblem:
-    """The bytes of the regular file root/rel: never through a symbolic link that leaves the workspace
-    or loops, never blocking on a named pipe or a device, never past MAX_FILE_BYTES."""
-    path = os.path.join(root, rel)
-    try:
-        try:
-            handle = os.open(path, _OPEN_FLAGS)
-        except OSError as exc:
-            if exc.errno not in (errno.ELOOP, errno.EMLINK) or not os.path.islink(path):
-                raise
-            # A symbolic link (O_NOFOLLOW refused it): read it only if it stays in the workspace.
-            problem = link_problem(os.path.realpath(root), path)
-            if problem is not None:
-                return problem
-            handle = os.open(os.path.realpath(path), _OPEN_FLAGS)
-        with open(handle, "rb", buffering=0) as file:
-            status = os.fstat(handle)
-            if not stat.S_ISREG(status.st_mode):
-                return ParseProblem(1, f"not read: this is {kind_of(status.st_mode)}, not a file")
-            if status.st_size > MAX_FILE_BYTES:
-                return too_large(status.st_size)
-            raw = file.readall()
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return ParseProblem(1, "cannot read the file: it was removed while being read")
-        return ParseProblem(1, f"cannot read the file: {exc.strerror or exc}")
-    return raw if len(raw) <= MAX_FILE_BYTES else too_large(len(raw))
-
-
-def too_large(size: int) -> ParseProblem:
-    """The problem of a file past MAX_FILE_BYTES."""
-    return ParseProblem(1, f"the file is {size / 1024 / 1024:.1f} MB, more than the {MAX_FILE_BYTES // 1024 // 1024} MB "
-                           "a record may hold; it is not read (keep large notes and attachments elsewhere)")
 
 
 def parse_record(path: str, raw: bytes) -> ParsedFile:

@@ -11,6 +11,7 @@ from typing import Any
 
 from plaintext_crm.findings import Finding
 from plaintext_crm.json_data import to_data
+from plaintext_crm.records.config import Config
 from plaintext_crm.records.model import Workspace
 from plaintext_crm.sales.figures import (
     Board,
@@ -49,11 +50,28 @@ class CrmAnalytics:
         return data
 
 
-def analyze(workspace: Workspace, today: dt.date, findings: Sequence[Finding] = (),
-            stage_since: StageSince = front_matter_stage_since) -> CrmAnalytics:
+def sales_figures(workspace: Workspace, today: dt.date, findings: Sequence[Finding] = (),
+                  stage_since: StageSince = front_matter_stage_since) -> CrmAnalytics:
     """Compute every CRM figure once: per-deal figures, board, follow-ups, overview, hand-offs, forecast."""
     deals = deal_figures(workspace, today, stage_since)
     config = workspace.config
     return CrmAnalytics(today, config.currency, deals, board_from(deals, config, today),
                         followups_from(deals, config, today), overview_from(deals, config, today, findings),
                         handoffs_from(deals, workspace, today), forecast_from(deals, config, today))
+
+
+NO_OWNER = "_none"  # the owner-filter key of deals without an owner
+
+
+def owner_key(owner: str | None) -> str:
+    """The owner-filter key of an owner id."""
+    return owner or NO_OWNER
+
+
+def owner_boards(crm: CrmAnalytics, config: Config) -> dict[str, Board]:
+    """The board of each owner's deals (owner key -> board), for the board's owner filter."""
+    boards = {}
+    for ref in crm.board.owners:
+        mine = {deal_id: figures for deal_id, figures in crm.deals.items() if figures.owner == ref.id}
+        boards[owner_key(ref.id)] = board_from(mine, config, crm.today)
+    return boards

@@ -13,29 +13,20 @@ import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from typing import ClassVar
 
 from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.money import cents, decimal
 from plaintext_crm.records.config import Config, Stage
 from plaintext_crm.records.model import OPEN_WORK, Deal, DealStatus, Workspace, stage_status
 
 StageSince = Callable[[Deal], "dt.date | None"]
-CENT = Decimal("0.01")
 
 
 def front_matter_stage_since(deal: Deal) -> dt.date | None:
     """The default `stage_since` callable: the date written in the deal's own front matter."""
     return deal.stage_since
-
-
-def cents(amount: Decimal) -> Decimal:
-    """Round money to cents, half up (12.345 -> 12.35): the one rounding step for displayed amounts."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def decimal(number: float) -> Decimal:
-    """A YAML number as an exact Decimal of what was written (0.1 -> Decimal('0.1'), not the binary float)."""
-    return Decimal(str(number))
 
 
 # --- per-deal facts -------------------------------------------------------------------------------
@@ -90,6 +81,8 @@ class DealFigures:
 
     Money fields are exact Decimals; round them with `cents()` for display (to_data() does).
     """
+
+    json_reference: ClassVar[str] = "id"  # inside other figures, data.json gives the deal id only
 
     id: str
     path: str

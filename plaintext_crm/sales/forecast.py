@@ -10,9 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from plaintext_crm.money import cents
 from plaintext_crm.records.config import Config
 from plaintext_crm.records.model import DealStatus
-from plaintext_crm.sales.figures import Amount, DealFigures, cents, sum_amount
+from plaintext_crm.sales.figures import Amount, DealFigures, sum_amount
 
 NO_SOURCE = "(none)"
 WINDOW_MONTHS = 12

@@ -10,11 +10,13 @@ Everything is gathered before anything is written, so the pages agree with each 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gc
 import hashlib
 import json
 import multiprocessing
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,10 +28,11 @@ from jinja2 import Environment
 from plaintext_crm import __version__
 from plaintext_crm.history.record_history import history_key
 from plaintext_crm.records import cache_store
-from plaintext_crm.records.frontmatter import read_inside
 from plaintext_crm.records.parse_cache import die_with_parent
+from plaintext_crm.records.reading import read_inside
 from plaintext_crm.site import output
 from plaintext_crm.site.bodies import render_bodies
+from plaintext_crm.site.markdown import renderer
 from plaintext_crm.site.pages import Page, SiteData, all_page_types, gather_site_data
 from plaintext_crm.site.templates import (
     STATIC_FOLDER,
@@ -64,31 +67,36 @@ class BuildResult:
 
 def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True, jobs: int | None = None,
                progress: Callable[[int], object] | None = None,
-               on_plan: Callable[[int], object] | None = None) -> BuildResult:
+               on_plan: Callable[[int], object] | None = None, gathered: SiteData | None = None) -> BuildResult:
     """Build the site of the workspace at `root` into `out`; the previous site stays whole if anything fails.
 
     `progress(n)` is called as pages are written; `on_plan(total)` once the number of pages is known.
+    `gathered`: the workspace already gathered for `today`, with its rendered bodies (incremental.py
+    keeps it in memory), so the build does not load and analyse it again.
     """
     started = time.perf_counter()
     out = output.check_output_folder(out, root)  # refused before any work: no marker, or files not ours
     try:
         with output.output_lock(out):  # one build at a time into `out`; a second one waits and says so
             output.clean_stale(out)  # temporary folders of killed builds
-            return _build_locked(root, out, today, started, use_cache, jobs, progress, on_plan)
+            return _build_locked(root, out, today, started, use_cache, jobs, progress, on_plan, gathered)
     except OSError as exc:  # a full disk, a folder that cannot be written...: a message, the old site stays
         raise output.failure(exc, "build the site", out) from None
 
 
 def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cache: bool, jobs: int | None,
                   progress: Callable[[int], object] | None,
-                  on_plan: Callable[[int], object] | None) -> BuildResult:
+                  on_plan: Callable[[int], object] | None, gathered: SiteData | None) -> BuildResult:
     """`build_site`'s pipeline, with the lock of `out` held."""
     cache_dir = cache_store.cache_folder(root)  # in the user's cache folder: no repository can plant a cache
 
     # 1. Gather: load, lint, analytics, rendered bodies. Nothing is written before this is complete.
-    site = gather_site_data(root, today, use_cache=use_cache)
+    if gathered is not None:
+        site, engine = gathered, renderer(None)[0]
+    else:
+        site = gather_site_data(root, today, use_cache=use_cache)
+        site.bodies, engine = render_bodies(site.workspace, cache_dir if use_cache else None, jobs=jobs)
     site.cache_dir = cache_dir if use_cache else None
-    site.bodies, engine = render_bodies(site.workspace, cache_dir if use_cache else None, jobs=jobs)
 
     # 2. Plan every page; each knows its template, its context and which record files it reads.
     env = make_environment(root, cache_dir if use_cache else None)
@@ -291,10 +299,20 @@ def _reuse_unchanged(pages: Sequence[Page], previous: dict[str, str], fingerprin
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
         try:
-            output.link_or_copy(os.path.join(old_root, page.output), target)
+            _link_or_copy(os.path.join(old_root, page.output), target)
         except FileNotFoundError:  # removed from the old site by hand: render it again
             todo.append(page)
     return todo
+
+
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Reuse an unchanged file of the previous build: a hard link when possible, else a copy (never of a link)."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        if os.path.islink(source):  # never publish what a link points at: the page is rendered again
+            raise FileNotFoundError(errno.ENOENT, "a symbolic link", os.fspath(source)) from None
+        shutil.copyfile(source, target)
 
 
 def _read_manifest(cache_dir: Path, out: Path, global_key: str) -> dict[str, Any]:

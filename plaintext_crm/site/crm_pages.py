@@ -7,10 +7,10 @@ from typing import Any
 
 from plaintext_crm.escape import file_name_part
 from plaintext_crm.records.model import DEAL_KEYS, Client, Deal
+from plaintext_crm.sales.analytics import owner_key
 from plaintext_crm.sales.figures import DealFigures
 from plaintext_crm.site import svg
 from plaintext_crm.site.data import data_json
-from plaintext_crm.site.figures import owner_key
 from plaintext_crm.site.filters import compact_money, money, percent
 from plaintext_crm.site.history_pages import timeline_with_commits
 from plaintext_crm.site.pages import (

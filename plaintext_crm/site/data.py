@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plaintext_crm import __version__, json_data
 from plaintext_crm.escape import json_hidden
@@ -12,10 +12,13 @@ from plaintext_crm.records.config import Config
 from plaintext_crm.records.model import Record
 from plaintext_crm.site.data_fragments import RecordFragments
 
+if TYPE_CHECKING:
+    from plaintext_crm.site.pages import SiteData
+
 DATA_VERSION = 1
 
 
-def site_data(site: Any) -> dict[str, Any]:
+def site_data(site: SiteData) -> dict[str, Any]:
     """A JSON-able dict of everything the site shows, for other tools (see docs/site.md for the shape)."""
     workspace = site.workspace
     return _site_data(site, {client_id: record_data(client) for client_id, client in sorted(workspace.clients.items())},
@@ -25,7 +28,7 @@ def site_data(site: Any) -> dict[str, Any]:
                        for project_id, project in sorted(workspace.projects.items())})
 
 
-def _site_data(site: Any, clients: Any, deals: Any, projects: Any) -> dict[str, Any]:
+def _site_data(site: SiteData, clients: Any, deals: Any, projects: Any) -> dict[str, Any]:
     workspace = site.workspace
     return {
         "version": DATA_VERSION,
@@ -44,17 +47,17 @@ def _site_data(site: Any, clients: Any, deals: Any, projects: Any) -> dict[str, 
     }
 
 
-def _schedule_of(site: Any, project_id: str) -> dict[str, Any]:
+def _schedule_of(site: SiteData, project_id: str) -> dict[str, Any]:
     """A project's `schedule`: planned dates, health, drift and each task's computed dates (docs/delivery.md)."""
     return {"schedule": site.figures.delivery.project_data(project_id)}
 
 
-def _history_of(site: Any, deal_id: str) -> dict[str, Any]:
+def _history_of(site: SiteData, deal_id: str) -> dict[str, Any]:
     """A deal's git-history fields: stage_since, days_in_stage, stage_history, created/last changed."""
     return dict(site.figures.history.deals.get(deal_id, {}))
 
 
-def data_json(site: Any) -> str:
+def data_json(site: SiteData) -> str:
     """data.json's text: one line, encoded by json's C encoder (nested values converted by `json_default`).
 
     Records come from cached per-record fragments (data_fragments.py) when `site.cache_dir` is set.
@@ -63,7 +66,7 @@ def data_json(site: Any) -> str:
     return json_hidden(_data_json(site))
 
 
-def _data_json(site: Any) -> str:
+def _data_json(site: SiteData) -> str:
     try:
         return _data_json_from_fragments(site)
     except (TypeError, ValueError):  # e.g. a front matter mapping with date keys: the whole way below
@@ -79,10 +82,10 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=la
 _HOLES = {kind: f"\x00{kind}\x00" for kind in ("clients", "deals", "projects")}
 
 
-def _data_json_from_fragments(site: Any) -> str:
+def _data_json_from_fragments(site: SiteData) -> str:
     """data_json's text with each record's object taken from (or added to) the fragment cache."""
     workspace = site.workspace
-    fragments = RecordFragments(workspace.root, getattr(site, "cache_dir", None), _ENCODE, record_data,
+    fragments = RecordFragments(workspace.root, site.cache_dir, _ENCODE, record_data,
                                 (__file__, json_data.__file__))
     objects = {
         "clients": [(client_id, fragments.text(client, {})) for client_id, client in sorted(workspace.clients.items())],

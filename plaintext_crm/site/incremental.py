@@ -29,9 +29,9 @@ from markupsafe import Markup
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding
 from plaintext_crm.records import cache_store
-from plaintext_crm.records.frontmatter import ParseProblem, read_inside
 from plaintext_crm.records.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.records.model import Workspace
+from plaintext_crm.records.reading import ParseProblem, read_inside
 from plaintext_crm.site import output
 from plaintext_crm.site.builder import _global_key, build_site
 from plaintext_crm.site.markdown import body_key, renderer
@@ -137,10 +137,11 @@ class IncrementalSite:
         the state."""
         started = time.perf_counter()
         today = self.today()
-        result = build_site(self.root, self.out, today, use_cache=self.use_cache and not fresh, jobs=self.jobs)
         self.state = _State()
         workspace, load_findings = self._load(set(), initial=True)
         site, env, pages = self._analyze(workspace, load_findings, today, set(), initial=True)
+        result = build_site(self.root, self.out, today, use_cache=self.use_cache and not fresh, jobs=self.jobs,
+                            gathered=site)
         self.state.global_key = self._global_key(site, env, today)
         self.state.fingerprints = {page.output: _fingerprint(page, self.state.versions) for page in pages}
         self.state.records = {page.output: page.record for page in pages if page.record is not None}
@@ -231,13 +232,12 @@ class IncrementalSite:
     def _analyze(self, workspace: Workspace, load_findings: list[Finding], today: dt.date, changed: set[str], *,
                  initial: bool = False) -> tuple[SiteData, object, list[Page]]:
         """Lint, compute figures and bodies, plan the pages: everything gathered before anything is written."""
-        from plaintext_crm.lint.run import build_lint_context, lint_workspace
-        from plaintext_crm.site.figures import compute_figures
+        from plaintext_crm.analysis import analyze
+        from plaintext_crm.history.reader import GitHistory
+        from plaintext_crm.site.pages import site_data_of
 
-        context = build_lint_context(workspace, today)
-        findings = lint_workspace(workspace, load_findings, today, ctx=context)
-        figures = compute_figures(workspace, today, findings, context)
-        site = SiteData(workspace, today, list(findings), figures)
+        site = site_data_of(analyze(workspace, today, GitHistory(self.root, use_cache=self.use_cache, whole=True),
+                                    load_findings))
         site.bodies = self._bodies(workspace, changed, initial)
         env = make_environment(self.root, cache_store.cache_folder(self.root) if self.use_cache else None)
         pages: list[Page] = []
@@ -271,7 +271,7 @@ class IncrementalSite:
             return
 
     def _load_initial(self, root: Path, paths: list[str]) -> list[LoadedFile]:
-        """Every record through the persistent record cache (build_site has just brought it up to date)."""
+        """Every record through the persistent record cache (reading only files changed since it was written)."""
         from plaintext_crm.records.parse_cache import RecordCache
 
         loaded = RecordCache(root, enabled=self.use_cache).load(root, paths)

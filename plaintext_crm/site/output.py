@@ -11,22 +11,21 @@ build can tell a folder left by a killed build (removed) from one in use (left a
 
 from __future__ import annotations
 
-import errno
-import json
 import os
 import shutil
-import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal
+from plaintext_crm.site.fs_failure import failure
+from plaintext_crm.site.marker import MARKER, Marker, MarkerError, marker_data, read_marker, write_marker
+from plaintext_crm.site.process_owner import current_owner, owner_gone, this_boot
 
 try:  # POSIX; elsewhere builds into one folder are not serialised
     import fcntl
@@ -36,31 +35,15 @@ except ImportError:  # pragma: no cover
 # Workspace folders a site must never replace or be written into.
 PROTECTED_FOLDERS = frozenset({"clients", "deals", "projects", "templates", "site-templates", ".git",
                                ".plaintext-crm"})
-MARKER = ".plaintext-crm-site"
-MARKER_FORMAT = 1
 STAGING_PREFIX = ".site-building-"
 RETIRED_PREFIX = ".site-old-"
 LOCK_PREFIX = ".plaintext-crm-lock-"
 LOCK_TIMEOUT_SECONDS = 600.0  # a second build waits this long for the first, then gives up
 LOCK_POLL_SECONDS = 0.05
-MAX_MARKER_BYTES = 64 << 20
 SHOWN = 5  # foreign files named in a refusal
 # The last check of each output folder in this process: its files and folder stamps. The check just
 # before the swap only lists the folders again when one of them changed since the check before the build.
 _CHECKED: dict[str, tuple[frozenset[str], dict[str, tuple[int, int]]]] = {}
-
-
-@dataclass(frozen=True)
-class Marker:
-    """What a folder's marker says: the files the tool wrote there, and for a temporary folder its owner."""
-
-    files: frozenset[str]
-    owner: dict[str, object] | None = None  # a staging or retired folder: the process that made it
-    retired: str | None = None  # a retired folder: the output folder its old site came from
-
-
-class MarkerError(Exception):
-    """A marker that cannot be trusted: unreadable, not ours, or naming paths outside its folder."""
 
 
 # --- checking the output folder ------------------------------------------------------------------
@@ -132,52 +115,12 @@ def check_replaceable(out: Path) -> frozenset[str]:
     return marker.files
 
 
-def read_marker(folder: Path) -> Marker | None:
-    """The marker of `folder`; None when it has none. A marker that is a link, too big, not our JSON or
-    naming a path that is not plainly inside the folder raises MarkerError."""
-    try:
-        handle = os.open(folder / MARKER, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise MarkerError("it is a link" if exc.errno == errno.ELOOP else exc.strerror or str(exc)) from None
-    try:
-        with os.fdopen(handle, "rb") as stream:
-            info = os.fstat(stream.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise MarkerError("it is not a file")
-            if info.st_size > MAX_MARKER_BYTES:
-                raise MarkerError("it is too big")
-            data = json.loads(stream.read())
-    except (OSError, ValueError) as exc:
-        raise MarkerError(f"not readable as JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("plaintext-crm") != "site" or data.get("format") != MARKER_FORMAT:
-        raise MarkerError("not a plaintext-crm site marker")
-    files, owner, retired = data.get("files"), data.get("building"), data.get("retired")
-    if not isinstance(files, list) or not all(isinstance(rel, str) for rel in files) or not _plain_relative(files):
-        raise MarkerError("its file list names paths that are not plainly inside the folder")
-    if (owner is not None and not isinstance(owner, dict)) or (retired is not None and not isinstance(retired, str)):
-        raise MarkerError("not a plaintext-crm site marker")
-    return Marker(frozenset(files), owner, retired)
-
-
 def _names(found: list[str]) -> str:
     """Some of `found` for a message, hidden characters of file names shown as escapes."""
     more = f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
     return ", ".join(terminal(name) for name in found[:SHOWN]) + more
 
 
-# With every path between two \0: an empty, "." or ".." part, or a leading or trailing "/".
-_NOT_PLAIN = ("\0\0", "\0/", "/\0", "//", "/./", "/../", "\0./", "\0../", "/.\0", "/..\0", "\0.\0", "\0..\0")
-
-
-def _plain_relative(files: list[str]) -> bool:
-    """True when every path is like "a/b.html": relative, "/" separated, no empty, "." or ".." part (so
-    never outside the folder); checked with a few substring searches (a marker may list 100,000)."""
-    if not files:
-        return True
-    joined = "\0" + "\0".join(files) + "\0"
-    return joined.count("\0") == len(files) + 1 and not any(bad in joined for bad in _NOT_PLAIN)
 
 
 def foreign_entries(folder: Path, files: frozenset[str]) -> list[str]:
@@ -303,74 +246,6 @@ def make_parent(out: Path) -> None:
 
 # --- temporary folders: owned by a process, removed by a later build once it is gone -------------
 
-def _owner() -> dict[str, object]:
-    return {"pid": os.getpid(), "start": _start_token(os.getpid()), "host": _host()}
-
-
-def _host() -> str:
-    return os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
-
-
-def _start_token(pid: int) -> str | None:
-    """When process `pid` started (boot id and start time, Linux), so that a reused pid is not taken for it."""
-    try:
-        line = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
-    except OSError:
-        return None
-    fields = line.rsplit(")", 1)[-1].split()  # after the command name, which may hold spaces and ")"
-    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
-
-
-def _this_boot(owner: dict[str, object]) -> bool:
-    """Whether the owner's start token carries this machine's current boot id (random at each start,
-    never in a repository), so that a folder a commit planted is never taken for one a build left."""
-    token = owner.get("start")
-    own = _start_token(os.getpid())
-    return isinstance(token, str) and own is not None and token.split(":", 1)[0] == own.split(":", 1)[0]
-
-
-def _owner_gone(owner: dict[str, object]) -> bool:
-    """True only when the owning process is certainly gone (same host; no such process, or another one)."""
-    pid, host = owner.get("pid"), owner.get("host")
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or host != _host():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # it exists, owned by someone else
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[-1].split()
-    except OSError:
-        return False
-    if state and state[0] in ("Z", "X"):  # killed, not yet reaped
-        return True
-    current, token = _start_token(pid), owner.get("start")
-    return current is not None and token is not None and current != token
-
-
-def _write_marker(folder: Path, marker: dict[str, object]) -> None:
-    """Replace the marker of `folder` atomically (a unique temporary name beside it)."""
-    handle, temporary = tempfile.mkstemp(prefix=MARKER + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(marker, stream, indent=0, sort_keys=True)
-            stream.write("\n")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, folder / MARKER)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
-
-
-def _marker(files: Iterable[str], **extra: object) -> dict[str, object]:
-    return {"plaintext-crm": "site", "format": MARKER_FORMAT, "files": sorted(set(files)), **extra}
-
 
 @contextmanager
 def staging_folder(out: Path) -> Iterator[Path]:
@@ -382,7 +257,7 @@ def staging_folder(out: Path) -> Iterator[Path]:
         raise failure(exc, f"create a temporary folder in {out.parent}", out) from None
     try:
         try:
-            _write_marker(staging, _marker([], building=_owner()))
+            write_marker(staging, marker_data([], building=current_owner()))
         except OSError as exc:
             raise failure(exc, f"write into the temporary folder {staging}", out) from None
         yield staging
@@ -393,7 +268,7 @@ def staging_folder(out: Path) -> Iterator[Path]:
 
 def finish(staging: Path, files: Iterable[str]) -> None:
     """Give the completed staging folder its final marker: the site's files, no owner (same bytes each time)."""
-    _write_marker(staging, _marker(files))
+    write_marker(staging, marker_data(files))
 
 
 def clean_stale(out: Path) -> None:
@@ -414,9 +289,9 @@ def clean_stale(out: Path) -> None:
             marker = read_marker(folder)
         except (OSError, MarkerError):
             continue
-        if marker is None or marker.owner is None or not _owner_gone(marker.owner):
+        if marker is None or marker.owner is None or not owner_gone(marker.owner):
             continue
-        if not _this_boot(marker.owner):
+        if not this_boot(marker.owner):
             # A marker anyone could have written (a committed folder, a build from before a restart):
             # nothing proves the tool made this folder, so it is left for a person to delete.
             click.echo(f"warning: left {terminal(str(folder))} alone: a temporary folder of a build this "
@@ -529,7 +404,7 @@ def swap_in(staging: Path, out: Path) -> None:
         raise failure(exc, f"create a temporary folder in {out.parent}", out) from None
     old = retired / out.name
     try:
-        _write_marker(retired, _marker([], building=_owner(), retired=str(out)))
+        write_marker(retired, marker_data([], building=current_owner(), retired=str(out)))
         os.replace(out, old)
     except OSError as exc:
         shutil.rmtree(retired, ignore_errors=True)
@@ -592,7 +467,7 @@ def add_to_marker(out: Path, files: frozenset[str], added: Iterable[str]) -> fro
     new = files | set(added)
     if new != files or not os.path.lexists(out / MARKER):
         out.mkdir(parents=True, exist_ok=True)
-        _write_marker(out, _marker(new))
+        write_marker(out, marker_data(new))
     return new
 
 
@@ -600,7 +475,7 @@ def remove_from_marker(out: Path, files: frozenset[str], removed: Iterable[str])
     """After files were deleted from `out`: take them off its marker."""
     new = files - set(removed)
     if new != files:
-        _write_marker(out, _marker(new))
+        write_marker(out, marker_data(new))
     return new
 
 
@@ -610,43 +485,6 @@ def is_inside(out: Path, rel: str) -> bool:
     return os.path.realpath(parent) == os.path.join(os.path.realpath(out), os.path.dirname(rel)).rstrip("/")
 
 
-def link_or_copy(source: str | Path, target: str | Path) -> None:
-    """Reuse an unchanged file of the previous build: a hard link when possible, else a copy (never of a link)."""
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError:
-        if os.path.islink(source):  # never publish what a link points at: the page is rendered again
-            raise FileNotFoundError(errno.ENOENT, "a symbolic link", os.fspath(source)) from None
-        shutil.copyfile(source, target)
-
-
 # --- failures of the file system ------------------------------------------------------------------
 
-ADVICE = {
-    errno.ENOSPC: "The disk is full: free some space and build again.",
-    errno.EDQUOT: "The disk quota is used up: free some space and build again.",
-    errno.EFBIG: "A file grew past the size this system allows (the disk is full, or a limit such as "
-                 "`ulimit -f` was reached): free some space or raise the limit, and build again.",
-    errno.EACCES: "No permission for that path: check its permissions (and its folder's), or choose another "
-                  "output folder with -o, and build again.",
-    errno.EPERM: "No permission for that path: check its permissions (and its folder's), or choose another "
-                 "output folder with -o, and build again.",
-    errno.EROFS: "The file system is read-only: choose another output folder with -o and build again.",
-    errno.ENOTDIR: "A file stands where a folder is needed: move that file away or choose another output "
-                   "folder with -o, and build again.",
-    errno.EEXIST: "A file stands where a folder is needed: move that file away or choose another output "
-                  "folder with -o, and build again.",
-    errno.EISDIR: "A folder stands where a file is needed: move it away and build again.",
-    errno.ENAMETOOLONG: "A path is too long for this file system: choose a shorter output folder with -o.",
-}
 
-
-def failure(exc: OSError, doing: str, out: Path | None = None) -> ToolError:
-    """A build that failed on the file system, as a message: what it tried, where, why, what to do, and
-    that the previous site in `out` (if any) is as it was."""
-    where = os.fsdecode(exc.filename) if exc.filename is not None else ""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    detail = f" ({where}: {reason})" if where and where not in doing else f" ({reason})"
-    advice = ADVICE.get(exc.errno or 0, "Check that path and build again.")
-    kept = f" The previous site in {out} was left as it was." if out is not None and os.path.isdir(out) else ""
-    return ToolError(f"could not {doing}{detail}. {advice}{kept}")

@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from jinja2 import Environment
@@ -22,6 +22,10 @@ from markupsafe import Markup
 
 from plaintext_crm.findings import Finding
 from plaintext_crm.records.model import Client, Deal, HistoryEntry, Project, Record, Workspace
+
+if TYPE_CHECKING:
+    from plaintext_crm.analysis import Analysis
+    from plaintext_crm.site.figures import Figures
 
 Context = Callable[["SiteData"], Mapping[str, Any]]
 Content = Callable[["SiteData"], "str | bytes"]
@@ -43,7 +47,7 @@ class SiteData:
     workspace: Workspace
     today: dt.date
     findings: list[Finding]
-    figures: Any  # plaintext_crm.site.figures.Figures: every computed business figure
+    figures: Figures  # every business figure, from the analysis
     bodies: dict[str, Markup] = field(default_factory=dict)  # record path -> rendered body
     links: dict[str, str] = field(default_factory=dict)  # record path -> page output path
     nav: list[NavItem] = field(default_factory=list)
@@ -293,10 +297,16 @@ def all_page_types() -> list[Callable[[SiteData], list[Page]]]:
 
 
 def gather_site_data(root: Path, today: dt.date, *, use_cache: bool = True) -> SiteData:
-    """Load and lint the workspace (through the parse cache) and compute every figure the pages show."""
-    from plaintext_crm.lint.run import run_lint
-    from plaintext_crm.site.figures import compute_figures
+    """Load and analyse the workspace (through the parse cache): everything the pages show."""
+    from plaintext_crm.analysis import load_analysis
 
-    result = run_lint(root, today, use_cache=use_cache)
-    figures = compute_figures(result.workspace, today, result.findings, result.context)
-    return SiteData(result.workspace, today, list(result.findings), figures)
+    return site_data_of(load_analysis(root, today, use_cache=use_cache, whole_history=True))
+
+
+def site_data_of(analysis: Analysis) -> SiteData:
+    """The site's view of an analysis: its findings and figures, computed now (before any page is written)."""
+    from plaintext_crm.lint.run import say_history_notices
+    from plaintext_crm.site.figures import Figures
+
+    say_history_notices(analysis)
+    return SiteData(analysis.workspace, analysis.today, list(analysis.findings), Figures.of(analysis))

@@ -17,7 +17,8 @@ from markupsafe import Markup
 
 from plaintext_crm.findings import Finding
 from plaintext_crm.records.model import Deal, Workspace
-from plaintext_crm.sales.figures import DealFigures, figures_for_deal, handoff_for
+from plaintext_crm.sales.analytics import CrmAnalytics
+from plaintext_crm.sales.figures import figures_for_deal, handoff_for
 from plaintext_crm.site.pages import SiteData
 
 LOAD_CODES = ("F001", "F002")  # findings made while loading one file; rules make the others
@@ -54,16 +55,16 @@ def focused(site: SiteData, changed: set[str], page_type: Callable[[SiteData], o
     return narrow
 
 
-def _patched_crm(crm: object, deals: list[Deal], workspace: Workspace, today: dt.date) -> object:
-    old: Mapping[str, DealFigures] = crm.deals  # type: ignore[attr-defined]
+def _patched_crm(crm: CrmAnalytics, deals: list[Deal], workspace: Workspace, today: dt.date) -> CrmAnalytics:
+    old = crm.deals
 
     def stage_since(deal: Deal) -> dt.date | None:
         before = old.get(deal.id)
         return deal.stage_since or (before.stage_since if before is not None and before.stage == deal.stage else None)
 
     fresh = {deal.id: figures_for_deal(deal, workspace, today, stage_since) for deal in deals}
-    handoffs = crm.handoffs  # type: ignore[attr-defined]
+    handoffs = crm.handoffs
     items = tuple(handoff_for(workspace.deals[item.deal.id], fresh[item.deal.id], workspace, today)
                   if item.deal.id in fresh else item for item in handoffs.items)
-    return dataclasses.replace(crm, deals={**old, **fresh},  # type: ignore[type-var]
+    return dataclasses.replace(crm, deals={**old, **fresh},
                                handoffs=dataclasses.replace(handoffs, items=items))

@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from plaintext_crm.cli import cli
-from plaintext_crm.records import frontmatter
+from plaintext_crm.records import frontmatter, reading
 from plaintext_crm.records.loader import load_workspace, parse_files
 from tests.conftest import EXAMPLE, EXAMPLE_TODAY
 
@@ -189,7 +189,7 @@ def test_a_file_past_the_size_limit_is_not_read(root: Path) -> None:
     big = root / "deals" / "big.md"
     with open(big, "wb") as handle:
         handle.write(b"---\ntitle: Big\nclient: fjord-foods\nowner: ana\nstage: lead\n---\n")
-        handle.write(b"Notes.\n" * (frontmatter.MAX_FILE_BYTES // 7 + 10))
+        handle.write(b"Notes.\n" * (reading.MAX_FILE_BYTES // 7 + 10))
     workspace, findings = load_workspace(root)
     assert "big" not in workspace.deals
     assert [(finding.path, finding.line, finding.code) for finding in findings if finding.path == "deals/big.md"] == [

@@ -13,16 +13,17 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plaintext_crm.analysis import analyze
 from plaintext_crm.cli import cli
 from plaintext_crm.history import record_history as history_module
-from plaintext_crm.history.activity import activity, history_figures
+from plaintext_crm.history.activity import activity
 from plaintext_crm.history.deal_versions import TRACKED
 from plaintext_crm.history.gitlog import Commit, LogCommit, LogEntry
+from plaintext_crm.history.reader import GitHistory
 from plaintext_crm.history.record_history import History, as_of, fold_history, read_history, stage_summary
 from plaintext_crm.history.stages import StageSpan, resolve_stays, stage_history
 from plaintext_crm.records.frontmatter import ParsedFile
 from plaintext_crm.records.loader import build_deal, load_workspace
-from plaintext_crm.site.figures import compute_figures
 from tests.history_support import ScriptedRepo, deal
 
 pytestmark = pytest.mark.git
@@ -109,7 +110,7 @@ def test_repro_stale_stage_since_is_a_warning_and_does_not_rot(repro: ScriptedRe
 
 def test_repro_site_figures_agree_with_the_stays(repro: ScriptedRepo) -> None:
     workspace, _ = load_workspace(repro.root)
-    figures = history_figures(workspace, TODAY, use_cache=False)
+    figures = analyze(workspace, TODAY, GitHistory(workspace.root, use_cache=False)).history
     data = figures.deals["site"]
     assert (data["stage_since"], data["days_in_stage"]) == ("2026-11-20", 6)
     assert [(item["stage"], item["entered"], item["left"], item["days"]) for item in data["stage_history"]] == [
@@ -123,7 +124,7 @@ def test_repro_site_figures_agree_with_the_stays(repro: ScriptedRepo) -> None:
 
 def test_repro_board_figures_agree_with_the_stays(repro: ScriptedRepo) -> None:
     workspace, findings = load_workspace(repro.root)
-    figures = compute_figures(workspace, TODAY, findings)
+    figures = analyze(workspace, TODAY, load_findings=findings)
     site = figures.crm.deals["site"]
     assert (site.stage_since, site.days_in_stage, site.rotting) == (d("2026-11-20"), 6, False)
 
@@ -303,7 +304,7 @@ def test_future_commits_are_noted_by_changes_and_on_the_site(future: ScriptedRep
     assert result.exit_code == 0, result.output
     assert NOTE in result.stderr.splitlines()
     workspace, _ = load_workspace(future.root)
-    figures = history_figures(workspace, TODAY, use_cache=False)
+    figures = analyze(workspace, TODAY, GitHistory(workspace.root, use_cache=False)).history
     assert NOTE.removeprefix("note: ") in figures.history.notices
     assert NOTE.removeprefix("note: ") in figures.to_data()["notices"]
     dates = [(item.commit.subject, item.commit.date) for item in figures.recent]

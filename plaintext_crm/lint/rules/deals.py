@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.history.stages import STAGE_CONFLICTS, HistoryExample, StageConflict
-from plaintext_crm.lint.registry import Example, LintContext, Rule, rule
-from plaintext_crm.records.model import OPEN_WORK, Deal, is_empty, lost_reason_valid, stage_status
+from plaintext_crm.lint.registry import Example, HistoryExample, Rule, rule
+from plaintext_crm.records.model import Deal, is_empty, lost_reason_valid
 
-__all__ = ["is_empty"]  # handoff.py asks it here
-
+if TYPE_CHECKING:
+    from plaintext_crm.analysis import Analysis
 
 def days(count: int) -> str:
     """'1 day', '5 days'."""
     return f"{count} day" if count == 1 else f"{count} days"
-
-
-def _deals(ctx: LintContext, state: str = "all") -> list[Deal]:
-    """The deals in one state: 'open' (an open or unknown stage), 'won', 'lost', 'closed' or 'all'.
-
-    Sorted out once per lint run (kept in ctx.extra), not by every rule for every deal."""
-    groups = ctx.extra.get("deals-by-state")
-    if groups is None:
-        groups = {"all": list(ctx.workspace.deals.values()), "open": [], "won": [], "lost": [], "closed": []}
-        stages = {stage.id: stage for stage in ctx.workspace.config.stages}
-        for deal in groups["all"]:
-            status = stage_status(stages.get(deal.stage) if deal.stage is not None else None)
-            if status in OPEN_WORK:
-                groups["open"].append(deal)
-            else:
-                groups["closed"].append(deal)
-                groups[status.value].append(deal)
-        ctx.extra["deals-by-state"] = groups
-    return groups[state]
 
 
 def _written(deal: Deal, key: str) -> bool:
@@ -64,12 +45,12 @@ OPEN_DEAL = """\
           Example({"deals/website.md": OPEN_DEAL.format(owner="jane")},
                   {"deals/website.md": OPEN_DEAL.format(owner="ana")}, "An owner who is not in the team"),
       ])
-def owner_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def owner_required(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Someone must be accountable for every deal. When crm.yaml lists a `team`, the owner must be one
     of its ids; an open deal must belong to an active member (people who left keep their closed deals).
     Without a team any owner name is accepted."""
-    team = ctx.workspace.config.team
-    for deal in _deals(ctx):
+    team = analysis.workspace.config.team
+    for deal in analysis.deals_by_status.all:
         if deal.owner is None:
             if not _written(deal, "owner"):
                 yield rule.finding(deal.location("owner"), "deal has no owner")
@@ -80,7 +61,7 @@ def owner_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
         if member is None:
             yield rule.finding(deal.location("owner"),
                                f"owner '{deal.owner}' is not in the team ({', '.join(sorted(team))})")
-        elif not member.active and ctx.workspace.is_open(deal):
+        elif not member.active and analysis.workspace.is_open(deal):
             yield rule.finding(deal.location("owner"),
                                f"open deal is owned by '{deal.owner}', who is no longer active; "
                                "give it to an active team member")
@@ -91,11 +72,11 @@ def owner_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
       examples=[Example({"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
           "    next_action: Send the revised proposal\n    next_action_due: 2026-11-30\n", "")},
           {"deals/website.md": OPEN_DEAL.format(owner="ana")}, "An open deal with no next step")])
-def next_action_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def next_action_required(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """An open deal (its stage is not a closed one) without a next step is a deal nobody is working.
     Both `next_action` (what) and `next_action_due` (when) are required. A due date that is written
     but is not a date is reported by F002 instead."""
-    for deal in _deals(ctx, "open"):
+    for deal in analysis.deals_by_status.open:
         missing = [key for key in ("next_action", "next_action_due")
                    if getattr(deal, key) is None and not (key == "next_action_due" and _written(deal, key))]
         if missing:
@@ -108,13 +89,13 @@ def next_action_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
       examples=[Example({"deals/website.md": OPEN_DEAL.format(owner="ana").replace("2026-11-30", "2026-11-18")},
                         {"deals/website.md": OPEN_DEAL.format(owner="ana")},
                         "A next action that slipped (today is 2026-11-26)")])
-def next_action_overdue(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def next_action_overdue(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Do the action, or move its date honestly. Closed deals are skipped: their next action no
     longer matters."""
-    for deal in _deals(ctx, "open"):
+    for deal in analysis.deals_by_status.open:
         due = deal.next_action_due
-        if due is not None and due < ctx.today:
-            late = (ctx.today - due).days
+        if due is not None and due < analysis.today:
+            late = (analysis.today - due).days
             yield rule.finding(deal.location("next_action_due"),
                                f"next action '{deal.next_action or '?'}' was due {due} ({days(late)} ago)")
 
@@ -142,14 +123,14 @@ WON_DEAL = """\
                          .replace("    kickoff_date: 2026-12-07\n", "")},
                         {"deals/website.md": WON_DEAL},
                         "A deal marked won before delivery has what it needs")])
-def handoff_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def handoff_required(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """What delivery needs to start well must be written down before a deal is closed-won: by
     default scope_summary, promised_timeline, key_constraints, main_stakeholder and kickoff_date
     (crm.yaml `handoff_fields` changes the list). One finding per missing or empty field, on the
     field's line when it is written empty, else on line 1. A kickoff_date that is not a date is
     reported by F002."""
-    required = ctx.workspace.config.handoff_fields
-    for deal in _deals(ctx, "won"):
+    required = analysis.workspace.config.handoff_fields
+    for deal in analysis.deals_by_status.won:
         for key in deal.handoff_gaps(required)[0]:
             yield rule.finding(deal.location(key), f"won deal is missing hand-off field '{key}'")
 
@@ -159,12 +140,12 @@ def handoff_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
       examples=[Example({"deals/website.md": OPEN_DEAL.format(owner="ana").replace("stage: proposal", "stage: pitch")},
                         {"deals/website.md": OPEN_DEAL.format(owner="ana")},
                         "A stage that is not in the pipeline")])
-def unknown_stage(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def unknown_stage(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """The stage decides the forecast weight and which rules apply, so it must be one of crm.yaml's
     `pipeline` stages (by default lead, qualified, proposal, negotiation, won, lost). A deal with an
     unknown stage is treated as open."""
-    config = ctx.workspace.config
-    for deal in _deals(ctx):
+    config = analysis.workspace.config
+    for deal in analysis.deals_by_status.all:
         if deal.stage is None:
             if not _written(deal, "stage"):
                 yield rule.finding(deal.location("stage"), "deal has no stage")
@@ -180,19 +161,19 @@ def unknown_stage(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
           {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
               "stage: proposal\n", "stage: proposal\n    stage_since: 2026-11-16\n")},
           "A proposal (rot_days: 14 in crm.yaml) waiting since 2026-10-20")])
-def deal_rotting(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def deal_rotting(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Deals that sit still go cold. Give a stage `rot_days` in crm.yaml's pipeline; a deal is rotting
     when today is more than rot_days after it entered the stage: its `stage_since` (unless git history
     contradicts it, see D012), else the date git history says the stage was set. Skipped when neither
     is known or the stage has no rot_days."""
-    for deal in _deals(ctx, "open"):
-        stage = ctx.workspace.config.stage(deal.stage)
+    for deal in analysis.deals_by_status.open:
+        stage = analysis.workspace.config.stage(deal.stage)
         if stage is None or stage.rot_days is None:
             continue
-        since = ctx.stage_since(deal)
+        since = analysis.stage_since(deal)
         if since is None:
             continue
-        age = (ctx.today - since).days
+        age = (analysis.today - since).days
         if age > stage.rot_days:
             where = deal.location("stage_since" if deal.stage_since == since else "stage")
             yield rule.finding(where, f"in '{stage.id}' since {since} ({days(age)}; rot_days {stage.rot_days})")
@@ -217,11 +198,11 @@ LOST_DEAL = """\
                 Example({"deals/website.md": LOST_DEAL.format(reason="too expensive")},
                         {"deals/website.md": LOST_DEAL.format(reason="price")},
                         "A reason outside crm.yaml's `lost_reasons: [price, timing, competitor]`")])
-def lost_without_reason(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def lost_without_reason(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Why deals are lost is what a team learns from. When crm.yaml lists `lost_reasons`, the reason
     must be one of them, so reasons can be counted."""
-    allowed = ctx.workspace.config.lost_reasons
-    for deal in _deals(ctx, "lost"):
+    allowed = analysis.workspace.config.lost_reasons
+    for deal in analysis.deals_by_status.lost:
         if lost_reason_valid(deal.lost_reason, allowed):
             continue
         if deal.lost_reason is None:
@@ -237,15 +218,15 @@ def lost_without_reason(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
                         {"deals/website.md": LOST_DEAL.format(reason="price")}, "A lost deal without its date"),
                 Example({"deals/website.md": WON_DEAL.replace("closed_on: 2026-11-20", "closed_on: 2026-12-20")},
                         {"deals/website.md": WON_DEAL}, "A deal closed in the future (today is 2026-11-26)")])
-def closed_without_date(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def closed_without_date(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Win rates, sales cycles and revenue by month need the day a deal closed. A closing date in
     the future usually means the stage was changed too early. A closed_on that is not a date is
     reported by F002."""
-    for deal in _deals(ctx, "closed"):
+    for deal in analysis.deals_by_status.closed:
         if deal.closed_on is None:
             if not _written(deal, "closed_on"):
                 yield rule.finding(deal.location("closed_on"), f"{deal.stage} deal has no closed_on date")
-        elif deal.closed_on > ctx.today:
+        elif deal.closed_on > analysis.today:
             yield rule.finding(deal.location("closed_on"), f"closed_on {deal.closed_on} is after today")
 
 
@@ -256,11 +237,11 @@ def closed_without_date(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
           {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
               "stage: proposal\n", "stage: proposal\n    expected_close: 2026-12-18\n")},
           "An expected close date that went by")])
-def expected_close_passed(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def expected_close_passed(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Either the deal closed (move it to won or lost) or its expected_close must move: a forecast
     built on past dates is wrong."""
-    for deal in _deals(ctx, "open"):
-        if deal.expected_close is not None and deal.expected_close < ctx.today:
+    for deal in analysis.deals_by_status.open:
+        if deal.expected_close is not None and deal.expected_close < analysis.today:
             yield rule.finding(deal.location("expected_close"),
                                f"expected_close {deal.expected_close} has passed; close the deal or move the date")
 
@@ -269,10 +250,10 @@ def expected_close_passed(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
       "Every deal names its client.",
       examples=[Example({"deals/website.md": OPEN_DEAL.format(owner="ana").replace("    client: acme\n", "")},
                         {"deals/website.md": OPEN_DEAL.format(owner="ana")}, "A deal for nobody")])
-def client_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def client_required(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """A deal belongs to a client (clients/<id>.md): client pages, revenue per client and the hand-off
     to a project need it. A client id that does not exist is R001."""
-    for deal in _deals(ctx):
+    for deal in analysis.deals_by_status.all:
         if deal.client is None and not _written(deal, "client"):
             yield rule.finding(deal.location("client"), "deal has no client")
 
@@ -290,7 +271,7 @@ def client_required(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
                        "stage: proposal\n", "stage: proposal\n    stage_since: 2026-10-20\n")}),
                    ("2026-11-20T10:00:00+00:00", {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
                        "stage: proposal\n", "stage: negotiation\n    stage_since: 2026-10-20\n")})))])
-def stage_since_contradicts_history(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def stage_since_contradicts_history(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """`stage_since` overrides git for what git does not know (when an imported deal really entered
     its stage, or a stage change made days before it was committed). A `stage_since` left over from an
     earlier stage is not that: when git shows the deal moved to its stage in a commit (or a
@@ -300,8 +281,8 @@ def stage_since_contradicts_history(rule: Rule, ctx: LintContext) -> Iterator[Fi
     `stage_since` before the deal entered its previous stage is reported too (the stay starts when
     that one began). Update `stage_since` to the day the deal entered its stage, or remove it to let
     git's date count. Needs git history."""
-    conflicts: dict[str, StageConflict] = ctx.extra.get(STAGE_CONFLICTS, {})
-    for deal in _deals(ctx):
+    conflicts = analysis.stage_dates.conflicts
+    for deal in analysis.deals_by_status.all:
         conflict = conflicts.get(deal.id)
         if conflict is not None:
             yield rule.finding(deal.location("stage_since"), conflict.message)
@@ -321,18 +302,18 @@ def stage_since_contradicts_history(rule: Rule, ctx: LintContext) -> Iterator[Fi
                              ---
                              """},
                         "Kickoff was on 2026-11-16 but delivery has no project")])
-def won_without_project(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def won_without_project(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """A won deal must reach delivery: once its kickoff_date has passed, a project should exist
     (`plaintext-crm handoff DEAL` creates one). The deal counts as handed over when a project's
     `deal:` names it or its own `project:` names an existing project."""
-    workspace = ctx.workspace
+    workspace = analysis.workspace
     projects_by_deal = workspace.projects_by_deal()
-    for deal in _deals(ctx, "won"):
+    for deal in analysis.deals_by_status.won:
         kickoff = deal.kickoff_date
-        if kickoff is None or kickoff >= ctx.today:
+        if kickoff is None or kickoff >= analysis.today:
             continue
         if workspace.project_of(deal, projects_by_deal) is not None:
             continue
         yield rule.finding(deal.location("kickoff_date"),
-                           f"won deal kicked off on {kickoff} ({days((ctx.today - kickoff).days)} ago) "
+                           f"won deal kicked off on {kickoff} ({days((analysis.today - kickoff).days)} ago) "
                            "but no project references it")

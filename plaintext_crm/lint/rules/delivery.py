@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from plaintext_crm.delivery.schedule import PlannedWorkspace, plan_workspace
-from plaintext_crm.delivery.status import DeliveryFigures, is_active, project_statuses
+from plaintext_crm.delivery.status import is_active
 from plaintext_crm.delivery.status import promise_drift as drift_of_promise
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.lint.registry import Example, LintContext, Rule, rule
+from plaintext_crm.lint.registry import Example, Rule, rule
 from plaintext_crm.lint.rules.references import LINKED_DEAL
 
-
-def planning(ctx: LintContext) -> PlannedWorkspace:
-    """The workspace's forward-pass plan (cycles, conflicts, planned spans), made once per lint run
-    and kept in ctx.extra. The rules need nothing more: latest dates and slack, every task's state and
-    project health cost as much again on a big workspace, so `planned` adds them on demand."""
-    cached = ctx.extra.get("planning")
-    if cached is None:
-        cached = ctx.extra["planning"] = plan_workspace(ctx.workspace, ctx.today)
-    return cached
-
-
-def planned(ctx: LintContext) -> DeliveryFigures:
-    """The workspace's schedule and project statuses, computed once per context (kept in ctx.extra),
-    completing the plan the rules already made rather than planning again."""
-    cached = ctx.extra.get("delivery")
-    if cached is None:
-        schedule = planning(ctx).schedule()
-        cached = ctx.extra["delivery"] = DeliveryFigures(schedule, project_statuses(ctx.workspace, schedule,
-                                                                                    ctx.today))
-    return cached
+if TYPE_CHECKING:
+    from plaintext_crm.analysis import Analysis
 
 
 PROJECT_HEAD = """\
@@ -65,13 +47,13 @@ PROJECT = PROJECT_HEAD + """\
       examples=[Example({"projects/website.md": PROJECT.format(design_depends_on="review")},
                         {"projects/website.md": PROJECT.format(design_depends_on="")},
                         "A design that waits for the review of what it designs")])
-def dependency_cycle(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def dependency_cycle(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Dependencies must form no circle: `design -> review -> build -> design` (each depends on the
     next) has no task that can start first. The finding names the whole circle and sits on the
     dependency the schedule leaves out to carry on; everything else is still scheduled. A cycle of
     projects (`depends_on` between projects, or cross-project task dependencies) is reported the same
     way, with the project ids."""
-    schedule = planning(ctx)
+    schedule = analysis.plan
     for cycle in schedule.cycles:
         what = "project dependency cycle" if cycle.level == "project" else "dependency cycle"
         yield rule.finding(cycle.location, f"{what}: {cycle.description} (each depends on the next); "
@@ -99,14 +81,14 @@ UAT_PROJECT = PROJECT_HEAD + """\
       examples=[Example({"projects/website.md": UAT_PROJECT.format(uat_start="2026-12-14", uat_due="2026-12-16")},
                         {"projects/website.md": UAT_PROJECT.format(uat_start="2026-12-21", uat_due="2026-12-23")},
                         "Acceptance testing booked before the build it tests is finished")])
-def schedule_conflict(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def schedule_conflict(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """A task's `start` is the earliest day it may begin and its `due` a deadline. When the schedule,
     following the task's dependencies and duration in working days, has it finish after its `due`, or
     start later than its written `start`, or a task that is `doing` was started before a dependency
     allowed, the written dates and the plan disagree: move the date, shorten the work, or change the
     dependency. One finding per task (the missed due date first). Done tasks keep their recorded dates
     and are not checked."""
-    schedule = planning(ctx)
+    schedule = analysis.plan
     for conflict in schedule.conflicts:
         yield rule.finding(conflict.location, conflict.message)
 
@@ -139,18 +121,18 @@ PROMISED_PROJECT = """\
                         {"deals/website.md": PROMISED_DEAL.format(promise="8 weeks from kickoff"),
                          "projects/website.md": PROMISED_PROJECT},
                         "Seven weeks of work sold as six")])
-def promise_drift(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def promise_drift(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """The deal's `promised_timeline` (a date, or a span such as `12 weeks from kickoff` counted from
     its `kickoff_date`) is what the client was told at the sale. When the schedule's planned finish
     lies after it, the finding gives the drift in working days, so the promise can be renegotiated
     early. Done and cancelled projects are not checked; a timeline that cannot be read is not
     checked either (docs/delivery.md lists what is understood)."""
-    plans = planning(ctx)
-    for project_id, project in ctx.workspace.projects.items():
+    plans = analysis.plan
+    for project_id, project in analysis.workspace.projects.items():
         if not project.deal or not is_active(project):
             continue
         plan = plans.spans[project_id]
-        promise, drift = drift_of_promise(ctx.workspace, project, plan, plans.calendar)
+        promise, drift = drift_of_promise(analysis.workspace, project, plan, plans.calendar)
         if promise is None or promise.finish is None or drift is None or drift <= 0:
             continue
         counted = f", kickoff {promise.anchor}" if promise.anchor else ""

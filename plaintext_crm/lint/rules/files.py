@@ -6,13 +6,16 @@ import difflib
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plaintext_crm.findings import Finding, Location, Severity
-from plaintext_crm.lint.registry import Example, LintContext, Rule, add_examples, rule
+from plaintext_crm.lint.registry import Example, Rule, add_examples, rule
 from plaintext_crm.lint.rules.deals import OPEN_DEAL
 from plaintext_crm.records.config import CONFIG_FILE, KNOWN_SETTINGS
 from plaintext_crm.records.model import CLIENT_KEYS, COMMON_KEYS, DEAL_KEYS, PROJECT_KEYS, TASK_KEYS, Record
+
+if TYPE_CHECKING:
+    from plaintext_crm.analysis import Analysis
 
 DEAL = """\
     ---
@@ -90,11 +93,11 @@ add_examples(
                        ---
                        """}, "Two tasks named alike"),
       ])
-def duplicate_id(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def duplicate_id(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """A record's id is its file name. Ids that differ only in case clash on macOS and Windows disks
     and in links, so each kind's ids must be unique ignoring case. Task ids must be unique within their
     project, since dependencies name them."""
-    files = ctx.workspace.files
+    files = analysis.workspace.files
     by_id: dict[tuple[str, str], list[str]] = defaultdict(list)
     # Kind folders are lower case, so paths that agree ignoring case are exactly the clashing ids: one
     # set of lowered paths tells whether any exist before grouping every file by id.
@@ -106,7 +109,7 @@ def duplicate_id(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
         first, *others = sorted(paths)
         for other in others:
             yield rule.finding(Location(other), f"same id as {first} apart from letter case; rename one of them")
-    for project in ctx.workspace.projects.values():
+    for project in analysis.workspace.projects.values():
         seen: dict[str, int] = {}
         for task in project.tasks:
             if task.id in seen:
@@ -135,13 +138,13 @@ def duplicate_id(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
                              postcode: "0150"
                              ---
                              """}, "Norway becomes false and an Oslo postcode an octal number")])
-def yaml_trap(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def yaml_trap(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """PyYAML follows YAML 1.1: `yes`, `no`, `on`, `off`, `y` and `n` are booleans, digits with a
     leading zero are octal, `12:30` is the base-60 number 750, and a key written twice silently keeps
     its last value. Quote such values. (A date that does not exist, like 2026-02-30, is F002.) A file
     that starts with a byte-order mark is read, but python-frontmatter and other tools find no front
     matter in it: save it as UTF-8 without BOM."""
-    workspace = ctx.workspace
+    workspace = analysis.workspace
     config = workspace.config
     # `lint: {D003: off}` is crm.yaml's documented way to turn a rule off: false is what is meant there.
     severity_lines = {line for key, line in config.key_lines.items() if len(key) == 2 and key[0] == "lint"}
@@ -208,12 +211,12 @@ def _typos(record_path: str, fields: Mapping[str, Any], known: tuple[str, ...], 
                         {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
                             "stage: proposal\n", "stage: proposal\n    expected_close: 2026-12-18\n    budget_holder: CFO\n")},
                         "A typo hides the date from the forecast; an extra key of your own is fine")])
-def unknown_key(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def unknown_key(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Keys the tool does not know are kept as they are (add your own, like `budget_holder`), so a
     misspelt key silently does nothing: `next_action_date` leaves the deal without a due date. Keys
     within a small edit distance of a known key (or with hyphens or capitals) are reported, in records,
     in tasks and in crm.yaml."""
-    workspace = ctx.workspace
+    workspace = analysis.workspace
     if workspace.config.path:
         config = workspace.config
         for where, message in _typos(CONFIG_FILE, config.extra, KNOWN_SETTINGS, lambda key: config.line_of(key)):

@@ -6,11 +6,15 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from plaintext_crm.escape import is_hidden, visible
 from plaintext_crm.findings import Finding, Location, Severity
-from plaintext_crm.lint.registry import Example, LintContext, Rule, rule
+from plaintext_crm.lint.registry import Example, Rule, rule
 from plaintext_crm.lint.rules.deals import OPEN_DEAL
+
+if TYPE_CHECKING:
+    from plaintext_crm.analysis import Analysis
 
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._-]")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._-]*")  # a whole id no rule objects to (but reserved names)
@@ -88,16 +92,16 @@ def suggested_id(record_id: str, kind: str, taken: set[str]) -> str:
     return candidate
 
 
-def _checked_names(ctx: LintContext) -> Iterator[tuple[str, str, list[str], list[str], set[str]]]:
+def _checked_names(analysis: Analysis) -> Iterator[tuple[str, str, list[str], list[str], set[str]]]:
     """(path, kind, N001 reasons, N002 reasons, the kind's ids lowercased) of each file with a problem."""
     ids: dict[str, set[str]] = {}
-    for path in ctx.workspace.files:
+    for path in analysis.workspace.files:
         kind, _, name = path.partition("/")
         record_id = name[:-3]
         if _PLAIN_NAME.fullmatch(record_id) and record_id.split(".")[0].lower() not in _WINDOWS_RESERVED:
             continue
         if not ids:  # the taken ids, gathered only once a name needs a suggestion
-            for other in ctx.workspace.files:
+            for other in analysis.workspace.files:
                 other_kind, _, other_name = other.partition("/")
                 ids.setdefault(other_kind, set()).add(other_name[:-3].lower())
         unsafe, odd = name_problems(record_id)
@@ -115,14 +119,14 @@ def _rename(path: str, kind: str, taken: set[str]) -> str:
       examples=[Example({"deals/Website Relaunch.md": OPEN_DEAL.format(owner="ana")},
                         {"deals/website-relaunch.md": OPEN_DEAL.format(owner="ana")},
                         "Spaces in a file name")])
-def unsafe_file_name(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def unsafe_file_name(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """The file name is the record's id: it appears in references, links, feeds, reports and shell
     commands. A line break or an escape sequence in it can forge lines of a report or events of a
     calendar, a bidi override (U+202E) or a zero-width character makes it read as another name, and
     spaces or `: ? * < > | " \\` break scripts and checkouts on other systems. The finding, on line 1,
     suggests a lowercase kebab-case id to rename the file to (references to the old id need the same
     change). Every output shows such characters escaped, so the report itself is safe to read."""
-    for path, kind, unsafe, odd, taken in _checked_names(ctx):
+    for path, kind, unsafe, odd, taken in _checked_names(analysis):
         if unsafe:
             yield rule.finding(Location(path), f"unsafe file name: {'; '.join(unsafe + odd)}; "
                                                 f"{_rename(path, kind, taken)}")
@@ -134,13 +138,13 @@ def unsafe_file_name(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
       examples=[Example({"deals/acme&co-website.md": OPEN_DEAL.format(owner="ana")},
                         {"deals/acme-co-website.md": OPEN_DEAL.format(owner="ana")},
                         "Punctuation in a file name")])
-def file_name_not_id(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def file_name_not_id(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Ids are best written in lowercase kebab-case (`acme-website`). An accented letter has two
     Unicode spellings (macOS tools often write the decomposed one), so one id can become two; other
     scripts and look-alike letters make ids hard to type and easy to confuse, and punctuation such as `&`, `#`, `%` or `'` needs
     quoting in shells and URLs. The finding, on line 1, suggests an id to rename the file to. Capital
     letters are not flagged here; F003 reports ids that differ only in case."""
-    for path, kind, unsafe, odd, taken in _checked_names(ctx):
+    for path, kind, unsafe, odd, taken in _checked_names(analysis):
         if odd and not unsafe:
             yield rule.finding(Location(path), f"file name is not a plain id: {'; '.join(odd)}; "
                                                 f"{_rename(path, kind, taken)}")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from plaintext_crm.findings import Finding, Location, Severity
-from plaintext_crm.lint.registry import Example, LintContext, Rule, rule
+from plaintext_crm.lint.registry import Example, Rule, rule
 from plaintext_crm.lint.rules.deals import OPEN_DEAL, WON_DEAL
+
+if TYPE_CHECKING:
+    from plaintext_crm.analysis import Analysis
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -51,12 +55,12 @@ PROJECT = """\
                   {"deals/website.md": OPEN_DEAL.format(owner="ana")},
                   "A deal for a client that has no file (the client is clients/acme.md)"),
       ])
-def unknown_reference(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def unknown_reference(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """Records link by id (the file name without `.md`): a deal's `client` and `project`, a project's
     `client`, `deal` and `depends_on` (project ids), a task's `depends_on` (`task`, or
     `other-project/task` across projects). Owners of clients, projects and tasks must be team
     members when crm.yaml lists a team (a deal's owner is checked by D001)."""
-    workspace = ctx.workspace
+    workspace = analysis.workspace
     team = workspace.config.team
     clients, deals, projects = workspace.clients, workspace.deals, workspace.projects
 
@@ -122,11 +126,11 @@ LINKED_PROJECT = """\
                         {"deals/website.md": LINKED_DEAL,
                          "projects/website.md": LINKED_PROJECT.format(client="acme")},
                         "A project filed under another client than its deal")])
-def inconsistent_link(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def inconsistent_link(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """The hand-off joins a deal and a project in both directions (`project:` on the deal, `deal:` on
     the project); both must tell the same story, or pages and reports disagree about who the work is
     for."""
-    workspace = ctx.workspace
+    workspace = analysis.workspace
     for project in workspace.projects.values():
         deal = workspace.deals.get(project.deal or "")
         if deal is None:

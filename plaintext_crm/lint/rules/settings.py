@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from plaintext_crm.findings import Finding, Location, Severity
-from plaintext_crm.lint.registry import EXAMPLE_BASE, REGISTRY, Example, LintContext, Rule, add_examples, rule
+from plaintext_crm.lint.registry import EXAMPLE_BASE, REGISTRY, Example, Rule, add_examples, rule
 from plaintext_crm.records.config import CONFIG_FILE
+
+if TYPE_CHECKING:
+    from plaintext_crm.analysis import Analysis
 
 BASE_CONFIG = EXAMPLE_BASE["crm.yaml"]
 
@@ -32,10 +36,10 @@ def _all_codes() -> list[str]:
       examples=[Example({"crm.yaml": BASE_CONFIG + "lint:\n  D03: off\n"},
                         {"crm.yaml": BASE_CONFIG + "lint:\n  D003: off\n"},
                         "A typo in a rule code silently changes nothing")])
-def unknown_rule_code(rule: Rule, ctx: LintContext) -> Iterator[Finding]:
+def unknown_rule_code(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """`lint: {D003: off}` changes a rule's severity or turns it off; a code that matches no rule (see
     `plaintext-crm rules`) would silently do nothing."""
-    config = ctx.workspace.config
+    config = analysis.workspace.config
     if not config.path:
         return
     codes = _all_codes()
