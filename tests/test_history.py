@@ -18,11 +18,10 @@ from plaintext_crm.history.stages import (
     UNCOMMITTED,
     days_in_stage,
     deal_history_data,
-    history_stage_since,
+    stage_dates,
     stage_funnel,
     stage_history,
     stage_since,
-    stage_since_function,
     stage_times,
 )
 from plaintext_crm.lint.run import run_lint
@@ -81,7 +80,7 @@ def test_stage_history_spans_and_days(repo: ScriptedRepo) -> None:
         ("negotiation", d("2026-11-02"), None, "Ana Ruiz")]
     assert [span.days(TODAY) for span in spans] == [14, 16, 32, 24]
     assert stage_since(history, workspace.deals["acme-site"], TODAY) == d("2026-11-02")
-    assert stage_since_function(history, TODAY)(workspace.deals["app"]) == d("2026-11-10")
+    assert stage_since(history, workspace.deals["app"], TODAY) == d("2026-11-10")
     assert days_in_stage(history, workspace.deals["acme-site"], TODAY) == 24
     data = deal_history_data(history, workspace.deals["acme-site"], TODAY)
     assert data["stage_since"] == "2026-11-02" and data["days_in_stage"] == 24
@@ -109,7 +108,7 @@ def test_front_matter_stage_since_wins_and_uncommitted_changes_count_from_today(
     summary, notices = read_stage_summary(repo.root, use_cache=False)
     assert notices == ()
     # The lint seam resolves the same dates as the full history, front matter included.
-    assert history_stage_since(summary, workspace, TODAY) == {
+    assert stage_dates(summary, workspace, TODAY).since == {
         "acme-site": d("2026-10-30"), "app": TODAY, "fresh": TODAY}
 
 

@@ -58,7 +58,7 @@ class FieldChange:
 
 @dataclass(frozen=True)
 class StageVisit:
-    """A committed stay of a deal in one stage, as history recorded it (deal_history resolves the dates)."""
+    """A committed stay of a deal in one stage, as history recorded it (stages.py resolves the dates)."""
 
     stage: str | None
     commit: Commit  # the mainline commit that moved the deal into the stage
@@ -390,7 +390,7 @@ def _is_deal(path: str) -> bool:
 
 
 def stay_rows(visits: tuple[StageVisit, ...]) -> tuple[StayRow, ...]:
-    """The committed stays as plain values, for deal_history.resolve_stays."""
+    """The committed stays as plain values, for stages.resolve_stays."""
     return tuple((visit.stage, visit.commit.date, visit.declared, visit.exact) for visit in visits)
 
 

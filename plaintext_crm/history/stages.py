@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,11 +178,6 @@ def stage_since(history: History, deal: Deal, today: dt.date) -> dt.date | None:
     return spans[-1].entered if spans else None
 
 
-def stage_since_function(history: History, today: dt.date) -> Callable[[Deal], dt.date | None]:
-    """`stage_since(deal)` bound to a history and a date: the seam pipeline analytics take."""
-    return lambda deal: stage_since(history, deal, today)
-
-
 def days_in_stage(history: History, deal: Deal, today: dt.date) -> int | None:
     """Days from stage_since to today; None when no date is known."""
     since = stage_since(history, deal, today)
@@ -212,11 +207,6 @@ def stage_dates(summary: StageSummary | None, workspace: Workspace, today: dt.da
         if stays.conflict is not None:
             conflicts[deal.id] = stays.conflict
     return StageDates(since, conflicts)
-
-
-def history_stage_since(summary: StageSummary | None, workspace: Workspace, today: dt.date) -> dict[str, dt.date]:
-    """Deal id -> the date the deal entered its current stage, for LintContext.history_stage_since."""
-    return stage_dates(summary, workspace, today).since
 
 
 def lint_notices(summary: StageSummary | None, notices: tuple[str, ...], workspace: Workspace,

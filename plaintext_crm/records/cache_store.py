@@ -26,17 +26,15 @@ MAGIC = b"PTCRMC\r\n"  # the CR LF catches a file mangled by text-mode line-endi
 FORMAT_VERSION = 1
 APP_FOLDER = "plaintext-crm"
 ENV_CACHE_DIR = "PLAINTEXT_CRM_CACHE_DIR"  # an explicit folder for every workspace's cache folder
+# A file modified this close to the moment it is cached may change again within the file system's
+# timestamp resolution keeping its size and mtime ("racily clean", as git says); such entries also
+# keep a content digest that the next run checks.
+RACY_WINDOW_NS = 2_000_000_000
 LEGACY_FOLDER = ".plaintext-crm"  # where caches were kept inside the workspace: never read any more
 _DIGEST_SIZE = 32
 _LENGTH_SIZE = 8
 _CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
                  b"# This folder holds plaintext-crm's caches; deleting it only makes the next run slower.\n")
-
-
-def cache_root() -> Path:
-    """The folder holding every workspace's cache folder: $PLAINTEXT_CRM_CACHE_DIR, else
-    $XDG_CACHE_HOME/plaintext-crm (XDG_CACHE_HOME defaults to ~/.cache; a relative one is ignored)."""
-    return _cache_roots()[0]
 
 
 def _cache_roots() -> list[Path]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from plaintext_crm import __version__
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.records import cache_store, frontmatter, loader, model
+from plaintext_crm.records import cache_store, frontmatter, loader, model, note_entries, reading, yaml_aliases
 from plaintext_crm.records.frontmatter import InvalidDate, YamlTrap
 from plaintext_crm.records.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.records.model import (
@@ -33,16 +33,12 @@ from plaintext_crm.records.model import (
 )
 
 # Bump when the packed layout changes; the parser's and model's code are part of the signature anyway.
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 CACHE_KIND = "records"  # the kind of cache_store entry a shard is
 # Entries are spread over this many files, so a run that re-parses a few files rewrites only their shards.
 SHARDS = 16
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 300
-# A file modified this close to the moment it is cached may change again within the file system's
-# timestamp resolution keeping its size and mtime ("racily clean", as git says); such entries also
-# keep a content digest that the next run checks.
-RACY_WINDOW_NS = 2_000_000_000
 
 # --- Pickling records: pickle calls each class with its field values, straight from C. ------------------
 
@@ -177,7 +173,6 @@ class CacheStats:
     reused: int = 0
     parsed: int = 0
     workers: int = 1
-    shards_written: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -191,7 +186,7 @@ def _code_stamp(module: Any) -> int:
 def cache_signature() -> tuple[Any, ...]:
     """What cached records depend on besides the files: formats, versions and the loader's own code."""
     return (CACHE_FORMAT, __version__, sys.version_info[:2], frontmatter.HAVE_LIBYAML,
-            *(_code_stamp(module) for module in (frontmatter, loader, model)))
+            *(_code_stamp(module) for module in (frontmatter, loader, model, note_entries, reading, yaml_aliases)))
 
 
 def shard_of(rel: str) -> int:
@@ -261,7 +256,6 @@ class RecordCache:
         payload = pickle.dumps(self.signature, protocol=pickle.HIGHEST_PROTOCOL) + dumps(entries)
         error = cache_store.write_file(self.shard_path(shard), cache_store.encode_entry(CACHE_KIND, payload))
         if error is None:
-            self.stats.shards_written += 1
             return
         self.write_failed = True
         self.stats.problems.append(f"could not write the record cache in {self.folder} ({error.strerror or error}); "
@@ -305,7 +299,7 @@ class RecordCache:
     def _save(self, by_shard: dict[int, list[str]], stored: dict[int, dict[str, Entry]],
               stamps: dict[str, tuple[int, int] | None], fresh: dict[str, LoadedFile]) -> None:
         """Rewrite the shards that gained, lost or re-parsed files, or still hold racy entries."""
-        racy_after = time.time_ns() - RACY_WINDOW_NS
+        racy_after = time.time_ns() - cache_store.RACY_WINDOW_NS
         for shard in range(SHARDS):
             shard_paths = by_shard.get(shard, [])
             old = stored.get(shard, {})

@@ -1,5 +1,5 @@
 """All the CRM figures of a workspace on one day, computed once: per-deal figures, board, follow-ups,
-overview, hand-offs (pipeline.py) and the forecast (forecast.py)."""
+overview, hand-offs (figures.py) and the forecast (forecast.py)."""
 
 from __future__ import annotations
 

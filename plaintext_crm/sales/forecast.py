@@ -1,6 +1,6 @@
 """CRM forecast analytics: weighted pipeline by month, win rate, deal size, sales cycle, sources, stage totals.
 
-Built on pipeline.py's per-deal figures; docs/metrics.md defines every figure.
+Built on figures.py's per-deal figures; docs/metrics.md defines every figure.
 """
 
 from __future__ import annotations

@@ -46,9 +46,7 @@ from plaintext_crm.site.workspace_key import RecordDigests, record_digests, work
 MANIFEST = "site-manifest.json"
 PARALLEL_MIN_PAGES = 400  # below this a process pool costs more than it saves...
 PARALLEL_MIN_RECORDS = 2000  # ...unless the whole-workspace pages (board, data.json...) are big themselves
-RACY_NS = 2_000_000_000  # record files changed this recently get no stored digest (see _write_manifest)
 
-Progress = Callable[[int], None]
 T = TypeVar("T")
 
 
@@ -338,7 +336,7 @@ def _write_manifest(cache_dir: Path, out: Path, global_key: str, fingerprints: d
                     records: RecordDigests) -> None:
     pages = {path: value for path, value in fingerprints.items() if value is not None}
     # A file saved in the last seconds may change again keeping its size and mtime: digest it again next time.
-    settled = str(time.time_ns() - RACY_NS).zfill(24)
+    settled = str(time.time_ns() - cache_store.RACY_WINDOW_NS).zfill(24)
     kept = {path: entry for path, entry in records.items() if _mtime(entry[0]) < settled}
     manifest = json.dumps({"out": str(out), "global": global_key, "pages": pages, "records": kept})
     cache_store.write_entry(cache_dir / MANIFEST, MANIFEST, manifest.encode("utf-8"))  # never fails a build

@@ -21,7 +21,7 @@ from typing import Any
 
 from plaintext_crm.records import cache_store
 from plaintext_crm.records.model import Record
-from plaintext_crm.records.parse_cache import RACY_WINDOW_NS, cache_signature
+from plaintext_crm.records.parse_cache import cache_signature
 
 FRAGMENTS_FILE = "site-data-records.cache"
 FRAGMENTS_FORMAT = 2
@@ -78,7 +78,7 @@ class RecordFragments:
         """Keep the fragments of the current records (not those of files changed in the last seconds)."""
         if self.cache_dir is None or not (self.changed or len(self.fresh) != len(self.stored)):
             return
-        settled = time.time_ns() - RACY_WINDOW_NS
+        settled = time.time_ns() - cache_store.RACY_WINDOW_NS
         entries = {path: entry for path, entry in self.fresh.items() if entry[0][1] < settled}
         # Atomic; a cache folder that cannot be written, or a full disk, only means no cache next time.
         cache_store.write_entry(self.cache_dir / FRAGMENTS_FILE, FRAGMENTS_FILE,

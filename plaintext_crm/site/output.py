@@ -23,6 +23,7 @@ import click
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal
+from plaintext_crm.records.cache_store import LEGACY_FOLDER
 from plaintext_crm.site.fs_failure import failure
 from plaintext_crm.site.marker import MARKER, Marker, MarkerError, marker_data, read_marker, write_marker
 from plaintext_crm.site.process_owner import current_owner, owner_gone, this_boot
@@ -34,7 +35,7 @@ except ImportError:  # pragma: no cover
 
 # Workspace folders a site must never replace or be written into.
 PROTECTED_FOLDERS = frozenset({"clients", "deals", "projects", "templates", "site-templates", ".git",
-                               ".plaintext-crm"})
+                               LEGACY_FOLDER})
 STAGING_PREFIX = ".site-building-"
 RETIRED_PREFIX = ".site-old-"
 LOCK_PREFIX = ".plaintext-crm-lock-"
@@ -123,14 +124,9 @@ def _names(found: list[str]) -> str:
 
 
 
-def foreign_entries(folder: Path, files: frozenset[str]) -> list[str]:
-    """Entries of `folder` the tool did not write: files not in `files`, folders holding none of them,
-    and every symbolic link (the tool writes none). Links are never followed."""
-    return _scan(folder, files)[0]
-
-
 def _scan(folder: Path, files: frozenset[str]) -> tuple[list[str], dict[str, tuple[int, int]]]:
-    """`foreign_entries`, and the identity and modification time of each folder of the site (taken before
+    """Entries of `folder` the tool did not write (files not in `files`, folders holding none of them,
+    every symbolic link), and the identity and modification time of each folder of the site (taken before
     it is listed: an entry added or removed later changes it)."""
     folders = _folders_of(files)
     found: list[str] = []
