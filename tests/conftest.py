@@ -1,42 +1,18 @@
 """Shared fixtures and helpers: throwaway workspaces built from {path: text}, `wait_until`, and the
 `slow` marker for every test that starts a real process (the fast tier is `pytest -m "not slow"`).
 
-Tests import shared things from here as `from tests.conftest import ...`, never from another test module."""
+Shared constants and helpers that tests import live in tests/support.py; no test imports conftest."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import http.server
-import os
 import shutil
-import subprocess
-import textwrap
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "workspace-example"
-EXAMPLE_TODAY = "2026-11-26"
-ARTIFACTS = REPO / "test-artifacts"  # screenshots the browser tests keep
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-MINIMAL_CONFIG = """\
-name: Test Studio
-currency: EUR
-team:
-  ana: {name: Ana Ruiz, email: ana@example.com}
-  ben: {name: Ben Okafor}
-  old: {name: Old Timer, active: false}
-lost_reasons: [price, timing]
-"""
+from tests.support import CHROMIUM, CHROMIUM_ARGS, EXAMPLE, EXAMPLE_TODAY, MINIMAL_CONFIG, write_files
 
 # Test modules whose every test starts a real process: the CLI as a subprocess, git, pre-commit,
 # Chromium, a server, or a multiprocessing build. Tests elsewhere that do, or that run for seconds (many
@@ -82,19 +58,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str = "the condition",
-               every: float = 0.02) -> None:
-    """Poll `condition` until it is true; fail naming `what` after `timeout` seconds. For tests that wait for
-    an event (a file, a server, a rebuild): never a fixed sleep."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(every)
-
-
 @pytest.fixture(autouse=True)
 def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own cache folder (XDG_CACHE_HOME), inherited by the CLI subprocesses it runs:
@@ -103,33 +66,6 @@ def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("XDG_CACHE_HOME", str(home))
     monkeypatch.delenv("PLAINTEXT_CRM_CACHE_DIR", raising=False)
     return home
-
-
-ACME_CLIENT = "---\nname: Acme\nowner: ana\n---\n"
-# An open deal of ana's for Acme (with MINIMAL_CONFIG); values are YAML double-quoted, so "\\e" is ESC.
-LEAD_DEAL = """\
----
-title: "{title}"
-client: acme
-owner: ana
-stage: lead
-value: 1000
-next_action: "{next_action}"
-next_action_due: 2026-11-30
----
-"""
-
-
-def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
-    """Write {relative path: text or bytes} under root; text is dedented."""
-    for rel, content in files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_text(textwrap.dedent(content), encoding="utf-8", newline="")
-    return root
 
 
 @pytest.fixture(scope="session")
@@ -173,32 +109,3 @@ def make_workspace(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def static_server(folder: Path) -> Iterator[str]:
-    """`folder` served over http by a thread on 127.0.0.1 (a static host for the browser tests); its URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-def pre_commit_hook_source(folder: Path) -> Path:
-    """A git repository holding this repository's .pre-commit-hooks.yaml, as pre-commit needs a repo."""
-    source = folder / "hook-source"
-    source.mkdir()
-    shutil.copy(REPO / ".pre-commit-hooks.yaml", source / ".pre-commit-hooks.yaml")
-    env = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "Test",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": os.environ.get("PATH", "")}
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "hooks"]):
-        subprocess.run(["git", *args], cwd=source, check=True, capture_output=True, env=env)
-    return source

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import EXAMPLE_TODAY, wait_until
+from tests.support import EXAMPLE_TODAY, wait_until
 
 DEAL = "deals/kite-finance-mobile-app.md"
 DEAL_PAGE = "deals/kite-finance-mobile-app.html"

@@ -137,3 +137,18 @@ def test_modules_are_small_and_say_what_they_own(module: str) -> None:
 def test_the_layer_table_names_every_package() -> None:
     packages = {path.parent.name for path in PACKAGE.glob("*/__init__.py")} - {"site_templates"}
     assert packages <= {prefix.split(".")[0] for prefix in LAYERS}
+
+
+def test_tests_import_no_other_test_module() -> None:
+    """Shared test code lives in tests/*support*.py; a test never imports conftest or another test module."""
+    tests = Path(__file__).resolve().parent
+    bad = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                last = name.rsplit(".", 1)[-1]
+                if last == "conftest" or last.startswith("test_"):
+                    bad.append(f"{path.relative_to(tests)}:{node.lineno} imports {name}")
+    assert bad == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.site.builder import build_site
-from tests.conftest import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY, static_server
+from tests.support import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY, static_server
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from plaintext_crm.records.cache_store import cache_folder
 from plaintext_crm.records.frontmatter import parse_record
 from plaintext_crm.records.loader import build_record, load_workspace, read_file, record_files
 from plaintext_crm.records.parse_cache import RecordCache, dumps, load_files, load_workspace_with_stats, loads
-from tests.conftest import EXAMPLE
+from tests.support import EXAMPLE
 
 DEAL = """\
 ---

@@ -14,7 +14,7 @@ from plaintext_crm.cli import cli
 from plaintext_crm.commands import edit_support
 from plaintext_crm.lint.run import run_lint
 from plaintext_crm.records.loader import load_workspace
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
 

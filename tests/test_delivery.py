@@ -171,7 +171,7 @@ EXAMPLE_TODAY = D(2026, 11, 26)
 
 @pytest.fixture(scope="module")
 def example():
-    from tests.conftest import EXAMPLE
+    from tests.support import EXAMPLE
 
     workspace, _findings = load_workspace(EXAMPLE)
     schedule = schedule_workspace(workspace, EXAMPLE_TODAY)
@@ -256,7 +256,7 @@ def test_example_health_progress_milestones(example) -> None:
 
 @pytest.mark.slow  # reads this checkout's git history
 def test_example_delivery_findings() -> None:
-    from tests.conftest import EXAMPLE
+    from tests.support import EXAMPLE
 
     result = run_lint(EXAMPLE, EXAMPLE_TODAY, use_cache=False)
     found = [(finding.path, finding.line, finding.code, finding.message) for finding in result.findings

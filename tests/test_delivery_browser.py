@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.site.builder import build_site
-from tests.conftest import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY
+from tests.support import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from plaintext_crm.cli import cli
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -16,7 +16,7 @@ import yaml
 
 from plaintext_crm.records.loader import load_workspace
 from plaintext_crm.sales.analytics import CrmAnalytics, sales_figures
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
 

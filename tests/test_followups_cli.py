@@ -8,7 +8,7 @@ import icalendar
 from click.testing import CliRunner
 
 from plaintext_crm.cli import cli
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 DEALS = {
     "deals/late.md": "---\ntitle: Late\nstage: lead\nowner: ana\nnext_action: Call Jo\nnext_action_due: 2026-11-25\n---\n",

@@ -18,7 +18,7 @@ from plaintext_crm.editing.record_templates import TEMPLATE_NAMES, find_template
 from plaintext_crm.errors import ToolError
 from plaintext_crm.lint.run import lint_workspace
 from plaintext_crm.records.loader import load_workspace
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY, MINIMAL_CONFIG, write_files
+from tests.support import EXAMPLE, EXAMPLE_TODAY, MINIMAL_CONFIG, write_files
 
 TODAY = dt.date(2026, 11, 26)
 CLIENT = "---\nname: Acme\nowner: ana\n---\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, pre_commit_hook_source
+from tests.support import REPO, pre_commit_hook_source
 
 pytestmark = pytest.mark.git
 

@@ -13,8 +13,8 @@ import pytest
 
 from plaintext_crm.site.builder import build_site
 from plaintext_crm.site.incremental import IncrementalSite, affects_site, is_record_file
-from tests.conftest import EXAMPLE
 from tests.history_support import ScriptedRepo
+from tests.support import EXAMPLE
 
 TODAY = dt.date(2026, 11, 26)
 

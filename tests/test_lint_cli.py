@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from plaintext_crm.cli import cli
 from plaintext_crm.records.cache_store import cache_folder
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 # What workspace-example/README.md's "Deliberate problems" table implies, and nothing else.
 EXAMPLE_FINDINGS = [

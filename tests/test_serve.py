@@ -17,8 +17,8 @@ import pytest
 from plaintext_crm.errors import ToolError
 from plaintext_crm.site.serve import EVENTS_PATH, LiveReload, SiteServer, banner, inject, make_server, page_of
 from plaintext_crm.site.watch import BuildProblem
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY, wait_until
 from tests.serve_support import DEAL, DEAL_PAGE, Served, edit, fetch, free_port, set_value
+from tests.support import EXAMPLE, EXAMPLE_TODAY, wait_until
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.site.serve import EVENTS_PATH
-from tests.conftest import EXAMPLE
 from tests.serve_support import DEAL, DEAL_PAGE, Served, edit, free_port, set_value
+from tests.support import EXAMPLE
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from plaintext_crm.cli import cli
 from plaintext_crm.errors import ToolError
 from plaintext_crm.site import builder
 from plaintext_crm.site.builder import build_site
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date(2026, 11, 26)
 

@@ -17,7 +17,7 @@ from plaintext_crm.site.builder import MANIFEST, build_site
 from plaintext_crm.site.data import data_json, site_data
 from plaintext_crm.site.data_fragments import FRAGMENTS_FILE, RecordFragments
 from plaintext_crm.site.pages import SiteData
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
 

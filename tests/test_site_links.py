@@ -9,7 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.conftest import EXAMPLE
+from tests.support import EXAMPLE
 
 EXTERNAL_SCHEMES = ("mailto", "tel", "http", "https")
 

@@ -6,7 +6,7 @@ import pytest
 
 from plaintext_crm.records.loader import load_workspace
 from plaintext_crm.site.markdown import body_key, render_markdown, renderer
-from tests.conftest import EXAMPLE
+from tests.support import EXAMPLE
 
 pyrs = pytest.importorskip("markdown_it_pyrs", reason="the fast extra (markdown-it-pyrs) is not installed")
 

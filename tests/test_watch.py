@@ -12,7 +12,7 @@ import pytest
 from watchdog.events import FileClosedNoWriteEvent, FileModifiedEvent, FileMovedEvent, FileOpenedEvent
 
 from plaintext_crm.site.watch import ChangeCollector, Watcher, describe_failure, is_ignored
-from tests.conftest import wait_until
+from tests.support import wait_until
 
 
 @pytest.mark.parametrize(("rel", "ignored"), [

@@ -21,7 +21,7 @@ import pytest
 from plaintext_crm.records import cache_store
 from plaintext_crm.records.cache_store import cache_folder, loads_data, read_entry, write_entry
 from plaintext_crm.records.parse_cache import cache_signature
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY, REPO
+from tests.support import EXAMPLE, EXAMPLE_TODAY, REPO
 
 # --- cache_store -----------------------------------------------------------------------------------------
 

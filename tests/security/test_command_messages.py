@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from plaintext_crm.cli import cli
-from tests.conftest import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
+from tests.support import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
 
 ESCAPE = "\x1b]0;owned\x07\x1b[2J"
 

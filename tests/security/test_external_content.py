@@ -26,7 +26,7 @@ from plaintext_crm.site.markdown import render_markdown
 from plaintext_crm.site.security import finish_page, is_external
 from plaintext_crm.site.serve import LiveReload, inject
 from plaintext_crm.site.watch import BuildProblem
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY, static_server
+from tests.support import EXAMPLE, EXAMPLE_TODAY, static_server
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
 LOCAL_STATE = shutil.ignore_patterns(".plaintext-crm", "site")  # a checkout's own caches and build

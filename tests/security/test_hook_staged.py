@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG, pre_commit_hook_source
+from tests.support import MINIMAL_CONFIG, pre_commit_hook_source
 
 pytestmark = pytest.mark.git
 
@@ -409,7 +409,7 @@ def test_a_teammates_clone_records_its_interpreter_with_install_hook(tmp_path: P
 
 @pytest.mark.parametrize("cache", ["", "--no-cache"])
 def test_snapshot_of_the_example_finds_what_a_plain_lint_finds(tmp_path: Path, cache: str) -> None:
-    from tests.conftest import EXAMPLE
+    from tests.support import EXAMPLE
 
     repo = tmp_path / "example"
     shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("site", ".plaintext-crm"))

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from plaintext_crm.cli import cli
 from plaintext_crm.records.frontmatter import parse_record
 from plaintext_crm.records.loader import load_workspace
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 DEAL_HEAD = "---\ntitle: Hostile\nclient: fjord-foods\nowner: ana\nstage: proposal\n"  # 5 lines, then the payload
 # Findings of the example workspace that must survive one hostile file beside them.

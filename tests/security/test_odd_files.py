@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 from plaintext_crm.cli import cli
 from plaintext_crm.records import frontmatter, reading
 from plaintext_crm.records.loader import load_workspace, parse_files
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 SECRET = "Secret outside the workspace"
 OUTSIDE_DEAL = f"---\ntitle: {SECRET}\nclient: fjord-foods\nowner: ana\nstage: lead\n---\n"

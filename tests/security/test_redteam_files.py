@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.records import cache_store
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY, REPO
+from tests.support import EXAMPLE, EXAMPLE_TODAY, REPO
 
 CLI = [sys.executable, "-m", "plaintext_crm"]
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from plaintext_crm.cli import cli
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 DEAL = """---
 title: Hostile

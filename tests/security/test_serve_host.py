@@ -9,13 +9,12 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG
+from tests.support import MINIMAL_CONFIG, wait_until
 
 TODAY = "2026-11-26"
 SECRET = "Confidential pricing for Acme"
@@ -31,15 +30,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def raw(port: int, request: bytes, host: str = "127.0.0.1") -> tuple[int, bytes]:
@@ -90,9 +80,9 @@ class Server:
         for stream, lines in ((self.process.stderr, self.errors), (self.process.stdout, self.output)):
             threading.Thread(target=lambda s=stream, seen=lines: seen.extend(iter(s.readline, "")),
                              daemon=True).start()
-        wait_for(lambda: listening(self.port, address) or self.process.poll() is not None, 60, "the server listening")
+        wait_until(lambda: listening(self.port, address) or self.process.poll() is not None, 60, "the server listening")
         assert self.process.poll() is None, "".join(self.errors)
-        wait_for(lambda: get(self.port, "/data.json", address=address)[0] == 200, 120, "the first build")
+        wait_until(lambda: get(self.port, "/data.json", address=address)[0] == 200, 120, "the first build")
 
     def stop(self) -> str:
         self.process.terminate()

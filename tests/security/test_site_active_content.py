@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from plaintext_crm.cli import cli
-from tests.conftest import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
+from tests.support import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
 
 TITLE = "Pay \\e]0;x\\a \\u202eexe.fdp \\x85 end"  # YAML escapes: ESC, BEL, U+202E, NEL
 

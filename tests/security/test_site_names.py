@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from plaintext_crm.cli import cli
 from plaintext_crm.escape import file_name_part, is_hidden
-from tests.conftest import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
+from tests.support import ACME_CLIENT, EXAMPLE_TODAY, LEAD_DEAL
 
 NAMES = [b"bad\xff", b"crlf\r\nX", b"rlo\xe2\x80\xaegpj", b"a%0A", b"a\n", b"plain", b"caf\xc3\xa9"]
 

@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from plaintext_crm.cli import cli
 from plaintext_crm.errors import ToolError
 from plaintext_crm.site import builder, output
 from plaintext_crm.site.incremental import IncrementalSite
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY, wait_until
 
 DEAL = """\
 ---
@@ -394,13 +393,11 @@ def reaped() -> Iterator[list[int]]:
 
 
 def _await_files(folder: Path, count: int) -> dict[int, str]:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        found = {int(path.name): path.read_text() for path in folder.iterdir() if path.read_text()}
-        if len(found) >= count:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"only {sorted(folder.iterdir())} after {WAIT} s")
+    def found() -> dict[int, str]:
+        return {int(path.name): path.read_text() for path in folder.iterdir() if path.read_text()}
+
+    wait_until(lambda: len(found()) >= count, WAIT, f"{count} files in {folder}")
+    return found()
 
 
 def _blocked_build(ws: Path, out: Path, signals: Path, min_pages: int, *extra: str) -> subprocess.Popen[str]:
@@ -480,10 +477,7 @@ def test_workers_die_with_a_killed_parent_and_print_nothing(ws: Path, tmp_path: 
     # The workers share the parent's stderr: it ends only once every one of them is gone.
     _stdout, stderr = process.communicate(timeout=WAIT)
     assert "BrokenPipeError" not in stderr and "Traceback" not in stderr, stderr
-    deadline = time.monotonic() + WAIT
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not any(_alive(pid) for pid in workers)
+    wait_until(lambda: not any(_alive(pid) for pid in workers), WAIT, "the workers to be gone")
     again = build(ws, out)
     assert again.exit_code == 0, again.output
     assert leftovers(tmp_path) == []

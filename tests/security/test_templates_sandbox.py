@@ -24,7 +24,7 @@ from plaintext_crm.records import cache_store
 from plaintext_crm.site import builder
 from plaintext_crm.site.builder import build_site
 from plaintext_crm.site.templates import builtin_folder
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
 LOCAL_STATE = shutil.ignore_patterns(".plaintext-crm", "site")  # a checkout's own caches and build

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from plaintext_crm.site.incremental import IncrementalSite
-from tests.conftest import EXAMPLE
+from tests.support import EXAMPLE
 
 
 @pytest.mark.parametrize("name", ["deals/pipe.md", "deals/atlas-logistics-tracking-portal.md"])

@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 from plaintext_crm.cli import cli
 from plaintext_crm.editing.atomic import EditError, read_text, write_atomic
 from plaintext_crm.editing.edit import apply_changes, new_file, plan_edit
-from tests.conftest import EXAMPLE, EXAMPLE_TODAY
+from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 OPEN_DEAL = "tidewater-bikes-app"  # stage lead, no next action
 WON_DEAL = "pinecrest-hotels-microsite"  # won, complete hand-off, no project yet
