@@ -75,108 +75,129 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
+@dataclass(frozen=True)
+class _Axis:
+    """The calendar across a timeline: first day, pixels per day, months per label, chart height."""
+
+    first: dt.date
+    last: dt.date
+    scale: float
+    every: int  # months per label: 1, 3, 6, 12, or every few years on a very long span
+    height: int
+
+    def x_of(self, day: dt.date) -> float:
+        return LABEL_W + (day - self.first).days * self.scale
+
+    def labelled(self, day: dt.date) -> bool:
+        if self.every <= 12:
+            return (day.month - 1) % self.every == 0 or (day == self.first and self.every == 1)
+        return day.month == 1 and day.year % (self.every // 12) == 0
+
+    def first_line_drawn(self, day: dt.date) -> bool:
+        return day.day == 1 or (_next_month(day) - day).days * self.scale > 70
+
+
 def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[Link], today: dt.date,
              *, width: int = 1100, css_class: str = "gantt") -> Markup:
     """A Gantt chart: one row per bar, calendar days across, month labels, a today line and arrows."""
     first, last = _span(bars, today)
-    days = (last - first).days + 1
-    plot_w = width - LABEL_W - 16
-    scale = plot_w / days
+    scale = (width - LABEL_W - 16) / ((last - first).days + 1)
     height = HEAD_H + ROW_H * max(len(bars), 1) + 10
-    ident, head = _open(title, description, width, height)
-    head = head.replace('class="chart"', f'class="chart {css_class}"', 1)
-
-    def x_of(day: dt.date) -> float:
-        return LABEL_W + (day - first).days * scale
-
-    parts = [head, _arrowheads(ident)]
     # weeks and months; on a long span only every 3rd, 6th or 12th month (or every few years) is labelled
     # so labels never overlap, and past a year per label only labelled months get a line
     every = next((months for months in MONTHS_PER_LABEL if months * 30 * scale >= 64), MONTHS_PER_LABEL[-1])
-
-    def labelled(day: dt.date) -> bool:
-        if every <= 12:
-            return (day.month - 1) % every == 0 or (day == first and every == 1)
-        return day.month == 1 and day.year % (every // 12) == 0
-
-    def month_line(day: dt.date) -> None:
-        if every > 12 and not labelled(day):
-            return
-        x = x_of(day)
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{height - 6}" class="gantt-month"/>')
-        if labelled(day):
-            parts.append(_text(x + 4, 14, f"{day:%b %Y}", "gantt-month-label", "start"))
-
-    def first_line_drawn(day: dt.date) -> bool:
-        return day.day == 1 or (_next_month(day) - day).days * scale > 70
-
-    if scale >= 2:  # a short span: walk its days for the week lines
-        day = first
-        while day <= last:
-            if day.day == 1 or (day == first and first_line_drawn(day)):
-                month_line(day)
-            if day.weekday() == 0:
-                x = x_of(day)
-                parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{HEAD_H - 6}" y2="{height - 6}" class="gantt-week"/>')
-                if scale * 7 >= 34:
-                    parts.append(_text(x + 2, HEAD_H - 8, f"{day.day}", "gantt-week-label", "start"))
-            day += dt.timedelta(days=1)
-    else:  # no week lines: step from month to month (a span of centuries costs its months, not its days)
-        if first_line_drawn(first):
-            month_line(first)
-        day = _next_month(first)
-        while day <= last:
-            month_line(day)
-            day = _next_month(day)
+    axis = _Axis(first, last, scale, every, height)
+    ident, head = _open(title, description, width, height)
+    parts = [head.replace('class="chart"', f'class="chart {css_class}"', 1), _arrowheads(ident), *_grid(axis)]
     rows: dict[str, tuple[float, float, float]] = {}  # key -> (left x, right x, middle y)
     for index, bar in enumerate(bars):
-        y = HEAD_H + ROW_H * index
-        middle = y + ROW_H / 2
-        if index % 2:
-            parts.append(f'<rect x="0" y="{y}" width="{width}" height="{ROW_H}" class="gantt-stripe"/>')
-        label = bar.label if len(bar.label) <= 30 else bar.label[:29] + "…"
-        text = _text(8, middle + 4, label, "gantt-label" + (" is-critical" if bar.critical else ""), "start")
-        if bar.href:
-            text = f'<a href="{escape(bar.href)}">{text}</a>'
-        parts.append(text)
-        left, right = x_of(bar.start), x_of(bar.finish + dt.timedelta(days=1))
-        classes = f"gantt-bar state-{bar.state}" + (" is-critical" if bar.critical else "")
-        data = (f' data-key="{escape(bar.key)}" data-critical="{str(bar.critical).lower()}" '
-                f'data-state="{escape(bar.state)}" data-start="{bar.start}" data-finish="{bar.finish}"')
-        tip = f"<title>{escape(bar.tooltip or bar.label)}</title>"
-        if bar.milestone:
-            cx, size = x_of(bar.start) + scale / 2, 7
-            left = right = cx
-            parts.append(f'<path d="M{cx:.1f},{middle - size} L{cx + size:.1f},{middle} L{cx:.1f},{middle + size} '
-                         f'L{cx - size:.1f},{middle} z" class="{classes} is-milestone"{data}>{tip}</path>')
-        else:
-            parts.append(f'<rect x="{left:.1f}" y="{y + 6}" width="{max(right - left, 2):.1f}" height="{ROW_H - 12}" '
-                         f'rx="3" class="{classes}"{data}>{tip}</rect>')
-        if bar.marker is not None:
-            mx = x_of(bar.marker + dt.timedelta(days=1))
-            parts.append(f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{y + 3}" y2="{y + ROW_H - 3}" class="gantt-due">'
-                         f'<title>due {bar.marker}</title></line>')
-        if bar.flagged:
-            parts.append(_text(right + 6, middle + 4, "⚑", "gantt-flag", "start"))
-        rows[bar.key] = (left, right, middle)
-    for link in links:
-        if link.pred not in rows or link.succ not in rows:
-            continue
-        pred, succ = rows[link.pred], rows[link.succ]
-        x1 = pred[0] if link.type in ("SS", "SF") else pred[1]
-        x2 = succ[1] if link.type in ("FF", "SF") else succ[0]
-        y1, y2 = pred[2], succ[2]
-        bend = x1 + 8 if link.type not in ("SS", "SF") else x1 - 8
-        marker = f"{ident}-arrow-critical" if link.critical else f"{ident}-arrow"
-        classes = "gantt-link" + (" is-critical" if link.critical else "")
-        parts.append(f'<path d="M{x1:.1f},{y1:.1f} H{bend:.1f} V{y2:.1f} H{x2:.1f}" class="{classes}" '
-                     f'marker-end="url(#{marker})" data-link="{escape(link.pred)}>{escape(link.succ)}"/>')
+        rows[bar.key] = _bar_row(parts, axis, bar, index, width)
+    parts.extend(_link_path(link, rows, ident) for link in links if link.pred in rows and link.succ in rows)
     if first <= today <= last:
-        tx = x_of(today) + scale / 2
+        tx = axis.x_of(today) + scale / 2
         parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{HEAD_H - 20}" y2="{height - 4}" class="gantt-today"/>')
         parts.append(_text(tx + 3, HEAD_H - 24, f"today {today:%d %b}", "gantt-today-label", "start"))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _grid(axis: _Axis) -> list[str]:
+    """Month lines and labels, and on a short span week lines (with day numbers when they fit)."""
+    parts: list[str] = []
+
+    def month_line(day: dt.date) -> None:
+        if axis.every > 12 and not axis.labelled(day):
+            return
+        x = axis.x_of(day)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{axis.height - 6}" class="gantt-month"/>')
+        if axis.labelled(day):
+            parts.append(_text(x + 4, 14, f"{day:%b %Y}", "gantt-month-label", "start"))
+
+    if axis.scale >= 2:  # a short span: walk its days for the week lines
+        day = axis.first
+        while day <= axis.last:
+            if day.day == 1 or (day == axis.first and axis.first_line_drawn(day)):
+                month_line(day)
+            if day.weekday() == 0:
+                x = axis.x_of(day)
+                parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{HEAD_H - 6}" y2="{axis.height - 6}" '
+                             'class="gantt-week"/>')
+                if axis.scale * 7 >= 34:
+                    parts.append(_text(x + 2, HEAD_H - 8, f"{day.day}", "gantt-week-label", "start"))
+            day += dt.timedelta(days=1)
+    else:  # no week lines: step from month to month (a span of centuries costs its months, not its days)
+        if axis.first_line_drawn(axis.first):
+            month_line(axis.first)
+        day = _next_month(axis.first)
+        while day <= axis.last:
+            month_line(day)
+            day = _next_month(day)
+    return parts
+
+
+def _bar_row(parts: list[str], axis: _Axis, bar: Bar, index: int, width: int) -> tuple[float, float, float]:
+    """Append one row (stripe, label, bar or milestone, due marker, flag); return its left, right and middle."""
+    y = HEAD_H + ROW_H * index
+    middle = y + ROW_H / 2
+    if index % 2:
+        parts.append(f'<rect x="0" y="{y}" width="{width}" height="{ROW_H}" class="gantt-stripe"/>')
+    label = bar.label if len(bar.label) <= 30 else bar.label[:29] + "…"
+    text = _text(8, middle + 4, label, "gantt-label" + (" is-critical" if bar.critical else ""), "start")
+    if bar.href:
+        text = f'<a href="{escape(bar.href)}">{text}</a>'
+    parts.append(text)
+    left, right = axis.x_of(bar.start), axis.x_of(bar.finish + dt.timedelta(days=1))
+    classes = f"gantt-bar state-{bar.state}" + (" is-critical" if bar.critical else "")
+    data = (f' data-key="{escape(bar.key)}" data-critical="{str(bar.critical).lower()}" '
+            f'data-state="{escape(bar.state)}" data-start="{bar.start}" data-finish="{bar.finish}"')
+    tip = f"<title>{escape(bar.tooltip or bar.label)}</title>"
+    if bar.milestone:
+        cx, size = axis.x_of(bar.start) + axis.scale / 2, 7
+        left = right = cx
+        parts.append(f'<path d="M{cx:.1f},{middle - size} L{cx + size:.1f},{middle} L{cx:.1f},{middle + size} '
+                     f'L{cx - size:.1f},{middle} z" class="{classes} is-milestone"{data}>{tip}</path>')
+    else:
+        parts.append(f'<rect x="{left:.1f}" y="{y + 6}" width="{max(right - left, 2):.1f}" height="{ROW_H - 12}" '
+                     f'rx="3" class="{classes}"{data}>{tip}</rect>')
+    if bar.marker is not None:
+        mx = axis.x_of(bar.marker + dt.timedelta(days=1))
+        parts.append(f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{y + 3}" y2="{y + ROW_H - 3}" class="gantt-due">'
+                     f'<title>due {bar.marker}</title></line>')
+    if bar.flagged:
+        parts.append(_text(right + 6, middle + 4, "⚑", "gantt-flag", "start"))
+    return left, right, middle
+
+
+def _link_path(link: Link, rows: Mapping[str, tuple[float, float, float]], ident: str) -> str:
+    """The elbow arrow of a dependency between two drawn rows, from the side its type names."""
+    pred, succ = rows[link.pred], rows[link.succ]
+    x1 = pred[0] if link.type in ("SS", "SF") else pred[1]
+    x2 = succ[1] if link.type in ("FF", "SF") else succ[0]
+    bend = x1 + 8 if link.type not in ("SS", "SF") else x1 - 8
+    marker = f"{ident}-arrow-critical" if link.critical else f"{ident}-arrow"
+    classes = "gantt-link" + (" is-critical" if link.critical else "")
+    return (f'<path d="M{x1:.1f},{pred[2]:.1f} H{bend:.1f} V{succ[2]:.1f} H{x2:.1f}" class="{classes}" '
+            f'marker-end="url(#{marker})" data-link="{escape(link.pred)}>{escape(link.succ)}"/>')
 
 
 @dataclass(frozen=True)
