@@ -152,3 +152,12 @@ def test_tests_import_no_other_test_module() -> None:
                 if last == "conftest" or last.startswith("test_"):
                     bad.append(f"{path.relative_to(tests)}:{node.lineno} imports {name}")
     assert bad == []
+
+
+def test_sales_and_delivery_do_not_import_each_other() -> None:
+    """The CRM side and the delivery side meet at the hand-off and in the analysis, not in each other."""
+    crossing = [f"{module} imports {target}" for module, tree in TREES.items()
+                for target, _line in imports(tree, top_level_only=False)
+                for side, other in (("sales", "delivery"), ("delivery", "sales"))
+                if module.split(".")[0] == side and target.split(".")[0] == other]
+    assert crossing == []

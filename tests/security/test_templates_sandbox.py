@@ -224,7 +224,7 @@ def test_record_templates_cannot_include_files(ws: Path, statement: str) -> None
 @pytest.mark.parametrize("payload", ESCAPES[:6] + ESCAPES[11:14])
 def test_handoff_template_escapes_are_refused(ws: Path, tmp_path: Path, payload: str) -> None:
     marker = tmp_path / "pwned"
-    built_in = (Path(__file__).resolve().parents[2] / "plaintext_crm" / "templates" / "kickoff.md").read_text()
+    built_in = (Path(__file__).resolve().parents[2] / "plaintext_crm" / "editing" / "templates" / "kickoff.md").read_text()
     (ws / "templates").mkdir()
     text = built_in.replace("status: {{ status }}\n", "status: {{ status }}\nx: {{ " + payload.format(m=marker) + " }}\n")
     line = text.splitlines().index("x: {{ " + payload.format(m=marker) + " }}") + 1
