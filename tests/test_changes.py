@@ -98,13 +98,13 @@ def test_json_between_two_revisions(repo: ScriptedRepo) -> None:
     assert [item["id"] for item in data["added"]] == ["f"]  # g is not committed
     assert data["renamed"] == [{"from": "old-name", "to": "new-name"}]
     assert data["removed"] == []
-    assert data["won"] == [{"id": "b", "title": "Deal", "owner": "ana", "value": "20000",
+    assert data["won"] == [{"id": "b", "title": "Deal", "owner": "ana", "value": 20000.0,
                             "before": "proposal", "after": "won"}]
     assert data["close_pushes"][0]["before"] == "2026-12-01" and data["close_pushes"][0]["after"] == "2027-02-01"
-    assert data["open_pipeline"]["before"]["value"] == "75000.00"
-    assert data["open_pipeline"]["after"]["value"] == "29000.00"
-    assert data["open_pipeline"]["change"] == "-46000.00"
-    assert data["weighted_pipeline"]["after"]["value"] == "7600.00"
+    assert data["open_pipeline"]["before"]["value"] == 75000.0
+    assert data["open_pipeline"]["after"]["value"] == 29000.0
+    assert data["open_pipeline"]["change"] == -46000.0
+    assert data["weighted_pipeline"]["after"]["value"] == 7600.0
 
 
 def test_markdown_summary(repo: ScriptedRepo) -> None:
@@ -173,7 +173,7 @@ def test_until_a_date_means_the_end_of_that_day(repo: ScriptedRepo) -> None:
     first = repo.git("rev-parse", "HEAD~1").strip()
     assert code == 0 and data["until"] == {"label": f"end of 2026-11-01 ({first[:7]})", "commit": first}
     assert [item["id"] for item in data["added"]] == ["a", "b", "c", "d", "e", "old-name"]
-    assert data["open_pipeline"]["after"]["value"] == "75000.00"
+    assert data["open_pipeline"]["after"]["value"] == 75000.0
 
 
 def test_a_repository_without_commits_is_a_clear_failure(tmp_path: Path) -> None:

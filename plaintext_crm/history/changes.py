@@ -15,6 +15,7 @@ from plaintext_crm.escape import terminal
 from plaintext_crm.findings import Finding
 from plaintext_crm.gitrepo import GitFailed, locate_repository, read_blobs, run_git
 from plaintext_crm.history.record_history import History
+from plaintext_crm.money import cents
 from plaintext_crm.records.frontmatter import parse_record
 from plaintext_crm.records.loader import build_deal
 from plaintext_crm.records.model import Deal, DealStatus, Workspace
@@ -59,7 +60,7 @@ class DealChange:
         def plain(item: Any) -> Any:
             return item.isoformat() if isinstance(item, dt.date) else item
         return {"id": self.id, "title": self.title, "owner": self.owner,
-                "value": None if self.value is None else str(self.value),
+                "value": None if self.value is None else float(cents(self.value)),
                 "before": plain(self.before), "after": plain(self.after)}
 
 
@@ -98,7 +99,7 @@ class Changes:
 
     def to_data(self) -> dict[str, Any]:
         def amount(item: Amount) -> dict[str, Any]:
-            return {"value": str(item.value), "currency": item.currency, "deals": list(item.deal_ids),
+            return {"value": float(cents(item.value)), "currency": item.currency, "deals": list(item.deal_ids),
                     "unconverted": list(item.unconverted), "no_value": list(item.no_value)}
         lists = ("added", "removed", "advanced", "slipped_back", "won", "lost", "owner_changes", "close_pushes")
         return {
@@ -107,9 +108,9 @@ class Changes:
             **{name: [item.to_data() for item in getattr(self, name)] for name in lists},
             "renamed": [{"from": old, "to": new} for old, new in self.renamed],
             "open_pipeline": {"before": amount(self.open_before), "after": amount(self.open_after),
-                              "change": str(self.open_delta)},
+                              "change": float(cents(self.open_delta))},
             "weighted_pipeline": {"before": amount(self.weighted_before), "after": amount(self.weighted_after),
-                                  "change": str(self.weighted_delta)},
+                                  "change": float(cents(self.weighted_delta))},
         }
 
 

@@ -15,6 +15,7 @@ from plaintext_crm.history.record_history import (
     future_notice,
     stay_rows,
 )
+from plaintext_crm.json_data import to_data
 from plaintext_crm.records.model import Deal, Workspace
 
 UNCOMMITTED = "(uncommitted)"
@@ -40,9 +41,8 @@ class StageSpan:
         return max(0, ((self.left or today) - self.entered).days)
 
     def to_data(self) -> dict[str, Any]:
-        return {"stage": self.stage, "entered": self.entered.isoformat(),
-                "left": self.left.isoformat() if self.left else None, "author": self.author,
-                "commit": self.commit, "exact": self.exact}
+        data: dict[str, Any] = to_data(self)
+        return data
 
 
 @dataclass(frozen=True)
