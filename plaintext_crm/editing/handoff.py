@@ -51,6 +51,24 @@ class HandoffPlan:
 
 def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | None = None) -> HandoffPlan:
     """Plan the project for a won deal with a complete hand-off; raise ToolError saying why not."""
+    rel = f"projects/{deal.id}.md"
+    _check_ready(workspace, deal, rel)
+    due = promised_finish(deal.promised_timeline, deal.kickoff_date, WorkCalendar.from_config(workspace.config))
+    notes = []
+    if due is not None:
+        notes.append(f"due {due} from the promised timeline '{deal.promised_timeline}'")
+    elif deal.promised_timeline:
+        notes.append(f"due left empty: cannot read a date from the promised timeline '{deal.promised_timeline}'")
+    context = kickoff_context(workspace, deal, today, owner or deal.owner, due)
+    template = find_template(workspace.root, "kickoff.md")
+    text = render_record(template, context, rel)
+    project = new_file(workspace.root, rel, text, (f"created from {template.source} for deal '{deal.id}'",))
+    deal_change = plan_edit(workspace.root, deal.path, {"project": deal.id}, order=DEAL_KEYS)
+    return HandoffPlan(project, deal_change, due, tuple(notes))
+
+
+def _check_ready(workspace: Workspace, deal: Deal, rel: str) -> None:
+    """Refuse (ToolError) a deal that is not won, has an incomplete hand-off, or was handed off already."""
     config = workspace.config
     if not workspace.is_won(deal):
         raise ToolError(f"deal '{deal.id}' is in stage '{deal.stage}', not won; "
@@ -60,30 +78,25 @@ def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | 
     if missing:
         raise ToolError(f"the hand-off of deal '{deal.id}' is incomplete: missing {', '.join(missing)}; "
                         f"fill them in {deal.path}")
-    project_id = deal.id
-    rel = f"projects/{project_id}.md"
-    same = [other for other in workspace.projects.values() if other.id.lower() == project_id.lower()]
+    same = [other for other in workspace.projects.values() if other.id.lower() == deal.id.lower()]
     if same or inspect_target(workspace.root, rel) is not None:  # links and folders are refused there
         raise ToolError(f"{same[0].path if same else rel} already exists; deal '{deal.id}' was handed off already")
-    if deal.project and deal.project in workspace.projects:
-        raise ToolError(f"deal '{deal.id}' was handed off already: its project is '{deal.project}' "
-                        f"({workspace.projects[deal.project].path})")
-    claimed = [other for other in workspace.projects.values() if other.deal == deal.id]
-    if claimed:
-        raise ToolError(f"deal '{deal.id}' was handed off already: {claimed[0].path} names it as its deal")
-    owner = owner or deal.owner
-    work = WorkCalendar.from_config(config)
+    project_id = workspace.project_of(deal)
+    if project_id is not None:
+        project = workspace.projects[project_id]
+        how = f"its project is '{project_id}' ({project.path})" if project_id == deal.project \
+            else f"{project.path} names it as its deal"
+        raise ToolError(f"deal '{deal.id}' was handed off already: {how}")
+
+
+def kickoff_context(workspace: Workspace, deal: Deal, today: dt.date, owner: str | None,
+                    due: dt.date | None) -> dict[str, Any]:
+    """What the kickoff template may use: the deal's context carried over (docs/editing.md lists it)."""
+    config = workspace.config
     kickoff = deal.kickoff_date
-    due = promised_finish(deal.promised_timeline, kickoff, work)
-    notes = []
-    if due is not None:
-        notes.append(f"due {due} from the promised timeline '{deal.promised_timeline}'")
-    elif deal.promised_timeline:
-        notes.append(f"due left empty: cannot read a date from the promised timeline '{deal.promised_timeline}'")
-    extra = {key: deal.fields.get(key) for key in config.handoff_fields if key not in STANDARD_HANDOFF}
     client = workspace.clients.get(deal.client or "")
-    context = {
-        "id": project_id, "today": today, "title": deal.title or deal.id, "client": deal.client,
+    return {
+        "id": deal.id, "today": today, "title": deal.title or deal.id, "client": deal.client,
         "client_name": client.display_name if client else deal.client or "",
         "deal": deal.id, "deal_title": deal.display_title, "deal_owner": deal.owner,
         "deal_owner_name": member_name(workspace, deal.owner), "owner": owner,
@@ -93,10 +106,6 @@ def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | 
         "start": kickoff, "due": due, "value": deal.value, "currency": deal.currency or config.currency,
         "closed_on": deal.closed_on, "scope_summary": deal.scope_summary,
         "promised_timeline": deal.promised_timeline, "key_constraints": list(deal.key_constraints),
-        "main_stakeholder": deal.main_stakeholder, "kickoff_date": kickoff, "extra_handoff": extra,
+        "main_stakeholder": deal.main_stakeholder, "kickoff_date": kickoff,
+        "extra_handoff": {key: deal.fields.get(key) for key in config.handoff_fields if key not in STANDARD_HANDOFF},
     }
-    template = find_template(workspace.root, "kickoff.md")
-    text = render_record(template, context, rel)
-    project = new_file(workspace.root, rel, text, (f"created from {template.source} for deal '{deal.id}'",))
-    deal_change = plan_edit(workspace.root, deal.path, {"project": project_id}, order=DEAL_KEYS)
-    return HandoffPlan(project, deal_change, due, tuple(notes))
