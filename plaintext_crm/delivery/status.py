@@ -15,9 +15,9 @@ from plaintext_crm.delivery.schedule import (
     TaskSchedule,
     schedule_workspace,
 )
+from plaintext_crm.records.dated_notes import unfenced_lines
 from plaintext_crm.records.dates import promised_finish
 from plaintext_crm.records.model import Deal, Project, Task, Workspace
-from plaintext_crm.records.note_entries import unfenced_lines
 from plaintext_crm.records.workdays import WorkCalendar
 
 TASK_STATES = ("done", "late", "blocked", "in progress", "ready")

@@ -13,6 +13,7 @@ from typing import Any
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.records.config import CONFIG_FILE, load_config
+from plaintext_crm.records.dated_notes import dated_notes
 from plaintext_crm.records.frontmatter import InvalidDate, ParsedFile, parse_record, shown_number
 from plaintext_crm.records.model import (
     APPROVAL_STATUSES,
@@ -31,7 +32,6 @@ from plaintext_crm.records.model import (
     Task,
     Workspace,
 )
-from plaintext_crm.records.note_entries import history_entries
 from plaintext_crm.records.reading import ParseProblem, kind_of, link_problem, read_inside
 
 ParseFiles = Callable[[Path, list[str]], list[ParsedFile]]
@@ -322,7 +322,7 @@ def _common(item: ParsedFile, findings: list[Finding]) -> tuple[dict[str, Any], 
         "key_lines": top_lines,
         "body": item.body,
         "body_line": item.body_line,
-        "history": tuple(history_entries(item.body, item.body_line)),
+        "history": tuple(dated_notes(item.body, item.body_line)),
         "lint_ignore": tuple(code.upper() for code in fields.text_list("lint_ignore")),
         "traps": tuple(item.traps),
     }

@@ -76,7 +76,7 @@ def lost_reason_valid(reason: str | None, allowed: Sequence[str] | None) -> bool
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryEntry:
+class DatedNote:
     """A dated heading in a record's notes: `## 2026-11-20 Call with Jane`."""
 
     date: dt.date
@@ -95,7 +95,7 @@ class Record:
     key_lines: Mapping[str, int]  # 1-based line of each top-level key
     body: str
     body_line: int  # the file line on which the body starts
-    history: tuple[HistoryEntry, ...]
+    history: tuple[DatedNote, ...]
     lint_ignore: tuple[str, ...]
     traps: tuple[YamlTrap, ...]
 

@@ -17,16 +17,16 @@ from typing import Any
 
 from plaintext_crm import __version__
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.records import cache_store, frontmatter, loader, model, note_entries, reading, yaml_aliases
+from plaintext_crm.records import cache_store, dated_notes, frontmatter, loader, model, reading, yaml_aliases
 from plaintext_crm.records.frontmatter import InvalidDate, YamlTrap
 from plaintext_crm.records.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.records.model import (
     Approval,
     Client,
     Contact,
+    DatedNote,
     Deal,
     Dependency,
-    HistoryEntry,
     Project,
     Task,
     Workspace,
@@ -47,7 +47,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 _NAMES = {cls: _field_names(cls) for cls in
-          (Client, Deal, Project, Task, Dependency, Approval, Contact, HistoryEntry, YamlTrap, Finding)}
+          (Client, Deal, Project, Task, Dependency, Approval, Contact, DatedNote, YamlTrap, Finding)}
 
 
 class _RecordPickler(pickle.Pickler):
@@ -186,7 +186,7 @@ def _code_stamp(module: Any) -> int:
 def cache_signature() -> tuple[Any, ...]:
     """What cached records depend on besides the files: formats, versions and the loader's own code."""
     return (CACHE_FORMAT, __version__, sys.version_info[:2], frontmatter.HAVE_LIBYAML,
-            *(_code_stamp(module) for module in (frontmatter, loader, model, note_entries, reading, yaml_aliases)))
+            *(_code_stamp(module) for module in (frontmatter, loader, model, dated_notes, reading, yaml_aliases)))
 
 
 def shard_of(rel: str) -> int:

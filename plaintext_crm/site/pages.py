@@ -21,7 +21,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from plaintext_crm.findings import Finding
-from plaintext_crm.records.model import Client, Deal, HistoryEntry, Project, Record, Workspace
+from plaintext_crm.records.model import Client, DatedNote, Deal, Project, Record, Workspace
 
 if TYPE_CHECKING:
     from plaintext_crm.analysis import Analysis
@@ -252,7 +252,7 @@ def deal_project(workspace: Workspace, deal: Deal) -> Project | None:
     return workspace.projects[project_id] if project_id is not None else None
 
 
-def history_of(record: Record) -> list[HistoryEntry]:
+def history_of(record: Record) -> list[DatedNote]:
     """A record's dated entries, newest first."""
     return sorted(record.history, key=lambda entry: (entry.date, entry.line), reverse=True)
 

@@ -1,4 +1,4 @@
-"""Dated entries in a record's Markdown notes: `## 2026-10-20 Call with Marco` headings outside code fences."""
+"""Dated notes in a record's Markdown body: `## 2026-10-20 Call with Marco` headings outside code fences."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
-from plaintext_crm.records.model import EARLIEST_DAY, LATEST_DAY, HistoryEntry
+from plaintext_crm.records.model import EARLIEST_DAY, LATEST_DAY, DatedNote
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})\b[ \t]*[-:–—]?[ \t]*(.*)$")
@@ -28,7 +28,7 @@ def unfenced_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
         yield index, line
 
 
-def history_entries(body: str, body_line: int) -> list[HistoryEntry]:
+def dated_notes(body: str, body_line: int) -> list[DatedNote]:
     """Dated headings (`## 2026-11-20 Call with Jane`) in a Markdown body, with the text under each."""
     if "#" not in body:
         return []
@@ -62,5 +62,5 @@ def history_entries(body: str, body_line: int) -> list[HistoryEntry]:
     for index, level, day, title in entries:
         end = next((other for other, other_level in headings if other > index and other_level <= level), len(lines))
         text = "\n".join(lines[index + 1:end]).strip("\n")
-        result.append(HistoryEntry(day, title, text, body_line + index))
+        result.append(DatedNote(day, title, text, body_line + index))
     return result
