@@ -17,8 +17,8 @@ from plaintext_crm.site.pages import (
     Page,
     SiteData,
     client_timeline,
+    dated_notes_newest_first,
     deal_project,
-    history_of,
     page_type,
     related_records,
 )
@@ -182,7 +182,7 @@ def _deal_context(deal: Deal, handoff: Any) -> Any:
         workspace = site.workspace
         return {"deal": deal, "figures": site.figures.crm.deals[deal.id], "handoff": handoff,
                 "client": workspace.clients.get(deal.client or ""), "project": deal_project(workspace, deal),
-                "fields": _fields(deal, DEAL_KEYS), "history": history_of(deal), "body": site.bodies[deal.path],
+                "fields": _fields(deal, DEAL_KEYS), "history": dated_notes_newest_first(deal), "body": site.bodies[deal.path],
                 "findings": site.findings_by_path.get(deal.path, [])}
 
     return context

@@ -22,7 +22,7 @@ def site_data(site: SiteData) -> dict[str, Any]:
     """A JSON-able dict of everything the site shows, for other tools (see docs/site.md for the shape)."""
     workspace = site.workspace
     return _site_data(site, {client_id: record_data(client) for client_id, client in sorted(workspace.clients.items())},
-                      {deal_id: {**record_data(deal), **_history_of(site, deal_id)}
+                      {deal_id: {**record_data(deal), **_git_history_of(site, deal_id)}
                        for deal_id, deal in sorted(workspace.deals.items())},
                       {project_id: {**record_data(project), **_schedule_of(site, project_id)}
                        for project_id, project in sorted(workspace.projects.items())})
@@ -52,7 +52,7 @@ def _schedule_of(site: SiteData, project_id: str) -> dict[str, Any]:
     return {"schedule": site.figures.delivery.project_data(project_id)}
 
 
-def _history_of(site: SiteData, deal_id: str) -> dict[str, Any]:
+def _git_history_of(site: SiteData, deal_id: str) -> dict[str, Any]:
     """A deal's git-history fields: stage_since, days_in_stage, stage_history, created/last changed."""
     return dict(site.figures.history.deals.get(deal_id, {}))
 
@@ -89,7 +89,7 @@ def _data_json_from_fragments(site: SiteData) -> str:
                                 (__file__, json_data.__file__))
     objects = {
         "clients": [(client_id, fragments.text(client, {})) for client_id, client in sorted(workspace.clients.items())],
-        "deals": [(deal_id, fragments.text(deal, _history_of(site, deal_id)))
+        "deals": [(deal_id, fragments.text(deal, _git_history_of(site, deal_id)))
                   for deal_id, deal in sorted(workspace.deals.items())],
         "projects": [(project_id, fragments.text(project, _schedule_of(site, project_id)))
                      for project_id, project in sorted(workspace.projects.items())],

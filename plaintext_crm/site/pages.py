@@ -252,7 +252,7 @@ def deal_project(workspace: Workspace, deal: Deal) -> Project | None:
     return workspace.projects[project_id] if project_id is not None else None
 
 
-def history_of(record: Record) -> list[DatedNote]:
+def dated_notes_newest_first(record: Record) -> list[DatedNote]:
     """A record's dated entries, newest first."""
     return sorted(record.history, key=lambda entry: (entry.date, entry.line), reverse=True)
 
