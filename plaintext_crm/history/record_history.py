@@ -30,7 +30,7 @@ from plaintext_crm.history.deal_versions import TRACKED, DealFieldReader
 from plaintext_crm.history.gitlog import Commit, LogCommit, read_log
 from plaintext_crm.records import cache_store
 
-FORMAT_VERSION = 4  # bump when the cached structures change
+FORMAT_VERSION = 5  # bump when the cached structures change
 CACHE_FILE = "history.cache"  # both in the workspace's cache folder (cache_store.cache_folder)
 SUMMARY_FILE = "history-stages.cache"
 RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")
@@ -64,10 +64,18 @@ class StageVisit:
     commit: Commit  # the mainline commit that moved the deal into the stage
     declared: dt.date | None  # a stage_since written during this stay (None: not written, or left stale)
     exact: bool  # False when the stay began before a shallow clone's first commit
+    floor: dt.date | None = None  # the latest date of the deal's earlier readable commits
+
+    @property
+    def moved(self) -> dt.date:
+        """When git says the deal moved into the stage: the commit's date, never before an earlier commit's
+        (git's dates never go back along the mainline; an earlier date is a computer's wrong clock)."""
+        return max(self.commit.date, self.floor) if self.floor is not None else self.commit.date
 
     @property
     def entered(self) -> dt.date:
-        return self.declared or self.commit.date
+        """The stay's start as committed: its declared stage_since, else git's date (`moved`)."""
+        return self.declared or self.moved
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,7 @@ class RecordHistory:
     committed: Mapping[str, Any]  # tracked deal fields at the last commit ({} for clients, projects)
     changes: tuple[FieldChange, ...]  # deals: every tracked field change, oldest first
     visits: tuple[StageVisit, ...]  # deals: stage stays, oldest first
+    readable_floor: dt.date | None = None  # deals: the latest date of a commit whose version was readable
 
     @property
     def kind(self) -> str:
@@ -142,12 +151,14 @@ class _Builder:
     changes: list[FieldChange] = field(default_factory=list)
     visits: list[StageVisit] = field(default_factory=list)
     deleted: bool = False
+    floor: dt.date | None = None  # the latest date of the readable versions applied so far
 
     def apply(self, values: dict[str, Any] | None, commit: Commit, boundary: bool) -> None:
         """Record one committed version of a deal's tracked fields."""
         if values is None:  # unreadable front matter: the fields are unknown, keep the last known ones
             return
-        previous = self.committed
+        previous, floor = self.committed, self.floor
+        self.floor = max(floor, commit.date) if floor is not None else commit.date
         if previous is None:
             self.visits.append(StageVisit(values["stage"], commit, values["stage_since"], not boundary))
         else:
@@ -156,21 +167,22 @@ class _Builder:
                     self.changes.append(FieldChange(key, previous[key], values[key], commit))
             if values["stage"] != previous["stage"]:
                 declared = values["stage_since"] if values["stage_since"] != previous["stage_since"] else None
-                self.visits.append(StageVisit(values["stage"], commit, declared, True))
+                self.visits.append(StageVisit(values["stage"], commit, declared, True, floor))
             elif values["stage_since"] != previous["stage_since"]:
                 last = self.visits[-1]
-                self.visits[-1] = StageVisit(last.stage, last.commit, values["stage_since"], last.exact)
+                self.visits[-1] = replace(last, declared=values["stage_since"])
         self.committed = values
 
     @classmethod
     def thaw(cls, record: RecordHistory) -> _Builder:
         """A builder that continues a frozen record."""
         return cls(record.path, record.complete, list(record.former_paths), list(record.touches),
-                   dict(record.committed) or None, list(record.changes), list(record.visits), record.deleted)
+                   dict(record.committed) or None, list(record.changes), list(record.visits), record.deleted,
+                   record.readable_floor)
 
     def freeze(self) -> RecordHistory:
         return RecordHistory(self.path, tuple(self.former_paths), tuple(self.touches), self.deleted, self.complete,
-                             self.committed or {}, tuple(self.changes), tuple(self.visits))
+                             self.committed or {}, tuple(self.changes), tuple(self.visits), self.floor)
 
 
 def fold_history(commits: list[LogCommit], contents: Mapping[str, dict[str, Any] | None],
@@ -391,7 +403,7 @@ def _is_deal(path: str) -> bool:
 
 def stay_rows(visits: tuple[StageVisit, ...]) -> tuple[StayRow, ...]:
     """The committed stays as plain values, for stages.resolve_stays."""
-    return tuple((visit.stage, visit.commit.date, visit.declared, visit.exact) for visit in visits)
+    return tuple((visit.stage, visit.moved, visit.declared, visit.exact) for visit in visits)
 
 
 def stage_summary(history: History) -> StageSummary:
@@ -446,7 +458,9 @@ def as_of(history: History, today: dt.date) -> History:
     def record(item: RecordHistory) -> RecordHistory:
         return replace(item, touches=tuple(replace(touch, commit=fix(touch.commit)) for touch in item.touches),
                        changes=tuple(replace(change, commit=fix(change.commit)) for change in item.changes),
-                       visits=tuple(replace(visit, commit=fix(visit.commit)) for visit in item.visits))
+                       visits=tuple(replace(visit, commit=fix(visit.commit),
+                                                  floor=min(visit.floor, today) if visit.floor else None)
+                                     for visit in item.visits))
 
     return replace(history, records={path: record(item) for path, item in history.records.items()},
                    removed=tuple(record(item) for item in history.removed), notices=(*history.notices, notice))

@@ -400,3 +400,24 @@ def test_a_left_over_stage_since_later_than_the_move_is_stale_too() -> None:
     assert stays.entered == (dt.date(2026, 10, 1), dt.date(2026, 11, 15))
     assert stays.conflict is not None and stays.conflict.reason == "stale"
     assert stays.conflict.stage_since == dt.date(2026, 11, 19)
+
+
+def test_a_move_dated_before_an_earlier_commit_counts_from_that_commit() -> None:
+    """Found by the property test above: a commit dated 2026-09-02 in the proposal stay, then the move to
+    lead in a later commit whose clock said 2026-09-01. Git's dates never go back, so the deal entered lead
+    on 09-02, and the stage_since 09-01 left over from the proposal stay is stale (D012)."""
+    versions = [("proposal", None, "2026-09-01"), ("proposal", d("2026-09-01"), "2026-09-02"),
+                ("lead", d("2026-09-01"), "2026-09-01")]
+    commits, contents = [], {}
+    for index, (stage, since, when) in enumerate(versions):
+        contents[f"{index:040x}"] = {**{key: None for key in TRACKED}, "stage": stage, "stage_since": since}
+        commit = Commit(f"{index + 1:040x}", d(when), index, "Ana Ruiz", "ana@example.com", f"c{index}", d(when))
+        commits.append(LogCommit(commit, [LogEntry("A" if index == 0 else "M", f"{index:040x}", "deals/x.md")]))
+    records, _removed = fold_history(commits, contents, frozenset())
+    history = History(True, commits[-1].commit.sha, False, records, (), len(commits), ())
+    deal_ = build_deal(ParsedFile("deals/x.md", {"title": "X", "stage": "lead", "stage_since": d("2026-09-01")}, {}), [])
+    assert [(span.stage, span.entered) for span in stage_history(history, deal_, TODAY)] == [
+        ("proposal", d("2026-09-01")), ("lead", d("2026-09-02"))]
+    committed, rows = stage_summary(history)["deals/x.md"]
+    stays = resolve_stays(rows, committed, "lead", d("2026-09-01"), TODAY)
+    assert stays.conflict is not None and stays.conflict.reason == "stale" and stays.conflict.moved == d("2026-09-02")
