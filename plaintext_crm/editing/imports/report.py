@@ -9,7 +9,7 @@ from pathlib import Path
 
 from plaintext_crm.escape import markdown_code, markdown_text
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.records.model import DealStatus, Workspace, is_empty, lost_reason_valid
+from plaintext_crm.records.model import OPEN_WORK, DealStatus, Workspace, is_empty, lost_reason_valid
 
 
 def remaining_findings(root: Path, today: dt.date) -> list[Finding]:
@@ -53,14 +53,16 @@ class MigrationReport:
 
     def markdown(self) -> str:
         """The report as Markdown (a GitHub-style task list per group)."""
+        errors = f"{self.errors} lint error{'s' if self.errors != 1 else ''}"
+        warnings = f"{self.warnings} warning{'s' if self.warnings != 1 else ''}"
         out = [f"# Migration report ({markdown_text(self.source)})", "",
                (f"{self.open_items} thing{'s' if self.open_items != 1 else ''} to do in the imported records. "
-               f"{markdown_text(self.summary())}."), ""]
+                f"{errors} and {warnings} remain in the workspace; `plaintext-crm lint` shows them."), ""]
         for heading, items in self.groups:
             out += [f"## {markdown_text(heading)} ({len(items)})", ""]
             out += [f"- [ ] {markdown_code(item.path)}: {markdown_text(item.what)}" for item in items]
             out.append("")
-        return "\n".join(out)
+        return "\n".join(out).rstrip("\n") + "\n"
 
 
 def migration_report(workspace: Workspace, paths: Iterable[str], findings: Sequence[Finding],
@@ -76,7 +78,10 @@ def migration_report(workspace: Workspace, paths: Iterable[str], findings: Seque
         if deal.path not in wanted:
             continue
         status = workspace.status(deal)
-        if status is DealStatus.OPEN:
+        if status is DealStatus.UNKNOWN:
+            groups["Deals in stages the pipeline does not have"].append(ToDo(
+                deal.path, f"stage '{deal.stage}' is not in crm.yaml's pipeline" if deal.stage else "set a stage"))
+        if status in OPEN_WORK:
             if is_empty(deal.fields.get("next_action")) or deal.next_action_due is None:
                 missing = [key for key in ("next_action", "next_action_due") if is_empty(deal.fields.get(key))]
                 groups["Open deals without a next action"].append(ToDo(deal.path, "set " + " and ".join(missing)))
@@ -88,14 +93,10 @@ def migration_report(workspace: Workspace, paths: Iterable[str], findings: Seque
             gaps, _invalid = deal.handoff_gaps(config.handoff_fields)
             if gaps:
                 groups["Won deals missing hand-off fields"].append(ToDo(deal.path, "fill " + ", ".join(gaps)))
-        elif status is DealStatus.LOST:
-            if not lost_reason_valid(deal.lost_reason, config.lost_reasons):
-                what = (f"'{deal.lost_reason}' is not one of crm.yaml's lost_reasons" if deal.lost_reason
-                        else "give a lost_reason")
-                groups["Lost deals without a reason"].append(ToDo(deal.path, what))
-        else:
-            groups["Deals in stages the pipeline does not have"].append(ToDo(
-                deal.path, f"stage '{deal.stage}' is not in crm.yaml's pipeline" if deal.stage else "set a stage"))
+        elif status is DealStatus.LOST and not lost_reason_valid(deal.lost_reason, config.lost_reasons):
+            what = (f"'{deal.lost_reason}' is not one of crm.yaml's lost_reasons" if deal.lost_reason
+                    else "give a lost_reason")
+            groups["Lost deals without a reason"].append(ToDo(deal.path, what))
         if deal.client is None or deal.client not in workspace.clients:
             company = deal.fields.get("imported_company")
             groups["Deals without a client"].append(ToDo(

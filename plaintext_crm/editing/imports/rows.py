@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plaintext_crm.editing.imports.csvread import ImportFailed, Table
-from plaintext_crm.editing.imports.values import DateReader, parse_amount, slash_order, snake_case, source_id
+from plaintext_crm.editing.imports.values import (
+    DateReader,
+    decimal_comma,
+    parse_amount,
+    slash_order,
+    snake_case,
+    source_id,
+)
 from plaintext_crm.editing.imports.vendors import DATE_ROLES, Vendor
 from plaintext_crm.records.model import CLIENT_KEYS, COMMON_KEYS, DEAL_KEYS
 
@@ -82,14 +89,14 @@ def date_order(tables: Sequence[tuple[Table, Mapping[str, str]]], given: bool | 
     return DateReader(order)
 
 
-def read_cell(role: str, text: str, dates: DateReader) -> Any:
+def read_cell(role: str, text: str, dates: DateReader, comma_decimal: bool | None = None) -> Any:
     """The typed value of one cell in its role; ValueError saying why it cannot be read."""
     if role in DATE_ROLES:
         return dates.read(text)
     if role in ID_ROLES:
         return source_id(text.split(";")[0]) if role != "source_id" else source_id(text)
     if role == "value":
-        return parse_amount(text)
+        return parse_amount(text, comma_decimal)
     if role == "probability":
         amount, _currency = parse_amount(text.replace("%", ""))
         number = float(amount) / 100 if amount > 1 or "%" in text else float(amount)
@@ -110,6 +117,8 @@ def read_rows(table: Table, roles: Mapping[str, str], extras: Mapping[str, str],
               problems: list[str]) -> list[Incoming]:
     """Every row of `table` read; unreadable cells become `problems` (file:line: column: why)."""
     found = []
+    value_headers = [header for header, role in roles.items() if role == "value"]
+    comma = decimal_comma(row.cells[header] for row in table.rows for header in value_headers)
     for row in table.rows:
         values: dict[str, Any] = {}
         kept: dict[str, str] = {}
@@ -123,7 +132,7 @@ def read_rows(table: Table, roles: Mapping[str, str], extras: Mapping[str, str],
             if role in values:  # two columns with one role (Record ID and Deal ID): the first one counts
                 continue
             try:
-                values[role] = read_cell(role, cell, dates)
+                values[role] = read_cell(role, cell, dates, comma)
             except ValueError as exc:
                 problems.append(f"{table.name}:{row.line}: column '{header}': {exc}")
         found.append(Incoming(table.name, row.line, values, kept))
@@ -138,8 +147,9 @@ def roles_of(table: Table, vendor: Vendor, kind: str) -> tuple[dict[str, str], d
         if role is not None:
             roles[header] = role
     reserved = {*RESERVED, vendor.id_key}
-    extras = extra_keys([header for header in table.headers if header not in roles], reserved, vendor.name)
-    return roles, extras
+    others = [header for header in table.headers if header not in roles]
+    keys = extra_keys([vendor.unprefixed(kind, header) for header in others], reserved, vendor.name)
+    return roles, {header: keys[vendor.unprefixed(kind, header)] for header in others}
 
 
 def raise_problems(problems: Sequence[str]) -> None:

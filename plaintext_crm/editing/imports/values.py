@@ -27,12 +27,27 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
-def parse_amount(text: str) -> tuple[int | float, str | None]:
+def decimal_comma(values: Iterable[str]) -> bool | None:
+    """Whether a column's amounts write the decimal mark as `,` (12.500,00): the first amount with cents
+    or with both marks tells; None when none does."""
+    for value in values:
+        cleaned = _SPACES.sub("", value)
+        if "," in cleaned and "." in cleaned:
+            return cleaned.rfind(",") > cleaned.rfind(".")
+        if re.search(r",\d{1,2}\D*$", cleaned):
+            return True
+        if re.search(r"\.\d{1,2}\D*$", cleaned):
+            return False
+    return None
+
+
+def parse_amount(text: str, comma_decimal: bool | None = None) -> tuple[int | float, str | None]:
     """(amount, currency code or None) of `$12,500.00`, `12.500,00 €`, `12 500`, `1.2e4`, `USD 900`.
 
     With both `,` and `.`, the last one is the decimal mark; a lone `,` followed by exactly three digits
     groups thousands (`12,500`), else it is the decimal mark (`12,5`); dots, spaces and apostrophes that
-    group thousands are dropped. Raises ValueError for anything else.
+    group thousands are dropped. `comma_decimal` (from the column, see decimal_comma) settles `8.000` and
+    `12,500`. Raises ValueError for anything else.
     """
     cleaned = text.strip()
     currency = None
@@ -52,12 +67,17 @@ def parse_amount(text: str) -> tuple[int | float, str | None]:
     if "," in cleaned and "." in cleaned:
         decimal = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
         group = "." if decimal == "," else ","
-        cleaned = cleaned.replace(group, "").replace(decimal, ".")
-    elif cleaned.count(",") == 1 and not re.search(r",\d{3}$", cleaned):
+        whole, _, cents = cleaned.rpartition(decimal)
+        if not re.fullmatch(r"[+-]?\d{1,3}(" + re.escape(group) + r"\d{3})*", whole) or not cents.isdigit():
+            raise ValueError(f"'{text}' is not an amount (like 12500, $12,500.00 or 12.500,00 €)")
+        cleaned = whole.replace(group, "") + "." + cents
+    elif cleaned.count(",") == 1 and (comma_decimal or not re.search(r",\d{3}$", cleaned)):
         cleaned = cleaned.replace(",", ".")
-    elif "," in cleaned:
+    elif cleaned.count(".") == 1 and comma_decimal and re.search(r"\.\d{3}$", cleaned):
+        cleaned = cleaned.replace(".", "")
+    elif "," in cleaned and re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", cleaned):
         cleaned = cleaned.replace(",", "")
-    elif cleaned.count(".") > 1:
+    elif cleaned.count(".") > 1 and re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+", cleaned):
         cleaned = cleaned.replace(".", "")
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", cleaned):
         raise ValueError(f"'{text}' is not an amount (like 12500, $12,500.00 or 12.500,00 €)")

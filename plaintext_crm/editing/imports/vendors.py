@@ -25,13 +25,16 @@ class Vendor:
     prefixes: Mapping[str, str]  # file kind -> the prefix its headers may carry ("deal - ")
     headers: Mapping[str, Mapping[str, str]]  # file kind -> header key -> role
 
+    def unprefixed(self, kind: str, header: str) -> str:
+        """`header` without the prefix of its file kind (`Deal - Budget holder` -> `Budget holder`)."""
+        prefix = self.prefixes.get(kind)
+        if prefix and header_key(header).startswith(prefix):
+            return header.strip()[len(prefix.rstrip()):].strip()
+        return header
+
     def role(self, kind: str, header: str) -> str | None:
         """The role of `header` in a `kind` file (deals, companies, contacts, notes), or None."""
-        key = header_key(header)
-        prefix = self.prefixes.get(kind)
-        if prefix and key.startswith(prefix):
-            key = key[len(prefix):].strip()
-        return self.headers[kind].get(key)
+        return self.headers[kind].get(header_key(self.unprefixed(kind, header)))
 
 
 HUBSPOT = Vendor("hubspot", "HubSpot", "hubspot_id", {}, {
