@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -275,3 +276,25 @@ def test_an_imported_workspace_builds(make_workspace: Make, tmp_path: Path) -> N
     assert result.exit_code in (0, 1), result.output
     assert (tmp_path / "site" / "index.html").exists()
     assert (tmp_path / "site" / "deals" / "umbrella-rebrand.html").exists()
+
+
+def test_a_move_that_fails_undoes_the_ones_done(make_workspace: Make) -> None:
+    from plaintext_crm.editing.atomic import EditError
+    from plaintext_crm.editing.imports.run import ImportOptions, Outcome, import_vendor
+    from plaintext_crm.editing.imports.stage import write_staged
+    from plaintext_crm.editing.imports.vendors import HUBSPOT
+
+    root = imported_hubspot(make_workspace)
+    deal = root / "deals" / "acme-website-redesign.md"
+    deal.write_text(ACME_DEAL.replace("value: 12500", "value: 1"), encoding="utf-8")
+    (root / "deals" / "globex-brand-refresh.md").unlink()
+    options = ImportOptions(root, dt.date(2026, 11, 26), "import hubspot")
+    outcome = import_vendor(HUBSPOT, {"deals": FIXTURES / "hubspot" / "deals.csv"}, options)
+    assert isinstance(outcome, Outcome)
+    assert {change.rel for change in outcome.planned.changes} == {"deals/acme-website-redesign.md",
+                                                                   "deals/globex-brand-refresh.md"}
+    (root / "deals" / "globex-brand-refresh.md").write_text("someone else's\n", encoding="utf-8")  # meanwhile
+    before = snapshot(root)
+    with pytest.raises(EditError, match="created by someone else meanwhile"):
+        write_staged(root, outcome.planned.changes)
+    assert snapshot(root) == before  # the edit done before the failure is undone; no staging folder is left

@@ -24,6 +24,7 @@ from plaintext_crm.editing.imports.run import (
     import_vendor,
     write_proposal,
 )
+from plaintext_crm.editing.imports.stage import SUPPORTED, write_staged
 from plaintext_crm.editing.imports.values import DATE_FORMATS
 from plaintext_crm.editing.imports.vendors import HUBSPOT, PIPEDRIVE, Vendor
 from plaintext_crm.escape import terminal, terminal_lines
@@ -146,7 +147,10 @@ def _run(plan: Callable[[], Outcome | Proposal], options: ImportOptions, dry_run
         click.echo("Dry run: nothing was written.")
         return
     check_targets(planned)  # every target writable before the first write
-    apply_changes(planned.changes)
+    if SUPPORTED:
+        write_staged(options.root, planned.changes)
+    else:  # no descriptor-relative calls (Windows): one atomic write after the other, undone on failure
+        apply_changes(planned.changes)
     workspace, _findings = load_workspace(options.root)
     paths = [*planned.new, *planned.updated, *planned.unchanged]
     report = migration_report(workspace, paths, remaining_findings(options.root, options.today), outcome.source)
