@@ -74,3 +74,23 @@ def test_stage_durations_use_the_record_dates_until_git_sees_a_stage_change(tmp_
         [("lead", "2026-11-05"), ("qualified", "2026-11-06")]
     week = moved.this_week
     assert week is not None and [item.id for item in week.added] == ["hooli-pitch"]
+
+
+def test_the_example_committed_at_once_is_not_a_week_of_new_business(tmp_path: Path) -> None:
+    """The issue's case: the example workspace in one commit said 40 deals added and 10 won this week."""
+    import shutil
+
+    from tests.conftest import EXAMPLE
+
+    repo = ScriptedRepo(tmp_path / "ex")
+    shutil.copytree(EXAMPLE, repo.root, dirs_exist_ok=True)
+    repo.commit("2026-11-25T10:00:00+00:00", "ana", message="Our pipeline")
+    workspace, _findings = load_workspace(repo.root)
+    week = history_figures(workspace, dt.date(2026, 11, 26), use_cache=False).this_week
+    assert week is not None
+    # by their own dates: created on or after 2026-11-19, closed on or after it
+    assert sorted(item.id for item in week.added) == sorted(
+        deal.id for deal in workspace.deals.values() if deal.created and deal.created >= dt.date(2026, 11, 19))
+    assert [item.id for item in week.won] == ["atlas-logistics-annual-report"]
+    assert len(week.added) + len(week.imported) == len(workspace.deals) == 40
+    assert len(week.added) < 5

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ def import_group() -> None:
 
 def _options(workspace: Path | None, mapping: Path | None, date_format: str | None, add_owners: bool,
              today: dt.date) -> ImportOptions:
-    command = " ".join(["import", *sys.argv[2:]]) if len(sys.argv) > 2 else "import"
+    command = f"import {click.get_current_context().info_name}"
     return ImportOptions(workspace_root(workspace), today, command, mapping, date_format, add_owners)
 
 
@@ -135,6 +134,8 @@ def _run(plan: Callable[[], Outcome | Proposal], options: ImportOptions, dry_run
                + (f" (mapping: {terminal(outcome.mapping_used)})" if outcome.mapping_used else ""))
     _listed("new", planned.new)
     _listed("updated", planned.updated)
+    if dry_run:
+        _listed("unchanged", planned.unchanged)
     for skipped in planned.skipped[:LISTED]:
         click.echo(f"  skipped   {terminal(skipped.where)}: {terminal(skipped.reason)}")
     if len(planned.skipped) > LISTED:

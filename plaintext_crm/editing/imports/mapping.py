@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,10 @@ def check_mapping(mapping: ImportMapping, config: Config, shown: str, source: st
     if mapping.source and mapping.source != source:
         raise ImportFailed(f"{shown}: this mapping is for a {mapping.source} import, not {source}; give another "
                            "file with --map (or move this one away to have one proposed); nothing was written")
+    for value, key in mapping.columns.items():
+        if key is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise ImportFailed(f"{shown}: column '{value}' maps to '{key}', which is not a front matter key name "
+                               "(letters, digits and _); nothing was written")
     stages = {stage.id for stage in config.stages}
     for value, target in mapping.stages.items():
         if target is not None and target not in stages:

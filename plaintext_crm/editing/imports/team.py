@@ -37,6 +37,14 @@ def _entry(member: Member) -> str:
     return f"{member.id}: {{{', '.join(parts)}}}"
 
 
+def _content_end(node: yaml.Node) -> int:
+    """Where a value's last character is (a block collection's end mark lies past the comments after it)."""
+    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return int(node.end_mark.index)
+
+
 def add_members(root: Path, config: Config, members: Sequence[Member]) -> FileChange:
     """The change of crm.yaml adding `members` at the end of its `team` block (or a new `team:`)."""
     exists = inspect_target(root, CONFIG_FILE) is not None
@@ -53,7 +61,7 @@ def add_members(root: Path, config: Config, members: Sequence[Member]) -> FileCh
     elif isinstance(team, yaml.MappingNode) and not team.flow_style and team.value:
         first_key = team.value[0][0]
         indent = " " * first_key.start_mark.column
-        end = team.value[-1][1].end_mark.index
+        end = _content_end(team.value[-1][1])
         line_end = end if text[end - 1:end] == "\n" else text.find("\n", end) + 1
         insert = line_end or len(text)
         block = "".join(f"{indent}{entry}{newline}" for entry in entries)
