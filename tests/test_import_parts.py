@@ -70,12 +70,20 @@ def test_a_team_written_as_a_flow_mapping_is_left_for_a_person(make_workspace: M
 @pytest.mark.parametrize(("key", "value"), [
     ("title", "2027"), ("title", "yes"), ("title", "Acme # 2"), ("promised_timeline", dt.date(2027, 1, 29)),
     ("key_constraints", "one; two"), ("key_constraints", ["a;b", "c"]), ("value", 12000.0), ("value", 12000),
-    ("industry", "null"), ("tier", 3), ("tags", ["web", "brand"]), ("contacts", [{"name": "Jana", "email": "j@x"}]),
+    ("industry", "null"), ("tier", 3), ("title", "=HYPERLINK(\"http://x\")"), ("industry", "-5"),
+    ("tags", ["@cmd", "b"]), ("value", -5), ("tags", ["web", "brand"]), ("contacts", [{"name": "Jana", "email": "j@x"}]),
 ])
 def test_cells_read_back_as_the_value_written(key: str, value: object) -> None:
     cell = write_cell(key, value)
     back = read_cell_for(key, cell, DateReader(None))
     assert back == value and type(back) is type(value), (cell, back)
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_written_quoted() -> None:
+    assert write_cell("title", "=1+1") == "'=1+1'"
+    assert write_cell("industry", "@SUM(A1)") == "'@SUM(A1)'"
+    assert write_cell("tags", ["-x"]).startswith("[")
+    assert write_cell("value", -5) == "-5"  # a number is no formula
 
 
 def test_export_csv_of_every_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,9 @@ TEXT_KEYS = frozenset({"title", "client", "owner", "stage", "currency", "source"
                        "scope_summary", "promised_timeline", "main_stakeholder", "project", "name", "status",
                        "deal"})
 LIST_SEPARATOR = "; "
+# A cell starting with one of these is a formula to Excel and LibreOffice ("CSV injection"): text that does is
+# written YAML-quoted ('=1+1'), which a spreadsheet shows as text and import csv reads back as the text.
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
 _INT = re.compile(r"^[+-]?\d+$")
 _FLOAT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$")
 
@@ -101,7 +104,7 @@ def write_cell(key: str, value: Any) -> str:
     if value is None:
         return ""
     natural = _natural(key, value)
-    if _reads_back(key, natural, value):
+    if _reads_back(key, natural, value) and not (isinstance(value, str | list) and natural.startswith(FORMULA)):
         return natural
     if isinstance(value, str):
         quoted = str(yaml.safe_dump(value, default_style="'", width=float("inf"), allow_unicode=True))

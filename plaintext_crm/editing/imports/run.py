@@ -247,9 +247,15 @@ def import_spreadsheet(path: Path, kind: str, options: ImportOptions) -> Outcome
 
 
 def _id_refusal(record_id: str) -> str | None:
+    """Why a spreadsheet's id cannot name a record file (as `new` refuses it), or None."""
     from plaintext_crm.editing.record_templates import id_problem
+    from plaintext_crm.lint.rules.names import name_problems
 
-    return id_problem(record_id)
+    problem = id_problem(record_id)
+    if problem is None:
+        unsafe, _odd = name_problems(record_id)
+        problem = f"the id holds {'; '.join(unsafe)}" if unsafe else None
+    return problem
 
 
 def check_targets(planned: Planned) -> None:
