@@ -21,6 +21,11 @@ from tests.import_support import (
 
 Make = Callable[..., Path]
 
+
+def exact(path: Path) -> str:
+    """A file's text with its line endings as written (read_text would turn CRLF into LF)."""
+    return path.read_bytes().decode("utf-8")
+
 HUBSPOT_LINT = """\
 deals/acme-mobile-app.md:1:1: D002 [error] open deal has no next_action and no next_action_due
 deals/acme-mobile-app.md:1:1: D010 [error] deal has no client
@@ -76,7 +81,7 @@ def test_a_first_run_proposes_a_mapping_and_writes_nothing_else(make_workspace: 
     assert result.exit_code == 1
     assert "Could not map: stage 'Mystery Stage', owner 'Carla Diaz'" in result.output
     assert set(snapshot(root)) - set(before) == {"import-mapping.yaml"}
-    mapping = (root / "import-mapping.yaml").read_text(encoding="utf-8")
+    mapping = exact(root / "import-mapping.yaml")
     for line in ("source: hubspot", "  Contract Sent: negotiation  # 1 row", "  Closed Won: won  # 1 row",
                  "  Mystery Stage:   # 1 row, could not map", "  Carla Diaz:   # 1 row, could not map",
                  "  ana@studio.example: ana  # 1 row", "  Ana Ruiz: ana  # 4 rows"):
@@ -86,14 +91,14 @@ def test_a_first_run_proposes_a_mapping_and_writes_nothing_else(make_workspace: 
 def test_hubspot_records_lint_with_exactly_the_expected_findings(make_workspace: Make,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     root = imported_hubspot(make_workspace)
-    assert (root / "deals" / "acme-website-redesign.md").read_text(encoding="utf-8") == ACME_DEAL
-    acme = (root / "clients" / "acme-gmbh.md").read_text(encoding="utf-8")
+    assert exact(root / "deals" / "acme-website-redesign.md") == ACME_DEAL
+    acme = exact(root / "clients" / "acme-gmbh.md")
     assert "  - {name: José Müller, role: Head of Marketing, email: jose@acme.example, phone: +49 40 555 0101}" in acme
     assert "hubspot_id: 5001" in acme and "industry: Manufacturing" in acme
     assert (root / "clients" / "acme-gmbh-2.md").exists()  # two companies, one name: two clients
-    mobile = (root / "deals" / "acme-mobile-app.md").read_text(encoding="utf-8")
+    mobile = exact(root / "deals" / "acme-mobile-app.md")
     assert "imported_company: Acme GmbH" in mobile and "client:" not in mobile
-    won = (root / "deals" / "globex-brand-refresh.md").read_text(encoding="utf-8")
+    won = exact(root / "deals" / "globex-brand-refresh.md")
     assert "value: 12000\n" in won and "closed_on: 2026-03-20\n" in won and "stage_since: 2026-03-20\n" in won
     monkeypatch.chdir(root)
     lint = run("lint")
@@ -103,7 +108,7 @@ def test_hubspot_records_lint_with_exactly_the_expected_findings(make_workspace:
 
 def test_the_migration_report_is_a_grouped_to_do_list(make_workspace: Make) -> None:
     root = imported_hubspot(make_workspace)
-    report = (root.parent / "report.md").read_text(encoding="utf-8")
+    report = exact(root.parent / "report.md")
     assert report.startswith("# Migration report (hubspot)\n\n7 things to do in the imported records. "
                              "10 lint errors and 1 warning remain in the workspace; `plaintext-crm lint` shows them.")
     for heading in ("## Open deals without a next action (1)", "## Open deals without an owner (1)",
@@ -131,7 +136,7 @@ def test_a_rerun_rewrites_only_changed_keys_and_keeps_hand_edits(make_workspace:
     path.write_text(edited, encoding="utf-8")
     result = run(*hubspot_args(root))
     assert "0 new, 1 updated, 8 unchanged" in result.output
-    assert path.read_text(encoding="utf-8") == edited.replace("value: 99  # a typo", "value: 12500  # a typo")
+    assert exact(path) == edited.replace("value: 99  # a typo", "value: 12500  # a typo")
 
 
 def test_dry_run_prints_the_plan_and_diffs_and_writes_nothing(make_workspace: Make) -> None:
@@ -152,7 +157,7 @@ def test_pipedrive_values_dates_notes_and_statuses(make_workspace: Make, monkeyp
     result = run(*pipedrive_args(root))
     assert result.exit_code == 0, result.output
     assert "6 new, 0 updated, 0 unchanged, 0 skipped" in result.output
-    umbrella = (root / "deals" / "umbrella-rebrand.md").read_text(encoding="utf-8")
+    umbrella = exact(root / "deals" / "umbrella-rebrand.md")
     assert umbrella == """\
 ---
 title: Umbrella Rebrand
@@ -172,13 +177,13 @@ budget_holder: Alice
 ## 2026-10-20 Call with Alice
 She wants two concepts & a budget.
 """
-    stark = (root / "deals" / "stark-website.md").read_text(encoding="utf-8")
+    stark = exact(root / "deals" / "stark-website.md")
     for line in ("value: 8000", "stage: won", "created: 2026-01-01", "closed_on: 2026-03-20", "stage_since: 2026-03-20"):
         assert line in stark.splitlines()  # 8.000 in a decimal-comma column; an Excel serial date; Won time
-    wayne = (root / "deals" / "wayne-campaign.md").read_text(encoding="utf-8")
+    wayne = exact(root / "deals" / "wayne-campaign.md")
     for line in ("stage: lost", "currency: USD", "value: 4500", "closed_on: 2026-05-15", "lost_reason: price"):
         assert line in wayne.splitlines()
-    assert "## 2026-04-05 Kick-off lunch" in (root / "clients" / "stark-industries.md").read_text(encoding="utf-8")
+    assert "## 2026-04-05 Kick-off lunch" in exact(root / "clients" / "stark-industries.md")
     monkeypatch.chdir(root)
     lint = run("lint")
     assert [line.split(": ", 1)[1][:4] for line in lint.output.splitlines()[:-1]] == [*["D004"] * 5, "D002"]
@@ -201,7 +206,7 @@ def test_ambiguous_dates_are_refused_until_date_format_says(make_workspace: Make
     fill = run(*args, "--date-format", "DD/MM/YYYY")
     assert fill.exit_code == 1  # the mapping is proposed now
     assert run(*args, "--date-format", "DD/MM/YYYY").exit_code == 0
-    assert "expected_close: 2026-04-03" in (root / "deals" / "ambiguous-deal.md").read_text(encoding="utf-8")
+    assert "expected_close: 2026-04-03" in exact(root / "deals" / "ambiguous-deal.md")
 
 
 def test_a_failed_import_writes_nothing(make_workspace: Make, tmp_path: Path) -> None:
@@ -235,10 +240,10 @@ def test_unknown_owners_are_added_inactive_only_when_asked(make_workspace: Make)
     run(*hubspot_args(root))
     result = run(*hubspot_args(root, "--add-owners"))
     assert result.exit_code == 0, result.output
-    config = (root / "crm.yaml").read_text(encoding="utf-8")
+    config = exact(root / "crm.yaml")
     assert config == IMPORT_CONFIG.replace(
         "  ben: {name: Ben Ortiz}\n", "  ben: {name: Ben Ortiz}\n  carla_diaz: {name: Carla Diaz, active: false}\n")
-    assert "owner: carla_diaz" in (root / "deals" / "hooli-pitch.md").read_text(encoding="utf-8")
+    assert "owner: carla_diaz" in exact(root / "deals" / "hooli-pitch.md")
     before = snapshot(root)
     again = run(*hubspot_args(root, "--add-owners"))
     assert "0 new, 0 updated, 9 unchanged" in again.output
@@ -250,7 +255,7 @@ def test_a_spreadsheet_through_its_mapping(make_workspace: Make) -> None:
     result = run("import", "csv", str(FIXTURES / "sheet.tsv"), str(root), "--kind", "deal",
                  "--map", str(FIXTURES / "sheet-mapping.yaml"))
     assert result.exit_code == 0, result.output
-    assert (root / "deals" / "northwind-catalogue.md").read_text(encoding="utf-8") == """\
+    assert exact(root / "deals" / "northwind-catalogue.md") == """\
 ---
 title: Northwind catalogue
 client: northwind
@@ -263,8 +268,8 @@ next_action_due: 2026-12-01
 notes: Big one
 ---
 """
-    assert "value: 3000.5" in (root / "deals" / "contoso-kiosk.md").read_text(encoding="utf-8")
-    assert (root / "clients" / "northwind.md").read_text(encoding="utf-8") == "---\nname: Northwind\n---\n"
+    assert "value: 3000.5" in exact(root / "deals" / "contoso-kiosk.md")
+    assert exact(root / "clients" / "northwind.md") == "---\nname: Northwind\n---\n"
 
 
 @pytest.mark.slow
@@ -298,3 +303,18 @@ def test_a_move_that_fails_undoes_the_ones_done(make_workspace: Make) -> None:
     with pytest.raises(EditError, match="created by someone else meanwhile"):
         write_staged(root, outcome.planned.changes)
     assert snapshot(root) == before  # the edit done before the failure is undone; no staging folder is left
+
+
+def test_notes_become_dated_history_entries_once(make_workspace: Make) -> None:
+    root = imported_hubspot(make_workspace)
+    args = hubspot_args(root, "--notes", str(FIXTURES / "hubspot" / "notes.csv"))
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "0 new, 1 updated, 8 unchanged, 1 skipped" in result.output
+    assert "notes.csv:4: the note's deal or company is not in the import" in result.output
+    assert exact(root / "deals" / "acme-website-redesign.md") == ACME_DEAL + (
+        "\n## 2026-10-20 Call with José\nNeeds a second language & a CMS demo.\n\n"
+        "## 2026-11-03 Sent the revised contract\n")
+    before = snapshot(root)
+    assert "0 new, 0 updated, 9 unchanged, 1 skipped" in run(*args).output
+    assert snapshot(root) == before

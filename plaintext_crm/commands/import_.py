@@ -28,6 +28,7 @@ from plaintext_crm.editing.imports.values import DATE_FORMATS
 from plaintext_crm.editing.imports.vendors import HUBSPOT, PIPEDRIVE, Vendor
 from plaintext_crm.escape import terminal, terminal_lines
 from plaintext_crm.options import today_option, workspace_argument
+from plaintext_crm.records.config import CONFIG_FILE
 from plaintext_crm.records.loader import load_workspace, workspace_root
 
 LISTED = 20  # paths listed per group; the rest are counted
@@ -134,6 +135,9 @@ def _run(plan: Callable[[], Outcome | Proposal], options: ImportOptions, dry_run
                + (f" (mapping: {terminal(outcome.mapping_used)})" if outcome.mapping_used else ""))
     _listed("new", planned.new)
     _listed("updated", planned.updated)
+    for change in planned.changes:
+        if change.rel == CONFIG_FILE:
+            click.echo(f"  updated   {CONFIG_FILE} ({terminal('; '.join(change.summary))})")
     if dry_run:
         _listed("unchanged", planned.unchanged)
     for skipped in planned.skipped[:LISTED]:

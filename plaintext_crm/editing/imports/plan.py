@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,7 +170,8 @@ def link_clients(deals: Sequence[Draft], clients: list[Draft], book: IdBook, sou
 def _body_with(text: str, entries: Sequence[tuple[str, str]]) -> str:
     """`text` with each history entry whose heading it lacks appended at the end."""
     present = {line.rstrip() for line in text.splitlines()}
-    newline = "\r\n" if "\r\n" in text else "\n"
+    first_break = re.search(r"\r\n|\n", text)  # the file's own line ending, as its first line has it
+    newline = first_break.group(0) if first_break else "\n"
     added = ""
     for heading, entry in entries:
         if heading in present:

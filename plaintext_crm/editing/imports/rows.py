@@ -108,9 +108,10 @@ def read_cell(role: str, text: str, dates: DateReader, comma_decimal: bool | Non
         if not re.fullmatch(r"[A-Z]{3}", code):
             raise ValueError(f"'{text}' is not a three-letter currency code")
         return code
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()  # Excel writes CRLF inside quoted cells
     if role == "content":
-        return text.strip()
-    return " ".join(text.split()) if "\n" not in text.strip() else text.strip()
+        return text
+    return " ".join(text.split()) if "\n" not in text else text
 
 
 def read_rows(table: Table, roles: Mapping[str, str], extras: Mapping[str, str], dates: DateReader,

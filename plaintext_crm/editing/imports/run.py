@@ -175,7 +175,7 @@ def _resolve(workspace: Workspace, clients: list[Draft], deals: list[Draft], ski
 def _planned(workspace: Workspace, drafts: Sequence[Draft], skipped: Sequence[Skipped], notes: Sequence[str],
              extra: Sequence[FileChange]) -> Planned:
     changes, new, updated, unchanged = plan_changes(drafts, workspace)
-    return Planned((*extra, *changes) if changes else (), tuple(new), tuple(updated), tuple(unchanged),
+    return Planned((*extra, *changes), tuple(new), tuple(updated), tuple(unchanged),
                    tuple(skipped), tuple(notes), tuple(drafts))
 
 
