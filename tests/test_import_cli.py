@@ -318,3 +318,41 @@ def test_notes_become_dated_history_entries_once(make_workspace: Make) -> None:
     before = snapshot(root)
     assert "0 new, 0 updated, 9 unchanged, 1 skipped" in run(*args).output
     assert snapshot(root) == before
+
+
+def test_a_deal_renamed_in_the_crm_keeps_its_file(make_workspace: Make, tmp_path: Path) -> None:
+    root = imported_hubspot(make_workspace)
+    renamed = tmp_path / "deals.csv"
+    renamed.write_bytes((FIXTURES / "hubspot" / "deals.csv").read_bytes().replace(b"Acme Website Redesign",
+                                                                                  b"Acme Website Relaunch"))
+    result = run("import", "hubspot", str(root), "--deals", str(renamed))
+    assert "0 new, 1 updated, 4 unchanged" in result.output
+    assert exact(root / "deals" / "acme-website-redesign.md") == ACME_DEAL.replace("Redesign", "Relaunch")
+    assert not (root / "deals" / "acme-website-relaunch.md").exists()
+
+
+def test_notices_say_what_was_guessed_about_a_file(make_workspace: Make) -> None:
+    root = make_workspace({}, config=IMPORT_CONFIG)
+    result = run(*hubspot_args(root, "--dry-run"))
+    assert "contacts.csv:2: not UTF-8; read as Windows-1252 (cp1252)" in result.output
+    assert "deals.csv: skipped 1 empty row" in result.output
+
+
+@pytest.mark.slow
+def test_a_hundred_thousand_rows_plan_into_unique_stable_ids(make_workspace: Make, tmp_path: Path) -> None:
+    from plaintext_crm.editing.imports.run import ImportOptions, Outcome, import_vendor
+    from plaintext_crm.editing.imports.vendors import HUBSPOT
+
+    root = make_workspace({"import-mapping.yaml": "source: hubspot\nstages: {Contract Sent: negotiation}\n"
+                                                  "owners: {Ana Ruiz: ana}\n"}, config=IMPORT_CONFIG)
+    lines = ["Record ID,Deal Name,Deal Stage,Amount,Create Date,Deal owner,Associated Company"]
+    lines += [f"{index},Company {index // 50} Website,Contract Sent,\"${index % 900 + 1},000.00\",2026-01-02,"
+              f"Ana Ruiz,Company {index // 50}" for index in range(1, 100_001)]
+    source = tmp_path / "big.csv"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcome = import_vendor(HUBSPOT, {"deals": source}, ImportOptions(root, dt.date(2026, 11, 26), "import hubspot"))
+    assert isinstance(outcome, Outcome)
+    deals = [path for path in outcome.planned.new if path.startswith("deals/")]
+    assert len(deals) == 100_000 and len(set(deals)) == 100_000
+    assert len(outcome.planned.new) == 100_000 + 2_001  # one client per company name
+    assert deals[:3] == ["deals/company-0-website.md", "deals/company-0-website-2.md", "deals/company-0-website-3.md"]

@@ -120,11 +120,11 @@ def _listed(label: str, paths: Sequence[str]) -> None:
 def _run(plan: Callable[[], Outcome | Proposal], options: ImportOptions, dry_run: bool,
          report_path: Path | None) -> None:
     outcome = plan()
+    for notice in outcome.notices:
+        click.echo(f"notice: {terminal(notice)}", err=True)
     if isinstance(outcome, Proposal):
         _propose(outcome, options.root, dry_run)
         return
-    for notice in outcome.notices:
-        click.echo(f"notice: {terminal(notice)}", err=True)
     planned = outcome.planned
     if dry_run:
         for change in planned.changes:

@@ -77,6 +77,7 @@ class Proposal:
     path: Path
     text: str
     unmapped: tuple[str, ...]
+    notices: tuple[str, ...] = ()  # what reading the files found (cp1252, empty rows)
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def import_vendor(vendor: Vendor, paths: Mapping[str, Path], options: ImportOpti
     seen = seen_values(data)
     chosen, shown = _mapping(options, seen, workspace.config, vendor.name, (), {})
     if isinstance(chosen, Proposal):
-        return chosen
+        return replace(chosen, notices=tuple(notice for table in tables.values() for notice in table.notices))
     mapping, config, extra = _owners(chosen, workspace.config, options, workspace.root)
     clients: list[Draft] = []
     deals: list[Draft] = []
@@ -223,7 +224,7 @@ def import_spreadsheet(path: Path, kind: str, options: ImportOptions) -> Outcome
     seen = seen_in(table, identity)
     chosen, shown = _mapping(options, seen, workspace.config, "csv", known_keys(folder), column_synonyms(folder))
     if isinstance(chosen, Proposal):
-        return chosen
+        return replace(chosen, notices=table.notices)
     chosen = replace(chosen, columns={**identity, **chosen.columns})
     if shown is not None:  # the stages and owners of the mapped columns
         seen = seen_in(table, chosen.columns)
