@@ -356,3 +356,19 @@ def test_a_hundred_thousand_rows_plan_into_unique_stable_ids(make_workspace: Mak
     assert len(deals) == 100_000 and len(set(deals)) == 100_000
     assert len(outcome.planned.new) == 100_000 + 2_001  # one client per company name
     assert deals[:3] == ["deals/company-0-website.md", "deals/company-0-website-2.md", "deals/company-0-website-3.md"]
+
+
+def test_a_client_made_by_hand_is_joined_but_a_deal_made_by_hand_is_not(make_workspace: Make) -> None:
+    hand_client = "---\nname: Globex\nowner: ben\nstatus: active\n---\nMet them at a fair.\n"
+    hand_deal = "---\ntitle: Hooli Pitch\nclient: globex\nowner: ben\nstage: lead\n---\n"
+    root = make_workspace({"clients/globex.md": hand_client, "deals/hooli-pitch.md": hand_deal}, config=IMPORT_CONFIG)
+    run(*hubspot_args(root))
+    result = run(*hubspot_args(root))
+    assert result.exit_code == 0, result.output
+    assert "Imported from hubspot: 8 new, 1 updated, 0 unchanged, 0 skipped" in result.output
+    assert exact(root / "clients" / "globex.md") == (
+        "---\nname: Globex\nowner: ben\ncontacts:\n  - {name: Hank Scorpio, role: CEO, email: hank@globex.example}\n"
+        "status: active\ncreated: 2025-12-01\ndomain: globex.example\nhubspot_id: 5002\nindustry: Retail\n---\n"
+        "Met them at a fair.\n")
+    assert exact(root / "deals" / "hooli-pitch.md") == hand_deal
+    assert "hubspot_id: 9004" in exact(root / "deals" / "hooli-pitch-2.md")

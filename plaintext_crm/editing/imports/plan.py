@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,8 +83,11 @@ class IdBook:
                 return found
         if draft.explicit_id is not None:
             return self.by_source.get((draft.kind, "id", draft.explicit_id.casefold()))
-        # No id of its own (a spreadsheet without an id column), or a vendor id this workspace has not seen:
-        # the one record of that name, unless it already belongs to another record of the vendor.
+        # No id of its own (a spreadsheet without an id column): the one record of that name. A client with a
+        # vendor id this workspace has not seen: the one client of that name that no vendor record holds yet
+        # (made by hand, or from a deal's company name). A vendor's deal is never merged by title.
+        if draft.match is not None and draft.kind == "deals":
+            return None
         named = [record for record in self.by_name.get((draft.kind, _key(draft.name)), [])
                  if draft.match is None or draft.match[0] not in record.fields]
         return named[0] if len(named) == 1 else None
@@ -121,7 +124,7 @@ def assign_ids(drafts: Sequence[Draft], book: IdBook) -> list[Skipped]:
 
 
 def link_clients(deals: Sequence[Draft], clients: list[Draft], book: IdBook, source: str,
-                 make_draft: Any) -> list[str]:
+                 make_draft: Callable[[str, str], Draft]) -> list[str]:
     """Set each deal's `client` from its company: by the company's source id, else by a name that names one
     client only. A name no client has becomes a new client; an ambiguous name is left for the user."""
     notes: list[str] = []
