@@ -22,9 +22,9 @@ lost_reasons: [price, timing, competitor]
 """
 
 
-def run(*args: str) -> Result:
+def run(*args: str, today: str = TODAY) -> Result:
     """The CLI in this process, with the tests' fixed today."""
-    return CliRunner().invoke(cli, [*args, "--today", TODAY], catch_exceptions=False)
+    return CliRunner().invoke(cli, [*args, "--today", today], catch_exceptions=False)
 
 
 def hubspot_args(root: Path, *extra: str) -> list[str]:

@@ -39,7 +39,7 @@ def test_this_week_counts_imported_deals_by_their_own_dates(tmp_path: Path) -> N
     assert week.won == () and week.lost == ()
     assert [item.id for item in week.imported] == ["acme-mobile-app", "acme-website-redesign",
                                                    "globex-brand-refresh", "initech-intranet"]
-    text = run("changes", str(repo.root), "--since", "2026-10-30").output
+    text = run("changes", str(repo.root), today=TODAY.isoformat()).output
     assert "Added (1)\n" in text and "Won (" not in text and "Imported (their own dates are older) (4)\n" in text
 
 
@@ -94,3 +94,17 @@ def test_the_example_committed_at_once_is_not_a_week_of_new_business(tmp_path: P
     assert [item.id for item in week.won] == ["atlas-logistics-annual-report"]
     assert len(week.added) + len(week.imported) == len(workspace.deals) == 40
     assert len(week.added) < 5
+
+
+def test_the_site_of_a_freshly_imported_workspace_counts_by_the_records_dates(tmp_path: Path) -> None:
+    repo = imported_repo(tmp_path)
+    out = tmp_path / "site"
+    result = run("build", str(repo.root), "-o", str(out), today=TODAY.isoformat())
+    assert result.exit_code in (0, 1), result.output  # 1: the imported records still have lint errors
+    overview = (out / "index.html").read_text(encoding="utf-8")
+    assert "imported 9 records (their own dates are older than this commit)" in overview
+    client = (out / "clients" / "globex.html").read_text(encoding="utf-8")
+    assert "imported 9 records, among them clients/globex.md, deals/globex-brand-refresh.md" in client
+    week = (out / "this-week.html").read_text(encoding="utf-8")
+    assert 'id="imported-title">Imported (their own dates are older) <span class="muted">(4)</span>' in week
+    assert 'id="added-title">Added <span class="muted">(1)</span>' in week and 'id="won-title"' not in week

@@ -40,8 +40,9 @@ def commit_entries(site: SiteData, client: Client) -> list[TimelineEntry]:
             if event.action == "imported":  # one entry for the import, naming this client's records in it
                 mine = [path for path in event.records if path in records]
                 if mine:
+                    total = len(figures.imported.get(item.commit.sha, event.records))
                     entries.append(TimelineEntry(item.commit.date, item.commit.subject,
-                                                 f"{item.commit.author} · imported {len(event.records)} records, "
+                                                 f"{item.commit.author} · imported {total} records, "
                                                  f"among them {', '.join(mine)}", records[mine[0]][1], "commit"))
                 continue
             if event.path not in records:
