@@ -6,6 +6,8 @@ import codecs
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from plaintext_crm.editing.imports.csvread import ImportFailed, decode_export, parse_table, sniff_delimiter
 from plaintext_crm.editing.imports.values import (
@@ -134,3 +136,24 @@ def test_a_row_with_more_cells_than_headers_is_refused_with_its_line() -> None:
         parse_table("a,b\n1,2\n1,2,3\n", "t.csv")
     with pytest.raises(ImportFailed, match="appears twice"):
         parse_table("Name,name \n1,2\n", "t.csv")
+
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(st.characters(codec="utf-8"), max_size=40) | st.from_regex(r"[$€ (]?[-+]?[\d.,' e]{1,20}[ €)]?"))
+def test_any_cell_is_an_amount_or_a_value_error(text: str) -> None:
+    for read in (parse_amount, DateReader(None).read, DateReader(True).read):
+        try:
+            read(text)
+        except ValueError:
+            pass
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_are_a_table_or_a_clear_refusal(data: bytes) -> None:
+    try:
+        text, _encoding, _notices = decode_export(data, "f.csv")
+        parse_table(text, "f.csv")
+    except ImportFailed as exc:
+        assert exc.message.startswith("f.csv")
