@@ -176,6 +176,8 @@ budget_holder: Alice
 ---
 ## 2026-10-20 Call with Alice
 She wants two concepts & a budget.
+
+user: Ana Ruiz
 """
     stark = exact(root / "deals" / "stark-website.md")
     for line in ("value: 8000", "stage: won", "created: 2026-01-01", "closed_on: 2026-03-20", "stage_since: 2026-03-20"):
@@ -184,6 +186,8 @@ She wants two concepts & a budget.
     for line in ("stage: lost", "currency: USD", "value: 4500", "closed_on: 2026-05-15", "lost_reason: price"):
         assert line in wayne.splitlines()
     assert "## 2026-04-05 Kick-off lunch" in exact(root / "clients" / "stark-industries.md")
+    assert "  - {name: Alice Abernathy, email: alice@umbrella.example, label: Decision maker}\n" in \
+        exact(root / "clients" / "umbrella-corp.md")  # a person's other columns stay with the contact
     monkeypatch.chdir(root)
     lint = run("lint")
     assert [line.split(": ", 1)[1][:4] for line in lint.output.splitlines()[:-1]] == [*["D004"] * 5, "D002"]

@@ -155,7 +155,7 @@ def contact_of(row: Incoming) -> dict[str, Any] | None:
     for role in ("role", "email", "phone"):
         if row.text(role):
             contact[role] = str(row.text(role))
-    return contact
+    return {**contact, **row.extras}  # the export's other columns stay with the contact
 
 
 def _find(drafts: Sequence[Draft], source: Any, name: str | None, name_key: str) -> Draft | None | str:
@@ -206,7 +206,9 @@ def attach_notes(rows: Sequence[Incoming], deals: Sequence[Draft], clients: Sequ
         if not isinstance(found, Draft):
             skipped.append(Skipped(row.where, found or "the note's deal or company is not in the import"))
             continue
-        found.entries.append(note_heading(day, text))
+        heading, rest = note_heading(day, text)
+        kept = "\n".join(f"{key}: {value}" for key, value in row.extras.items())  # the other columns, kept
+        found.entries.append((heading, "\n\n".join(part for part in (rest, kept) if part)))
     for draft in [*deals, *clients]:
         draft.entries.sort(key=lambda entry: entry[0][3:13])  # by date, the export's order within a day
     return skipped

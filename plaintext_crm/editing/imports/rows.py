@@ -61,7 +61,7 @@ def extra_keys(headers: Iterable[str], reserved: Iterable[str], prefix: str) -> 
 
 
 RESERVED = frozenset({*DEAL_KEYS, *CLIENT_KEYS, *COMMON_KEYS, "id", "pipeline", "domain", "created",
-                      "hubspot_id", "pipedrive_id", "imported_owner", "imported_company"})
+                      "hubspot_id", "pipedrive_id", "imported_owner", "imported_company", "role", "email", "phone"})
 
 
 def date_order(tables: Sequence[tuple[Table, Mapping[str, str]]], given: bool | None) -> DateReader:
