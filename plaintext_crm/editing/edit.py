@@ -71,7 +71,8 @@ def _reads_back(rendered: str, value: Any) -> bool:
 
 
 def _dump(value: Any, **options: Any) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf, allow_unicode=True, **options)
+    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf, allow_unicode=True, sort_keys=False,
+                          **options)
     text = text.removesuffix("\n...\n")
     return text.rstrip("\n")
 
@@ -89,8 +90,15 @@ def render_inline(value: Any) -> str:
     if isinstance(value, list | tuple):
         items = list(value)
         for item in items:
-            _check_scalar(item)
+            if isinstance(item, dict):  # a list of small mappings, like a client's contacts
+                for part in item.values():
+                    _check_scalar(part)
+            else:
+                _check_scalar(item)
         value = items
+    elif isinstance(value, dict):  # one item of a block list of mappings: `- {name: Jana, role: CEO}`
+        for part in value.values():
+            _check_scalar(part)
     else:
         _check_scalar(value)
     if value is None:

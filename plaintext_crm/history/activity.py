@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from plaintext_crm.history.changes import Changes
@@ -43,13 +43,16 @@ class ActivityEvent:
     path: str  # the record's path now (its last path, when it was deleted)
     kind: str  # "clients", "deals", "projects"
     record_id: str
-    action: str  # "created", "edited", "renamed", "deleted", "present" (a shallow clone's first commit)
+    action: str  # "created", "edited", "renamed", "deleted", "present" (a shallow clone's first commit),
+    # or "imported": one event for every record the commit imported (`records`)
     details: tuple[str, ...]  # "stage: proposal → won", "owner: ana → ben", "from deals/x.md" (renamed)
     exists: bool  # False when the record has been deleted since
+    records: tuple[str, ...] = ()  # "imported": the paths of the records imported
 
     def to_data(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "id": self.record_id, "action": self.action,
+        data = {"path": self.path, "kind": self.kind, "id": self.record_id, "action": self.action,
                 "details": list(self.details), "exists": self.exists}
+        return {**data, "records": list(self.records)} if self.action == "imported" else data
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,28 @@ def _events(record: RecordHistory, exists: bool) -> Iterable[tuple[Commit, Activ
         yield touch.commit, ActivityEvent(record.path, record.kind, record.id, touch.action, tuple(details), exists)
 
 
+def imported_records(history: History, workspace: Workspace) -> dict[str, frozenset[str]]:
+    """Commit -> the records it imported: records whose own dates (created, stage_since, closed_on) are
+    older than the commit that added them, so the commit brought them in rather than saw them begin."""
+    found: dict[str, set[str]] = {}
+    for record in workspace.records():
+        known = history.records.get(record.path)
+        created = known.created if known is not None else None
+        if created is None:
+            continue
+        days = [value for key in ("created", "stage_since", "closed_on")
+                if isinstance(value := record.fields.get(key), dt.date)]
+        if days and min(days) < created.commit.date:
+            found.setdefault(created.commit.sha, set()).add(record.path)
+    return {sha: frozenset(paths) for sha, paths in found.items()}
+
+
 def activity(history: History, paths: Iterable[str] | None = None, limit: int | None = None,
-             events_per_commit: int | None = None) -> tuple[Activity, ...]:
+             events_per_commit: int | None = None,
+             imported: Mapping[str, frozenset[str]] | None = None) -> tuple[Activity, ...]:
     """Commits touching records (only those at `paths`, when given), newest first, at most `limit`,
-    each with at most `events_per_commit` records (in path order; `more` counts the rest)."""
+    each with at most `events_per_commit` records (in path order; `more` counts the rest). The records a
+    commit imported (`imported`, from imported_records) are one "imported N records" event."""
     wanted = set(paths) if paths is not None else None
     records = [(record, True) for record in history.records.values() if wanted is None or record.path in wanted]
     records += [(record, False) for record in history.removed if wanted is None or record.path in wanted]
@@ -99,11 +120,19 @@ def activity(history: History, paths: Iterable[str] | None = None, limit: int | 
             touched[sha].append((record, exists))
     feed = []
     for commit in chosen:
-        shown = sorted(touched[commit.sha], key=lambda item: item[0].path)
-        if events_per_commit is not None:
-            shown = shown[:events_per_commit]
-        events = [event for record, exists in shown for made, event in _events(record, exists) if made.sha == commit.sha]
-        feed.append(Activity(commit, tuple(events), len(touched[commit.sha]) - len(shown)))
+        batch = (imported or {}).get(commit.sha, frozenset())
+        everyone = sorted(touched[commit.sha], key=lambda item: item[0].path)
+        together = tuple(record.path for record, _exists in everyone if record.path in batch)
+        rest = [item for item in everyone if item[0].path not in batch]
+        events: list[ActivityEvent] = []
+        if together:
+            events.append(ActivityEvent(together[0], "records", "", "imported",
+                                        (f"{len(together)} record{'s' if len(together) != 1 else ''}",),
+                                        True, together))
+        shown = rest if events_per_commit is None else rest[:max(0, events_per_commit - len(events))]
+        events += [event for record, exists in shown for made, event in _events(record, exists)
+                   if made.sha == commit.sha]
+        feed.append(Activity(commit, tuple(events), len(rest) - len(shown)))
     return tuple(feed)
 
 
@@ -118,10 +147,11 @@ class HistoryFigures:
     recent: tuple[Activity, ...]  # the overview's feed
     this_week: Changes | None  # None without git history
     this_week_problem: str | None  # why this_week is None
+    imported: Mapping[str, frozenset[str]] = field(default_factory=dict)  # commit -> records it imported
 
     def record_activity(self, paths: Iterable[str]) -> tuple[Activity, ...]:
         """Every commit touching these records (a client's timeline), newest first."""
-        return activity(self.history, paths)
+        return activity(self.history, paths, imported=self.imported)
 
     def to_data(self) -> dict[str, Any]:
         return {"available": self.history.available, "shallow": self.history.shallow,
@@ -151,5 +181,7 @@ def history_figures(workspace: Workspace, today: dt.date, history: History, *, l
         this_week = changes_between(workspace.root, workspace, history, today, figures=figures)
     except ToolError as exc:
         problem = exc.message
+    imported = imported_records(history, workspace)
     return HistoryFigures(history, deals, records, stage_funnel(history, workspace, today, spans),
-                          activity(history, limit=limit, events_per_commit=EVENTS_PER_COMMIT), this_week, problem)
+                          activity(history, limit=limit, events_per_commit=EVENTS_PER_COMMIT, imported=imported),
+                          this_week, problem, imported)

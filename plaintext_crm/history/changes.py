@@ -34,6 +34,7 @@ SECTIONS = (
     ("owner_changes", "Owner changes", "owner"),
     ("close_pushes", "Expected close pushed", "expected close"),
     ("removed", "Removed", "stage"),
+    ("imported", "Imported (their own dates are older)", "stage"),
 )
 
 
@@ -83,6 +84,9 @@ class Changes:
     open_after: Amount
     weighted_before: Amount
     weighted_after: Amount
+    # Deals committed in the period whose own dates (created, stage_since, closed_on) are older: an import,
+    # not new business. They count as added, won or lost only when those dates fall in the period.
+    imported: tuple[DealChange, ...] = ()
 
     @property
     def open_delta(self) -> Decimal:
@@ -95,13 +99,14 @@ class Changes:
     @property
     def empty(self) -> bool:
         return not any((self.added, self.removed, self.advanced, self.slipped_back, self.won, self.lost,
-                        self.owner_changes, self.close_pushes))
+                        self.owner_changes, self.close_pushes, self.imported))
 
     def to_data(self) -> dict[str, Any]:
         def amount(item: Amount) -> dict[str, Any]:
             return {"value": float(cents(item.value)), "currency": item.currency, "deals": list(item.deal_ids),
                     "unconverted": list(item.unconverted), "no_value": list(item.no_value)}
-        lists = ("added", "removed", "advanced", "slipped_back", "won", "lost", "owner_changes", "close_pushes")
+        lists = ("added", "removed", "advanced", "slipped_back", "won", "lost", "owner_changes", "close_pushes",
+                 "imported")
         return {
             "since": {"label": self.since.label, "commit": self.since.commit},
             "until": {"label": self.until.label, "commit": self.until.commit},
@@ -114,10 +119,21 @@ class Changes:
         }
 
 
+def own_start(deal: Deal) -> dt.date | None:
+    """The earliest of the deal's own dates (created, stage_since, closed_on): when the deal says it began."""
+    days = [day for day in (deal.created, deal.stage_since, deal.closed_on) if day is not None]
+    return min(days) if days else None
+
+
 def compare(before: Workspace, after: Workspace, today: dt.date, since: Point, until: Point,
-            renames: Mapping[str, str] = {}, figures_after: Mapping[str, DealFigures] | None = None) -> Changes:
+            renames: Mapping[str, str] = {}, figures_after: Mapping[str, DealFigures] | None = None,
+            period_start: dt.date | None = None) -> Changes:
     """Compare the deals of two workspace states (pure). `renames` maps old deal ids to new ones;
-    `figures_after` are the analytics' figures of `after` when the caller has them already."""
+    `figures_after` are the analytics' figures of `after` when the caller has them already.
+
+    With `period_start` (the first day of the period), a deal that appears but whose own dates are older
+    is imported: it is listed as imported, and counts as added, won or lost only by its own dates
+    (created, closed_on or stage_since on or after `period_start`)."""
     config = after.config
     rank = {stage.id: index for index, stage in enumerate(config.open_stages)}
     if figures_after is None:
@@ -130,7 +146,7 @@ def compare(before: Workspace, after: Workspace, today: dt.date, since: Point, u
                            and new not in before.deals))
     old_id = {new: old for old, new in renamed}
     lists: dict[str, list[DealChange]] = {name: [] for name in (
-        "added", "removed", "advanced", "slipped_back", "won", "lost", "owner_changes", "close_pushes")}
+        "added", "removed", "advanced", "slipped_back", "won", "lost", "owner_changes", "close_pushes", "imported")}
 
     def entry(deal: Deal, before_value: Any = None, after_value: Any = None) -> DealChange:
         figures = figures_after.get(deal.id) or figures_before.get(deal.id)
@@ -146,6 +162,15 @@ def compare(before: Workspace, after: Workspace, today: dt.date, since: Point, u
             continue
         status = figures_after[deal_id].status
         if previous is None:
+            began = own_start(deal)
+            if period_start is not None and began is not None and began < period_start:
+                lists["imported"].append(entry(deal, None, deal.stage))
+                if deal.created is not None and deal.created >= period_start:
+                    lists["added"].append(entry(deal, None, deal.stage))
+                closed_day = deal.closed_on or deal.stage_since
+                if status in closed and closed_day is not None and closed_day >= period_start:
+                    lists[status.value].append(entry(deal, None, deal.stage))
+                continue
             lists["added"].append(entry(deal, None, deal.stage))
             if status in closed:
                 lists[status.value].append(entry(deal, None, deal.stage))
@@ -283,4 +308,20 @@ def changes_between(root: Path, workspace: Workspace, history: History, today: d
         end = resolve_point(root, until, end_of_day=True)
         after = workspace_at(root, end, workspace)
     before = workspace_at(root, start, workspace)
-    return compare(before, after, today, start, end, deal_renames(history), figures if after is workspace else None)
+    return compare(before, after, today, start, end, deal_renames(history), figures if after is workspace else None,
+                   period_start=point_day(root, start, since, today))
+
+
+def point_day(root: Path, point: Point, since: str | None, today: dt.date) -> dt.date | None:
+    """The first day of the period: the date given, else the day of the commit named (None before the first
+    commit: every record then is new to the period, imported or not)."""
+    text = since or (today - dt.timedelta(days=DEFAULT_DAYS)).isoformat()
+    if _DATE.match(text):
+        return dt.date.fromisoformat(text)
+    if point.commit is None:
+        return None
+    try:
+        day = run_git(root, ["show", "-s", "--format=%cs", point.commit]).decode().strip()
+        return dt.date.fromisoformat(day)
+    except (GitFailed, ValueError):
+        return None

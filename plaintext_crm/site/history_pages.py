@@ -37,6 +37,14 @@ def commit_entries(site: SiteData, client: Client) -> list[TimelineEntry]:
     entries = []
     for item in figures.record_activity(records):
         for event in item.events:
+            if event.action == "imported":  # one entry for the import, naming this client's records in it
+                mine = [path for path in event.records if path in records]
+                if mine:
+                    total = len(figures.imported.get(item.commit.sha, event.records))
+                    entries.append(TimelineEntry(item.commit.date, item.commit.subject,
+                                                 f"{item.commit.author} · imported {total} records, "
+                                                 f"among them {', '.join(mine)}", records[mine[0]][1], "commit"))
+                continue
             if event.path not in records:
                 continue
             _kind, record = records[event.path]

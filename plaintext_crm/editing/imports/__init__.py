@@ -1,0 +1,1 @@
+"""Importing records from HubSpot, Pipedrive and spreadsheet exports, and exporting them back as CSV."""
