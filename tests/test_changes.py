@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from plaintext_crm.cli import cli
-from plaintext_crm.history import record_history as history
+from plaintext_crm.history import notices
 from tests.history_support import ScriptedRepo, deal
 
 pytestmark = pytest.mark.git
@@ -139,7 +139,7 @@ def test_shallow_clone_reports_and_says_so(repo: ScriptedRepo, tmp_path: Path,
     import subprocess
 
 
-    monkeypatch.setattr(history, "_SAID", set())  # notices are said once per process
+    monkeypatch.setattr(notices, "_SAID", set())  # notices are said once per process
     repo.git("add", "-A")
     repo.git("commit", "-q", "-m", "g", when="2026-11-25T10:00:00+00:00")
     clone = tmp_path / "clone"

@@ -12,10 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plaintext_crm.analysis import analyze
 from plaintext_crm.editing.edit import apply_changes, same_value
 from plaintext_crm.editing.imports.export import export_table
 from plaintext_crm.editing.imports.render import record_text
 from plaintext_crm.editing.imports.run import ImportOptions, Outcome, import_spreadsheet
+from plaintext_crm.history.reader import GitHistory
 from plaintext_crm.records.loader import load_workspace
 from plaintext_crm.records.model import CLIENT_KEYS, DEAL_KEYS
 from tests.import_support import IMPORT_CONFIG
@@ -108,7 +110,7 @@ def test_importing_our_own_export_reproduces_the_front_matter(generated: Any) ->
         _write(source, "deals", deal_records, DEAL_KEYS)
         original, _findings = load_workspace(source)
         for kind in ("clients", "deals"):
-            (Path(folder) / f"{kind}.csv").write_text(export_table(original, kind, TODAY).csv_text(),
+            (Path(folder) / f"{kind}.csv").write_text(export_table(analyze(original, TODAY, GitHistory.none()), kind).csv_text(),
                                                       encoding="utf-8", newline="")
         for kind, singular in (("clients", "client"), ("deals", "deal")):
             again = _import(source, Path(folder) / f"{kind}.csv", singular)

@@ -11,6 +11,7 @@ import pytest
 from plaintext_crm import gitrepo as gitrepo_module
 from plaintext_crm.gitrepo import GitFailed, locate_repository, read_head
 from plaintext_crm.history import gitlog as gitlog_module
+from plaintext_crm.history import notices
 from plaintext_crm.history import record_history as history_module
 from plaintext_crm.history.deal_versions import DealFieldReader, read_deal_fields
 from plaintext_crm.history.record_history import read_history, read_stage_summary
@@ -362,7 +363,7 @@ def test_no_git_notice_is_said_once_per_workspace(make_workspace, monkeypatch: p
     root = make_workspace({"deals/x.md": deal("proposal"), "deals/y.md": deal("won")}, config=CONFIG)
     for _run in range(2):  # two runs of `plaintext-crm lint` each: a fresh process each time
         for workspace in (quiet, root):
-            monkeypatch.setattr(history_module, "_SAID", set())
+            monkeypatch.setattr(notices, "_SAID", set())
             run_lint(workspace, TODAY)
     assert capsys.readouterr().err == ("note: not a git repository: days in stage come from front matter "
                                        "stage_since only; open deals in stages with rot_days need one, "

@@ -80,7 +80,7 @@ def test_the_example_committed_at_once_is_not_a_week_of_new_business(tmp_path: P
     """The issue's case: the example workspace in one commit said 40 deals added and 10 won this week."""
     import shutil
 
-    from tests.conftest import EXAMPLE
+    from tests.support import EXAMPLE
 
     repo = ScriptedRepo(tmp_path / "ex")
     shutil.copytree(EXAMPLE, repo.root, dirs_exist_ok=True)

@@ -17,8 +17,8 @@ from plaintext_crm.editing.imports.team import add_members, member_for
 from plaintext_crm.editing.imports.values import DateReader
 from plaintext_crm.editing.imports.vendors import HUBSPOT, PIPEDRIVE
 from plaintext_crm.records.config import load_config
-from tests.conftest import EXAMPLE
 from tests.import_support import IMPORT_CONFIG, run
+from tests.support import EXAMPLE
 
 Make = Callable[..., Path]
 

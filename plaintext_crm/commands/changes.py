@@ -127,7 +127,8 @@ def changes(workspace: Path | None, since: str | None, until: str | None, output
     Exit status: 0 report printed, 2 no git history or an unknown --since/--until.
     """
     from plaintext_crm.history.changes import changes_between
-    from plaintext_crm.history.record_history import as_of, read_history, say_once
+    from plaintext_crm.history.notices import say_once
+    from plaintext_crm.history.record_history import as_of, read_history
     from plaintext_crm.records.loader import workspace_root
     from plaintext_crm.records.parse_cache import load_workspace_cached
 

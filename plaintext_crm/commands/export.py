@@ -12,7 +12,7 @@ import click
 from plaintext_crm.editing.imports.export import EXPORT_KINDS, export_table
 from plaintext_crm.errors import ToolError
 from plaintext_crm.options import today_option, workspace_argument
-from plaintext_crm.records.loader import load_workspace, workspace_root
+from plaintext_crm.records.loader import workspace_root
 
 
 @click.group("export")
@@ -30,13 +30,9 @@ def export_group() -> None:
 def export_csv(workspace: Path | None, kind: str, output: Path | None, bom: bool, today: dt.date) -> None:
     """Write KIND records as CSV: front matter keys as columns (lists joined by `; `, ISO dates), then
     computed figures in `computed:` columns. `import csv` reads the file back to the same front matter."""
-    from plaintext_crm.history.record_history import as_of, read_history
-    from plaintext_crm.history.stages import stage_since_function
+    from plaintext_crm.analysis import load_analysis
 
-    root = workspace_root(workspace)
-    loaded, _findings = load_workspace(root)
-    stage_since = stage_since_function(as_of(read_history(root), today), today) if kind == "deals" else None
-    text = export_table(loaded, kind, today, stage_since).csv_text()
+    text = export_table(load_analysis(workspace_root(workspace), today), kind).csv_text()
     data = ("\ufeff" if bom else "").encode() + text.encode("utf-8")
     if output is None:
         sys.stdout.buffer.write(data)

@@ -13,9 +13,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import click
-
-from plaintext_crm.escape import terminal
 from plaintext_crm.gitrepo import (
     GitFailed,
     GitRepository,
@@ -483,21 +480,3 @@ def read_stage_summary(root: Path, *, use_cache: bool = True) -> tuple[StageSumm
             return cached
     history = read_history(root, use_cache=use_cache)
     return (stage_summary(history) if history.available else None), history.notices
-
-
-_SAID: set[str] = set()
-NOTICE_FILE = "history-notice.cache"
-
-
-def say_once(notice: str, workspace: Path | None = None) -> None:
-    """Print a history notice on stderr once per process; with `workspace`, once for that workspace
-    (remembered in its cache folder until the notice changes), for notices about a lasting state."""
-    if notice in _SAID:
-        return
-    _SAID.add(notice)
-    if workspace is not None:
-        marker = cache_store.cache_folder(workspace) / NOTICE_FILE
-        if cache_store.read_entry(marker, NOTICE_FILE) == notice.encode("utf-8"):
-            return
-        cache_store.write_entry(marker, NOTICE_FILE, notice.encode("utf-8"))
-    click.echo(f"note: {terminal(notice)}", err=True)

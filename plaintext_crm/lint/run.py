@@ -31,7 +31,7 @@ class LintResult:
 def say_history_notices(analysis: Analysis) -> None:
     """Print what the run should know about git history on stderr (once per process; a notice about a
     lasting state, such as no repository, once per workspace)."""
-    from plaintext_crm.history.record_history import say_once
+    from plaintext_crm.history.notices import say_once
 
     summary, _notices = analysis.git.stage_summary()
     for notice in analysis.history_notices:

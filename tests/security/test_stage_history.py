@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from plaintext_crm.analysis import analyze
 from plaintext_crm.cli import cli
-from plaintext_crm.history import record_history as history_module
+from plaintext_crm.history import notices
 from plaintext_crm.history.activity import activity
 from plaintext_crm.history.deal_versions import TRACKED
 from plaintext_crm.history.gitlog import Commit, LogCommit, LogEntry
@@ -76,7 +76,7 @@ def assert_consistent(spans: tuple[StageSpan, ...], today: dt.date) -> None:
 @pytest.fixture(autouse=True)
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each CLI run in a test says its notes as a new process would."""
-    monkeypatch.setattr(history_module, "_SAID", set())
+    monkeypatch.setattr(notices, "_SAID", set())
 
 
 @pytest.fixture

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from plaintext_crm.analysis import Analysis
 from plaintext_crm.editing.imports.cells import write_cell
 from plaintext_crm.editing.imports.spreadsheet import COMPUTED_PREFIX
-from plaintext_crm.records.model import CLIENT_KEYS, DEAL_KEYS, PROJECT_KEYS, TASK_KEYS, Workspace
+from plaintext_crm.records.model import CLIENT_KEYS, DEAL_KEYS, PROJECT_KEYS, TASK_KEYS
 
 EXPORT_KINDS = ("deals", "clients", "projects", "tasks")
 
@@ -61,22 +61,18 @@ def _number(value: Any) -> Any:
     return None if value is None else float(value) if not float(value).is_integer() else int(value)
 
 
-def export_table(workspace: Workspace, kind: str, today: dt.date,
-                 stage_since: Callable[[Any], dt.date | None] | None = None) -> ExportTable:
-    """The `kind` export of a workspace (deals, clients, projects, tasks)."""
+def export_table(analysis: Analysis, kind: str) -> ExportTable:
+    """The `kind` export of an analysed workspace (deals, clients, projects, tasks), with its figures."""
+    workspace = analysis.workspace
     if kind == "clients":
         return _table([(client.id, client.fields, {}) for client in sorted(workspace.clients.values(),
                                                                              key=lambda item: item.id)], CLIENT_KEYS)
     if kind == "deals":
-        from plaintext_crm.sales.figures import deal_figures, front_matter_stage_since
-
-        figures = deal_figures(workspace, today, stage_since or front_matter_stage_since)
+        figures = analysis.crm.deals
         return _table([(deal_id, workspace.deals[deal_id].fields,
                         {"weighted_value": _number(item.weighted), "follow_up": item.follow_up.value,
                          "days_in_stage": item.days_in_stage}) for deal_id, item in figures.items()], DEAL_KEYS)
-    from plaintext_crm.delivery.schedule import schedule_workspace
-
-    schedule = schedule_workspace(workspace, today)
+    schedule = analysis.delivery.schedule
     projects = sorted(workspace.projects.values(), key=lambda item: item.id)
     if kind == "projects":
         items = []
