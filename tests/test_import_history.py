@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plaintext_crm.history.activity import history_figures
+from plaintext_crm.analysis import analyze
+from plaintext_crm.history.reader import GitHistory
 from plaintext_crm.records.loader import load_workspace
 from tests.history_support import ScriptedRepo
 from tests.import_support import IMPORT_CONFIG, fill_mapping, hubspot_args, run
@@ -30,7 +31,7 @@ def imported_repo(tmp_path: Path) -> ScriptedRepo:
 def test_this_week_counts_imported_deals_by_their_own_dates(tmp_path: Path) -> None:
     repo = imported_repo(tmp_path)
     workspace, _findings = load_workspace(repo.root)
-    figures = history_figures(workspace, TODAY, use_cache=False)
+    figures = analyze(workspace, TODAY, GitHistory(workspace.root, use_cache=False)).history
     week = figures.this_week
     assert week is not None
     # Only Hooli was created in the last seven days (2026-11-02); the won and lost deals closed in March and
@@ -46,7 +47,7 @@ def test_this_week_counts_imported_deals_by_their_own_dates(tmp_path: Path) -> N
 def test_the_import_commit_is_one_event_in_activity_and_timelines(tmp_path: Path) -> None:
     repo = imported_repo(tmp_path)
     workspace, _findings = load_workspace(repo.root)
-    figures = history_figures(workspace, TODAY, use_cache=False)
+    figures = analyze(workspace, TODAY, GitHistory(workspace.root, use_cache=False)).history
     newest = figures.recent[0]
     assert newest.commit.subject == "Import from HubSpot"
     assert [(event.action, event.details, len(event.records)) for event in newest.events] == \
@@ -60,7 +61,7 @@ def test_the_import_commit_is_one_event_in_activity_and_timelines(tmp_path: Path
 def test_stage_durations_use_the_record_dates_until_git_sees_a_stage_change(tmp_path: Path) -> None:
     repo = imported_repo(tmp_path)
     workspace, _findings = load_workspace(repo.root)
-    figures = history_figures(workspace, TODAY, use_cache=False)
+    figures = analyze(workspace, TODAY, GitHistory(workspace.root, use_cache=False)).history
     won = figures.deals["globex-brand-refresh"]
     assert (won["stage_since"], won["days_in_stage"]) == ("2026-03-20", (TODAY - dt.date(2026, 3, 20)).days)
     path = repo.root / "deals" / "hooli-pitch.md"
@@ -68,7 +69,7 @@ def test_stage_durations_use_the_record_dates_until_git_sees_a_stage_change(tmp_
                 {"deals/hooli-pitch.md": path.read_text(encoding="utf-8").replace("stage: lead", "stage: qualified")},
                 message="Hooli qualified")
     workspace, _findings = load_workspace(repo.root)
-    moved = history_figures(workspace, TODAY, use_cache=False)
+    moved = analyze(workspace, TODAY, GitHistory(workspace.root, use_cache=False)).history
     hooli = moved.deals["hooli-pitch"]
     assert [(span["stage"], span["entered"]) for span in hooli["stage_history"]] == \
         [("lead", "2026-11-05"), ("qualified", "2026-11-06")]
