@@ -87,7 +87,7 @@ def test_the_example_committed_at_once_is_not_a_week_of_new_business(tmp_path: P
     shutil.copytree(EXAMPLE, repo.root, dirs_exist_ok=True)
     repo.commit("2026-11-25T10:00:00+00:00", "ana", message="Our pipeline")
     workspace, _findings = load_workspace(repo.root)
-    week = history_figures(workspace, dt.date(2026, 11, 26), use_cache=False).this_week
+    week = analyze(workspace, dt.date(2026, 11, 26), GitHistory(workspace.root, use_cache=False)).history.this_week
     assert week is not None
     # by their own dates: created on or after 2026-11-19, closed on or after it
     assert sorted(item.id for item in week.added) == sorted(
