@@ -52,6 +52,7 @@ class SiteData:
     cache_dir: Path | None = None  # the workspace's cache folder (cache_store) when the build may use caches
     _findings_keys: dict[str, str] = field(default_factory=dict)
     _urls: dict[str, str | None] = field(default_factory=dict)  # record path -> escaped page URL
+    outputs: frozenset[str] = frozenset()  # every planned page (set_pages): links to others are not written
 
     def __post_init__(self) -> None:
         for finding in self.findings:
@@ -66,6 +67,12 @@ class SiteData:
             if page.record is not None:
                 self.links[page.record] = page.output
         self.nav = [NavItem(key, title, target) for key, title, target in NAV if target in outputs]
+        self.outputs = frozenset(outputs)
+
+    def publishes(self, target: str) -> bool:
+        """Whether `target` (a site path, maybe with a #fragment) is a page of this build (an audience's site
+        leaves out pages); True before the pages are planned."""
+        return not self.outputs or target.split("#", 1)[0] in self.outputs
 
     def findings_key(self, path: str) -> str:
         """A stable text of a file's findings, part of its page's fingerprint ("" without findings)."""
@@ -150,8 +157,8 @@ class Page:
         depth = self.output.count("/")
         root = "../" * depth
 
-        def url(target: str | None) -> str | None:
-            return None if target is None else root + target
+        def url(target: str | None) -> str | None:  # None for a page this build does not publish
+            return None if target is None or not site.publishes(target) else root + target
 
         return {
             "page": self,
@@ -275,7 +282,7 @@ NAV: list[tuple[str, str, str]] = [
 
 # Modules whose @page_type functions make up the site, in NAV order; importing them registers them.
 PAGE_MODULES: tuple[str, ...] = ("plaintext_crm.site.crm_pages", "plaintext_crm.site.history_pages",
-                                 "plaintext_crm.site.delivery_pages")
+                                 "plaintext_crm.site.delivery_pages", "plaintext_crm.site.robots")
 PAGE_TYPES: list[Callable[[SiteData], list[Page]]] = []
 
 
