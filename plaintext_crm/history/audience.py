@@ -19,7 +19,14 @@ from plaintext_crm.history.changes import (
     workspace_at,
 )
 from plaintext_crm.history.gitrepo import locate_repository
-from plaintext_crm.history.record_history import Commit, History, RecordHistory, as_of, empty_history, read_history
+from plaintext_crm.history.record_history import (
+    Commit,
+    History,
+    RecordHistory,
+    as_of,
+    empty_history,
+    read_history,
+)
 from plaintext_crm.history.stages import deal_history_data, record_dates_data, stage_funnel, stage_history
 from plaintext_crm.records.audience import View, restrict
 from plaintext_crm.sales.figures import DealFigures

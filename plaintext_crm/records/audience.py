@@ -116,7 +116,7 @@ def restrict(workspace: Workspace, audience: Audience) -> View:
 def _file_id(path: str) -> str:
     """The id a record file would have (its name without .md), for files that did not load."""
     name = path.rsplit("/", 1)[-1]
-    return name[:-3] if name.endswith(".md") else name
+    return name.removesuffix(".md")
 
 
 class _Scrubber:
