@@ -108,9 +108,12 @@ def _publish_settings(root: Path, audience: str | None, encrypt: bool) -> tuple[
     from plaintext_crm.records.config import load_config
 
     config, findings = load_config(root)
-    bad = [finding for finding in findings if finding.message.startswith("publish:")]
+    bad = [finding for finding in findings if finding.message.startswith(("publish:", "'publish'"))]
     if bad:
         raise ToolError(f"crm.yaml:{bad[0].line}: {bad[0].message}")
+    if not config.publish.written:
+        raise ToolError("--publish builds what crm.yaml's `publish:` says, and crm.yaml has none: add one, e.g. "
+                        "`publish: {audience: leadership, encrypt: true}` (docs/publishing.md); nothing was built")
     return (audience if audience is not None else config.publish.audience), encrypt or config.publish.encrypt
 
 

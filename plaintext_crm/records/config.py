@@ -91,6 +91,7 @@ class Publish:
     audience: str | None = None  # None: everything
     encrypt: bool = False
     allow_indexing: bool = False  # False: robots.txt disallows all and pages carry a noindex meta
+    written: bool = False  # crm.yaml has a `publish:` mapping (`build --publish` refuses to guess without one)
 
 
 DEFAULT_PIPELINE = (
@@ -385,7 +386,7 @@ class _ConfigReader:
                 self.problem(("publish", key), f"publish: '{key}' must be true or false")
                 value = key == "encrypt"  # the safe reading of a typo
             flags[key] = value
-        return Publish(audience, flags["encrypt"], flags["allow_indexing"])
+        return Publish(audience, flags["encrypt"], flags["allow_indexing"], written=True)
 
 
 def load_config(root: Path) -> tuple[Config, list[Finding]]:
