@@ -38,7 +38,7 @@ EVERY_AUDIENCE = ("data.json", "robots.txt")  # built for every audience (data.j
 # carries `figures` when one of them is published.
 FIGURE_SECTIONS = frozenset({"overview", "pipeline", "forecast", "followups", "handoffs"})
 RECORD_SECTIONS = {"clients": "clients", "deals": "deals", "projects": "projects"}  # data.json key -> section
-CONTENTS = Page("index.html", "Contents", "contents.html", section="overview")  # index without the overview
+CONTENTS = Page("index.html", "Contents", "contents.html", section="contents")  # index without the overview
 
 
 def page_section(output: str) -> str | None:

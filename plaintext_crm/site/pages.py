@@ -60,13 +60,14 @@ class SiteData:
 
     def set_pages(self, pages: Iterable[Page]) -> None:
         """Index the planned pages: record pages for links, and the navigation (NAV entries that exist)."""
-        outputs = set()
+        outputs = {}
         self._urls.clear()
         for page in pages:
-            outputs.add(page.output)
+            outputs[page.output] = page.section
             if page.record is not None:
                 self.links[page.record] = page.output
-        self.nav = [NavItem(key, title, target) for key, title, target in NAV if target in outputs]
+        # An entry shows when its page is planned and is that section's (an audience's contents page is not)
+        self.nav = [NavItem(key, title, target) for key, title, target in NAV if outputs.get(target, "") == key]
         self.outputs = frozenset(outputs)
 
     def publishes(self, target: str) -> bool:
@@ -160,6 +161,9 @@ class Page:
         def url(target: str | None) -> str | None:  # None for a page this build does not publish
             return None if target is None or not site.publishes(target) else root + target
 
+        def link(target: str | None) -> str | None:  # a record page's URL (escaped; only planned pages have one)
+            return None if target is None else root + target
+
         return {
             "page": self,
             "site": site,
@@ -170,10 +174,10 @@ class Page:
             "url": url,
             "nav": site.nav,
             "member_name": site.member_name,
-            "record_url": lambda record: url(site.record_url(record)),
-            "deal_url": lambda deal_id: url(site.deal_url(deal_id)),
-            "client_url": lambda client_id: url(site.client_url(client_id)),
-            "project_url": lambda project_id: url(site.project_url(project_id)),
+            "record_url": lambda record: link(site.record_url(record)),
+            "deal_url": lambda deal_id: link(site.deal_url(deal_id)),
+            "client_url": lambda client_id: link(site.client_url(client_id)),
+            "project_url": lambda project_id: link(site.project_url(project_id)),
         }
 
 
