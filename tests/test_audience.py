@@ -156,7 +156,7 @@ def test_an_audience_site_links_only_to_pages_it_has(tmp_path: Path, name: str) 
     broken = [(page, target) for page, target in _links(out) if not (out / target).is_file()]
     assert broken == []
     sections = load_config(root)[0].audiences[name].sections
-    nav = re.findall(r'<nav class="site-nav".*?</nav>', (out / "index.html").read_text(encoding="utf-8"), re.S)[0]
+    nav = re.findall(r'<nav class="site-nav".*?</nav>', (out / "index.html").read_text(encoding="utf-8"), re.DOTALL)[0]
     if name == "client-northwind":
         assert sections == ("projects",)
         assert re.findall(r">([^<]+)</a></li>", nav) == ["Projects"]

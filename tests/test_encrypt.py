@@ -22,7 +22,7 @@ from tests.conftest import EXAMPLE, EXAMPLE_TODAY, MINIMAL_CONFIG
 
 TODAY = dt.date.fromisoformat(EXAMPLE_TODAY)
 PASSPHRASE = "correct horse battery staple"
-PAYLOAD = re.compile(r'<script type="application/json" id="plaintext-crm-encrypted">(.*?)</script>', re.S)
+PAYLOAD = re.compile(r'<script type="application/json" id="plaintext-crm-encrypted">(.*?)</script>', re.DOTALL)
 LEAD = "---\ntitle: Site\nclient: acme\nowner: ana\nstage: lead\nvalue: 100\nnext_action: Call\n" \
        "next_action_due: 2026-12-01\n---\nNotes.\n"
 

@@ -222,10 +222,10 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
         write_new(directory / ".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
         created.append(".pre-commit-config.yaml")
     for kind in ("github", "gitlab"):  # deployment: lint, build and publish the site (docs/publishing.md)
-        item = ci_file(kind, ".")
-        if not (directory / item.rel).exists():
-            write_ci_file(directory, item)
-            created.append(item.rel)
+        workflow = ci_file(kind, ".")
+        if not (directory / workflow.rel).exists():
+            write_ci_file(directory, workflow)
+            created.append(workflow.rel)
     repository = False
     if not no_git and shutil.which("git") and not (directory / ".git").exists():
         result = subprocess.run(["git", "init", "-q", str(directory)], capture_output=True, text=True, check=False)
