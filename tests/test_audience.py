@@ -170,3 +170,14 @@ def test_an_audience_site_links_only_to_pages_it_has(tmp_path: Path, name: str) 
         assert len(emails) > 5
         text = "".join(path.read_text(encoding="utf-8") for path in out.rglob("*") if path.suffix in (".html", ".json"))
         assert [email for email in emails if email in text] == []
+
+
+def test_a_dependency_on_a_hidden_project_shows_as_another_project(portal: Path) -> None:
+    out = portal.parent / "site"
+    build_site(portal, out, TODAY, use_cache=False, audience="portal")
+    page = (out / "projects" / "acme-build.html").read_text(encoding="utf-8")
+    assert ANOTHER_PROJECT in page
+    everything = "".join(path.read_text(encoding="utf-8") for path in out.rglob("*") if path.is_file())
+    assert "globex" not in everything.lower() and "Jane Secret" not in everything
+    assert sorted(path.relative_to(out).as_posix() for path in out.rglob("*.html")) == [
+        "clients/acme.html", "clients/index.html", "index.html", "projects/acme-build.html", "projects/index.html"]

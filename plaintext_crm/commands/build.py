@@ -94,8 +94,10 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
             bar.__exit__(None, None, None)
     if not quiet:
         reused = f", {result.reused} unchanged" if result.reused else ""
+        problems = (f"{result.findings} lint problems listed on problems.html" if audience is None
+                    else f"{result.findings} lint problems shown to this audience")
         click.echo(f"Built {result.pages} pages ({result.rendered} written{reused}) into {terminal(_shown(result.out))} "
-                   f"in {result.seconds:.2f} s; {result.findings} lint problems listed on problems.html.")
+                   f"in {result.seconds:.2f} s; {problems}.")
         if audience is not None:
             click.echo(f"Audience '{terminal(audience)}': only its clients, sections and keys are in the site.")
         if encrypt:
