@@ -84,3 +84,32 @@ def test_an_encrypted_audience_site_combines_both(tmp_path: Path) -> None:
     assert leaks(out, canaries, ("Northwind",)) == []
     pages = sorted(path.relative_to(out).as_posix() for path in out.rglob("*.html"))
     assert len(pages) == 4 and "index.html" in pages  # contents page, projects list, two projects
+
+
+def test_an_audience_built_into_the_folder_of_a_full_build_reuses_none_of_its_pages(tmp_path: Path) -> None:
+    audience = load_config(EXAMPLE)[0].audiences["client-northwind"]
+    root, canaries = _planted(tmp_path, audience)
+    out = tmp_path / "site"
+    build_site(root, out, TODAY)  # with every cache
+    assert leaks(out, canaries)
+    result = build_site(root, out, TODAY, audience="client-northwind")
+    assert result.reused == 0
+    assert leaks(out, canaries, value_forms(VALUE_CANARY)) == []
+    again = build_site(root, out, TODAY, audience="client-northwind")  # its own pages are reused, still clean
+    assert again.reused > 0 and leaks(out, canaries, value_forms(VALUE_CANARY)) == []
+
+
+def test_a_record_leaving_the_audience_leaves_every_page_of_a_cached_rebuild(tmp_path: Path) -> None:
+    root = copy_example(EXAMPLE, tmp_path / "ws")
+    out = tmp_path / "site"
+    build_site(root, out, TODAY, audience="client-northwind")
+    webshop = (out / "projects" / "northwind-webshop.html").read_text(encoding="utf-8")
+    assert "northwind-rebrand" in webshop and "a project not shown here" not in webshop
+    moved = root / "projects" / "northwind-rebrand.md"
+    moved.write_text(moved.read_text(encoding="utf-8").replace("client: northwind-coffee", "client: atlas-logistics"),
+                     encoding="utf-8")
+    build_site(root, out, TODAY, audience="client-northwind")
+    found = [path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()
+             and "northwind-rebrand" in path.read_text(encoding="utf-8", errors="replace")]
+    assert found == []
+    assert "a project not shown here" in (out / "projects" / "northwind-webshop.html").read_text(encoding="utf-8")

@@ -42,6 +42,12 @@
   }
   function keep(material, remember) {
     try {
+      [window.sessionStorage, window.localStorage].forEach(function (storage) {  // keys of earlier builds go
+        for (var i = storage.length - 1; i >= 0; i--) {
+          var name = storage.key(i);
+          if (name && name.indexOf("plaintext-crm-site-key:") === 0 && name !== STORE) { storage.removeItem(name); }
+        }
+      });
       window.sessionStorage.setItem(STORE, material);
       if (remember) { window.localStorage.setItem(STORE, material); }
     } catch (error) { /* storage refused (private mode): the passphrase is asked on each page */ }
