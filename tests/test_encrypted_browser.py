@@ -76,6 +76,11 @@ def test_it_opens_from_a_static_host_and_asks_once_per_session(encrypted_site: P
         total = cards.count()
         page.select_option("#owner-select", index=1)
         assert 0 < page.locator("#board .card:visible").count() < total
+        with page.context.expect_page() as opened:  # Ctrl-click: the page in a new tab, decrypted at once
+            page.click("nav.site-nav >> text=Forecast", modifiers=["Control"])
+        tab = opened.value
+        tab.wait_for_selector("nav.site-nav")
+        assert tab.title() == "Forecast · Brightline Studio" and "/p/" in tab.url
 
 
 def test_it_opens_from_a_file_url(encrypted_site: Path, page: Any) -> None:

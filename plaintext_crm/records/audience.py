@@ -95,8 +95,8 @@ def restrict(workspace: Workspace, audience: Audience) -> View:
         wanted = set(audience.clients)
         clients = {key: client for key, client in workspace.clients.items() if key in wanted}
         deals = {key: deal for key, deal in workspace.deals.items() if deal.client in wanted}
-        projects = {key: project for key, project in workspace.projects.items()
-                    if project.client in wanted or (project.deal in deals and project.client in (None, *wanted))}
+        projects = {key: project for key, project in workspace.projects.items()  # a project naming another
+                    if project.client in wanted or (project.client is None and project.deal in deals)}  # client: no
     shown = {record.path for group in (clients, deals, projects) for record in group.values()}
     hidden_ids = frozenset(
         {record.id for record in workspace.records() if record.path not in shown}

@@ -36,6 +36,7 @@ MAX_DAYS = 100_000  # rot_days: no stage lasts centuries
 SECTIONS = ("overview", "pipeline", "forecast", "followups", "clients", "deals", "projects", "portfolio", "history",
             "problems", "handoffs")
 BODY = "body"  # in an audience's `hide`: the Markdown notes under the front matter
+NOT_A_LIST = "<not a list of names>"  # an audience's list that is not one: matches no section, key or client
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +360,7 @@ class _ConfigReader:
             return None
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
             self.problem((*where, key), f"'{key}' of audience '{where[-1]}' must be a list of names")
-            return ("\x00invalid",)  # refused by check_audience: a bad list never publishes everything
+            return (NOT_A_LIST,)  # refused by check_audience: a bad list never publishes everything
         return tuple(raw)
 
     def publish(self, audiences: Mapping[str, Audience]) -> Publish:

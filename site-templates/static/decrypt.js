@@ -87,9 +87,10 @@
   }
   function follow(names, event) {
     var link = event.target.closest ? event.target.closest("a[href]") : null;
-    if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey) { return; }
+    if (!link || event.defaultPrevented || event.button > 1) { return; }
+    var newTab = event.button === 1 || event.metaKey || event.ctrlKey || event.shiftKey;
     var href = link.getAttribute("href");
-    if (href.charAt(0) === "#") {  // an anchor of this page (the <base> would send it to the page's folder)
+    if (href.charAt(0) === "#" && !newTab) {  // an anchor of this page (the <base> would send it to its folder)
       event.preventDefault();
       window.location.hash = href;
       return;
@@ -102,7 +103,12 @@
     rest = decodeURIComponent(rest.split("?")[0]) || "index.html";
     if (rest.slice(-1) === "/") { rest += "index.html"; }
     pageName(names, rest).then(function (name) {
-      window.location.href = siteRoot + name.split("/").map(encodeURIComponent).join("/") + hash;
+      var target = siteRoot + name.split("/").map(encodeURIComponent).join("/") + hash;
+      if (newTab) {
+        window.open(target, "_blank");  // an opened tab starts with a copy of this session's storage: no prompt
+      } else {
+        window.location.href = target;
+      }
     });
   }
   function show(opened) {
@@ -110,6 +116,7 @@
     document.write(opened.html);
     document.close();
     document.addEventListener("click", function (event) { follow(opened.names, event); });
+    document.addEventListener("auxclick", function (event) { follow(opened.names, event); });
   }
 
   var material = stored();
