@@ -31,7 +31,6 @@ from plaintext_crm.records.parse_cache import die_with_parent
 from plaintext_crm.site import output
 from plaintext_crm.site.audience import published_pages, view_site_data
 from plaintext_crm.site.bodies import render_bodies
-from plaintext_crm.site.encrypt import derive_key, encrypt_folder, shell_page
 from plaintext_crm.site.pages import Page, SiteData, all_page_types, gather_site_data
 from plaintext_crm.site.templates import (
     STATIC_FOLDER,
@@ -157,7 +156,9 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
                 exc.filename = exc.filename or str(target)
                 raise
             written.append(f"{STATIC_FOLDER}/{rel}")
-        if passphrase is not None:
+        if passphrase is not None:  # (imported here: only encrypted builds load cryptography)
+            from plaintext_crm.site.encrypt import derive_key, encrypt_folder, shell_page
+
             written = encrypt_folder(staging, written, derive_key(passphrase), shell_page())
         output.finish(staging, written)  # the marker: every file of this site, and nothing else
         output.swap_in(staging, out)
