@@ -79,10 +79,11 @@ def test_unknown_names_exit_2_with_the_valid_ones(make_workspace: Callable[..., 
                                                     message: str) -> None:
     root = make_workspace(FILES, config=MINIMAL_CONFIG + AUDIENCES + "  typo-key: {hide: [contact]}\n"
                           "  typo-section: {sections: [deal]}\n  typo-client: {clients: [acmee]}\n")
-    result = CliRunner().invoke(cli, ["build", str(root), "--today", EXAMPLE_TODAY, "--audience", audience])
-    assert result.exit_code == 2
-    assert message in result.output
-    assert not (root / "site").exists()
+    for command in ("build", "serve"):
+        result = CliRunner().invoke(cli, [command, str(root), "--today", EXAMPLE_TODAY, "--audience", audience])
+        assert result.exit_code == 2
+        assert message in result.output
+        assert not (root / "site").exists()
     workspace, _ = load_workspace(root)
     with pytest.raises(ToolError):
         check_audience(workspace.config, audience, workspace)

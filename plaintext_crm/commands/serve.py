@@ -43,6 +43,12 @@ def serve(workspace: Path | None, port: int, host: str, out: Path | None, today:
     root = workspace_root(workspace)
     if password_file is not None and not encrypt:
         raise click.UsageError("--password-file is the passphrase of --encrypt; add --encrypt")
+    if audience is not None:  # refused before serving anything, as `build` does
+        from plaintext_crm.records.audience import check_audience
+        from plaintext_crm.records.loader import load_workspace
+
+        loaded, _findings = load_workspace(root)
+        check_audience(loaded.config, audience, loaded)
     passphrase = None
     if encrypt:
         from plaintext_crm.site.encrypt import read_passphrase
