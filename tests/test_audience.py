@@ -148,7 +148,7 @@ def _links(out: Path) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("name", ["client-northwind", "leadership"])
+@pytest.mark.parametrize("name", ["client-northwind", pytest.param("leadership", marks=pytest.mark.slow)])
 def test_an_audience_site_links_only_to_pages_it_has(tmp_path: Path, name: str) -> None:
     root = tmp_path / "ws"
     shutil.copytree(EXAMPLE, root)

@@ -40,6 +40,7 @@ def payloads(out: Path) -> list[dict[str, object]]:
     return [json.loads(PAYLOAD.findall(page.read_text(encoding="utf-8"))[0]) for page in out.rglob("*.html")]
 
 
+@pytest.mark.slow  # builds sites and derives keys (600,000 rounds each): seconds
 def test_the_key_is_pbkdf2_sha256_with_600000_rounds_and_a_fresh_salt() -> None:
     assert ITERATIONS >= 600_000
     first, second = derive_key("a passphrase"), derive_key("a passphrase")
@@ -53,6 +54,7 @@ def test_the_key_is_pbkdf2_sha256_with_600000_rounds_and_a_fresh_salt() -> None:
     assert first.content + first.names == expected
 
 
+@pytest.mark.slow  # builds sites and derives keys (600,000 rounds each): seconds
 def test_every_page_has_its_own_nonce_and_all_share_the_build_salt(encrypted: Path) -> None:
     boxes = payloads(encrypted) + [json.loads((encrypted / "data.json").read_text(encoding="utf-8"))]
     assert len(boxes) > 50
@@ -62,6 +64,7 @@ def test_every_page_has_its_own_nonce_and_all_share_the_build_salt(encrypted: Pa
     assert all(len(base64.b64decode(str(box["iv"]))) == 12 for box in boxes)
 
 
+@pytest.mark.slow  # builds sites and derives keys (600,000 rounds each): seconds
 def test_pages_decrypt_with_the_passphrase_only_and_have_names_only_the_key_makes(encrypted: Path) -> None:
     box = payloads(encrypted)[0]
     page = open_envelope(box, PASSPHRASE).decode("utf-8")
@@ -75,6 +78,7 @@ def test_pages_decrypt_with_the_passphrase_only_and_have_names_only_the_key_make
     assert not (encrypted / "deals").exists()
 
 
+@pytest.mark.slow  # builds sites and derives keys (600,000 rounds each): seconds
 def test_every_page_points_at_the_same_build_and_a_new_build_changes_everything(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     shutil.copytree(EXAMPLE, root)
@@ -107,6 +111,7 @@ def test_the_passphrase_comes_from_the_environment_or_a_file_never_an_argument(
     assert result.exit_code == 2 and "No such option '--password'" in result.output
 
 
+@pytest.mark.slow  # builds sites and derives keys (600,000 rounds each): seconds
 def test_build_says_calendar_feeds_are_left_out(make_workspace: Callable[..., Path],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_workspace({"clients/acme.md": "---\nname: Acme\n---\n", "deals/site.md": LEAD})
@@ -119,6 +124,7 @@ def test_build_says_calendar_feeds_are_left_out(make_workspace: Callable[..., Pa
     assert plain.exit_code == 0 and list((root.parent / "plain").glob("*.ics"))
 
 
+@pytest.mark.slow  # builds sites and derives keys (600,000 rounds each): seconds
 def test_robots_and_noindex_by_default_and_a_setting_allows_indexing(make_workspace: Callable[..., Path]) -> None:
     files = {"clients/acme.md": "---\nname: Acme\n---\n", "deals/site.md": LEAD}
     closed = make_workspace(files, name="closed")
