@@ -4,7 +4,12 @@ http host, from `serve` and from file://, and a wrong passphrase shows nothing."
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import http.server
+import ipaddress
 import shutil
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,3 +131,32 @@ def test_it_opens_through_serve(tmp_path: Path, page: Any) -> None:
         opens_and_navigates(page, served.url)
     finally:
         served.stop()
+
+
+def _outward_address() -> str | None:
+    """This machine's address on its network (no packet is sent), or None when it has only loopback."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: connecting a UDP socket only picks the route
+            address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    return None if ipaddress.ip_address(address).is_loopback else address
+
+
+def test_over_plain_http_from_another_address_it_says_why_it_cannot_decrypt(encrypted_site: Path, page: Any) -> None:
+    address = _outward_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(encrypted_site))
+    httpd = http.server.ThreadingHTTPServer((address, 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://{address}:{httpd.server_address[1]}/index.html")
+        page.wait_for_selector("#unlock-problem:not([hidden])")
+        assert page.evaluate("window.isSecureContext") is False
+        assert "WebCrypto needs a secure context" in page.inner_text("#unlock-problem")
+        assert not page.is_visible("#unlock")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
