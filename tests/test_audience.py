@@ -182,3 +182,19 @@ def test_a_dependency_on_a_hidden_project_shows_as_another_project(portal: Path)
     assert "globex" not in everything.lower() and "Jane Secret" not in everything
     assert sorted(path.relative_to(out).as_posix() for path in out.rglob("*.html")) == [
         "clients/acme.html", "clients/index.html", "index.html", "projects/acme-build.html", "projects/index.html"]
+
+
+def test_a_file_that_did_not_load_is_listed_only_by_a_view_hiding_nothing(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace({**FILES, "deals/broken.md": "---\ntitle: [unclosed\n---\n"},
+                          config=MINIMAL_CONFIG + "audiences:\n  sections-only: {sections: [problems, deals]}\n"
+                                                  "  no-contacts: {hide: [contacts]}\n")
+    workspace, findings = load_workspace(root)
+    assert "deals/broken.md" in workspace.files and "deals/broken.md" not in {r.path for r in workspace.records()}
+    broken = [finding for finding in findings if finding.path == "deals/broken.md"]
+    assert broken
+    everything = restrict(workspace, workspace.config.audiences["sections-only"])
+    assert "deals/broken.md" in everything.workspace.files
+    assert view_findings(broken, everything, workspace) == broken
+    hiding = restrict(workspace, workspace.config.audiences["no-contacts"])
+    assert "deals/broken.md" not in hiding.workspace.files and "broken" in hiding.hidden_ids
+    assert view_findings(broken, hiding, workspace) == []

@@ -98,6 +98,8 @@ def restrict(workspace: Workspace, audience: Audience) -> View:
         projects = {key: project for key, project in workspace.projects.items()  # a project naming another
                     if project.client in wanted or (project.client is None and project.deal in deals)}  # client: no
     shown = {record.path for group in (clients, deals, projects) for record in group.values()}
+    if audience.clients is None and not hidden_keys:  # a file that did not load belongs to no client, and
+        shown.update(workspace.files)  # what it holds is unknown: only a view hiding nothing lists it
     hidden_ids = frozenset(
         {record.id for record in workspace.records() if record.path not in shown}
         | {_file_id(path) for path in workspace.files if path not in shown}) - {""}

@@ -90,7 +90,7 @@ def view_findings(findings: Sequence[Finding], view: View, workspace: Workspace)
     for finding in findings:
         if finding.path not in records:
             if view.audience.clients is not None or not view.shows(finding.path):
-                continue  # crm.yaml names every audience's clients; a file that did not load has no client
+                continue  # crm.yaml names every audience's clients; a file that did not load: see restrict
         elif any(start <= finding.line < end for start, end in hidden_lines[finding.path]):
             continue
         if pattern is not None and pattern.search(finding.message):
