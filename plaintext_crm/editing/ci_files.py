@@ -165,8 +165,9 @@ def write_ci_file(top: Path, item: CiFile, *, replace: bool = False) -> str:
         write_atomic(top, item.rel, item.text.encode("utf-8"), None)
         return f"wrote {item.rel}"
     if not replace:
+        kind = "github" if item.rel == GITHUB_FILE else "gitlab"
         raise ToolError(f"{item.rel} exists; kept it as it is (it may hold other jobs): merge the jobs of "
-                        f"`plaintext-crm ci --print` into it, or pass --force to replace it")
+                        f"`plaintext-crm ci {kind} --print` into it, or pass --force to replace it")
     _data, stamp = read_bytes(top, item.rel)
     write_atomic(top, item.rel, item.text.encode("utf-8"), stamp)
     return f"replaced {item.rel}"
