@@ -52,6 +52,9 @@ class Analysis:
     today: dt.date
     git: GitHistory
     load_findings: tuple[Finding, ...] = ()
+    # Findings made elsewhere and given as they are: an audience's view shows the whole workspace's
+    # findings about its records (site/audience.py), not what the rules would say of the view alone.
+    given_findings: tuple[Finding, ...] | None = None
 
     # --- history facts the rules read ---------------------------------------------------------------
 
@@ -105,6 +108,8 @@ class Analysis:
     @cached_property
     def findings(self) -> tuple[Finding, ...]:
         """Every finding (loader and rules) after crm.yaml's policy, sorted by path, line, column, code."""
+        if self.given_findings is not None:
+            return self.given_findings
         found = [*self.load_findings, *run_rules(self)]
         return tuple(sorted(set(apply_policy(found, self.workspace)),
                             key=lambda finding: (*finding.sort_key(), finding.message)))
@@ -129,10 +134,13 @@ class Analysis:
 
 
 def analyze(workspace: Workspace, today: dt.date, history: GitHistory | None = None,
-            load_findings: Iterable[Finding] = ()) -> Analysis:
-    """The analysis of a loaded workspace on `today`; `history` defaults to the workspace's git history."""
+            load_findings: Iterable[Finding] = (), *, findings: Iterable[Finding] | None = None) -> Analysis:
+    """The analysis of a loaded workspace on `today`; `history` defaults to the workspace's git history.
+
+    `findings`: the findings to hold as they are, instead of running the rules (an audience's view).
+    """
     return Analysis(workspace, today, history if history is not None else GitHistory(workspace.root),
-                    tuple(load_findings))
+                    tuple(load_findings), tuple(findings) if findings is not None else None)
 
 
 def load_analysis(root: Path, today: dt.date, *, use_cache: bool = True, whole_history: bool = False) -> Analysis:

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "handoff": "plaintext_crm.commands.handoff:handoff",
     "build": "plaintext_crm.commands.build:build",
     "serve": "plaintext_crm.commands.serve:serve",
+    "ci": "plaintext_crm.commands.ci:ci",
     "changes": "plaintext_crm.commands.changes:changes",
     "followups": "plaintext_crm.commands.followups:followups",
     "schedule": "plaintext_crm.commands.schedule:schedule",

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal
 from plaintext_crm.options import today_option, workspace_argument
 from plaintext_crm.records.loader import workspace_root
@@ -25,11 +26,22 @@ PROGRESS_MIN_PAGES = 300  # smaller builds finish before a bar would be worth dr
 @click.option("--no-cache", is_flag=True, help="Ignore and do not update the caches: parse, render and write everything.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), help="Worker processes for big builds (default: CPU count).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--audience", metavar="NAME",
+              help="Build only what crm.yaml's audience NAME sees: its clients, sections and keys (docs/publishing.md).")
+@click.option("--encrypt", is_flag=True,
+              help="Encrypt every page and data file; the passphrase comes from PLAINTEXT_CRM_SITE_PASSWORD or "
+                   "--password-file (docs/publishing.md). Calendar feeds are left out.")
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A file whose first line is the passphrase of --encrypt.")
+@click.option("--publish", "use_publish", is_flag=True,
+              help="Build as crm.yaml's `publish:` says (its audience, and --encrypt when it sets encrypt: true): "
+                   "what the generated CI workflows run.")
 @click.option("--watch", is_flag=True,
               help="Keep running: rebuild the affected pages whenever a record, crm.yaml or a template is saved "
                    "(see docs/serve.md). Ctrl-C stops.")
 def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bool, jobs: int | None,
-          quiet: bool, watch: bool) -> None:
+          quiet: bool, audience: str | None, encrypt: bool, password_file: Path | None, use_publish: bool,
+          watch: bool) -> None:
     """Build the static site of WORKSPACE into OUT: dashboards, pipeline board, forecast, follow-ups,
     a page per deal and client, hand-offs, problems, data.json and calendar feeds.
 
@@ -45,6 +57,17 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     root = workspace_root(workspace)
     target = out if out is not None else root / "site"
+    if use_publish:
+        audience, encrypt = _publish_settings(root, audience, encrypt)
+    if password_file is not None and not encrypt:
+        raise click.UsageError("--password-file is the passphrase of --encrypt; add --encrypt")
+    passphrase = None
+    if encrypt:
+        from plaintext_crm.site.encrypt import read_passphrase
+
+        passphrase = read_passphrase(password_file)
+    if watch and (audience is not None or encrypt):
+        raise click.UsageError("--watch builds the whole site; build an audience's or an encrypted site without it")
     if watch:
         from plaintext_crm.site.watch import today_source, watch_build
 
@@ -65,14 +88,35 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
 
     try:
         result = build_site(root, target, today, use_cache=not no_cache, jobs=jobs, progress=progress,
-                            on_plan=on_plan)
+                            on_plan=on_plan, audience=audience, passphrase=passphrase)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     if not quiet:
         reused = f", {result.reused} unchanged" if result.reused else ""
+        problems = (f"{result.findings} lint problems listed on problems.html" if audience is None
+                    else f"{result.findings} lint problems shown to this audience")
         click.echo(f"Built {result.pages} pages ({result.rendered} written{reused}) into {terminal(_shown(result.out))} "
-                   f"in {result.seconds:.2f} s; {result.findings} lint problems listed on problems.html.")
+                   f"in {result.seconds:.2f} s; {problems}.")
+        if audience is not None:
+            click.echo(f"Audience '{terminal(audience)}': only its clients, sections and keys are in the site.")
+        if encrypt:
+            click.echo("Encrypted: every page and data file opens only with the passphrase; calendar feeds (.ics) "
+                       "are left out, since no calendar app can decrypt them.")
+
+
+def _publish_settings(root: Path, audience: str | None, encrypt: bool) -> tuple[str | None, bool]:
+    """The audience and encryption of crm.yaml's `publish:`, unless given on the command line."""
+    from plaintext_crm.records.config import load_config
+
+    config, findings = load_config(root)
+    bad = [finding for finding in findings if finding.message.startswith(("publish:", "'publish'"))]
+    if bad:
+        raise ToolError(f"crm.yaml:{bad[0].line}: {bad[0].message}")
+    if not config.publish.written:
+        raise ToolError("--publish builds what crm.yaml's `publish:` says, and crm.yaml has none: add one, e.g. "
+                        "`publish: {audience: leadership, encrypt: true}` (docs/publishing.md); nothing was built")
+    return (audience if audience is not None else config.publish.audience), encrypt or config.publish.encrypt
 
 
 def _shown(path: Path) -> str:

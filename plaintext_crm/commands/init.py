@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from plaintext_crm.editing.atomic import EditError, inspect_target, read_bytes, write_atomic
+from plaintext_crm.editing.ci_files import ci_file, write_ci_file
 from plaintext_crm.editing.record_templates import TEMPLATE_NAMES
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal, terminal_lines
@@ -60,6 +61,17 @@ holidays: []
 
 # Lint rule severities: error, warning, info or off, by rule code (`plaintext-crm rules`).
 lint: {{}}
+
+# Publishing the site (docs/publishing.md). Audiences choose who sees what: `build --audience NAME`.
+# audiences:
+#   leadership: {{hide: [contacts]}}
+#   client-acme: {{clients: [acme], sections: [projects], hide: [value, body, contacts]}}
+# What the CI files (.github/workflows/plaintext-crm.yml, .gitlab-ci.yml) build and deploy. Encrypted
+# by default: set the CI secret PLAINTEXT_CRM_SITE_PASSWORD to a long passphrase before the first deploy.
+publish:
+  # audience: leadership      # default: the whole workspace
+  encrypt: true
+  allow_indexing: false       # robots.txt and a noindex meta ask search engines to stay away
 """
 
 # What `init` makes git ignore in the workspace: (the line it writes, the lines that already say the same).
@@ -180,7 +192,7 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
     if directory.exists() and not directory.is_dir():
         raise ToolError(f"{directory} exists and is not a folder")
     # init creates these (and files in the folders): a link would take the writes out of the workspace
-    targets = (CONFIG_FILE, *KINDS, "templates", ".pre-commit-config.yaml",
+    targets = (CONFIG_FILE, *KINDS, "templates", ".pre-commit-config.yaml", ".github", ".gitlab-ci.yml",
                *(f"templates/{name}" for name in TEMPLATE_NAMES))
     for item in targets:
         if (directory / item).is_symlink():
@@ -209,6 +221,11 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
     if not kept_config:
         write_new(directory / ".pre-commit-config.yaml", PRE_COMMIT_CONFIG)
         created.append(".pre-commit-config.yaml")
+    for kind in ("github", "gitlab"):  # deployment: lint, build and publish the site (docs/publishing.md)
+        workflow = ci_file(kind, ".")
+        if not (directory / workflow.rel).exists():
+            write_ci_file(directory, workflow)
+            created.append(workflow.rel)
     repository = False
     if not no_git and shutil.which("git") and not (directory / ".git").exists():
         result = subprocess.run(["git", "init", "-q", str(directory)], capture_output=True, text=True, check=False)

@@ -42,6 +42,13 @@ class GitHistory:
         reader._history = empty_history(*notices)
         return reader
 
+    @classmethod
+    def of(cls, history: History) -> GitHistory:
+        """A history already read (and perhaps restricted, as an audience's view is)."""
+        reader = cls(None)
+        reader._history = history
+        return reader
+
     def history(self) -> History:
         """Every committed fact about every record (`read_history`)."""
         if self._history is None:

@@ -24,6 +24,11 @@ _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Rates outside this range are mistakes (or .inf/.nan): deal values times rates stay exact in Decimal.
 MIN_RATE, MAX_RATE = 1e-6, 1e6
 MAX_DAYS = 100_000  # rot_days: no stage lasts centuries
+# The page families an audience can publish (docs/publishing.md); the site maps each to its pages.
+SECTIONS = ("overview", "pipeline", "forecast", "followups", "clients", "deals", "projects", "portfolio", "history",
+            "problems", "handoffs")
+BODY = "body"  # in an audience's `hide`: the Markdown notes under the front matter
+NOT_A_LIST = "<not a list of names>"  # an audience's list that is not one: matches no section, key or client
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,30 @@ class Stage:
         return self.closed == "lost"
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """A named view of the workspace for `build --audience NAME`: which clients, sections and keys it sees.
+
+    The names are kept as written; `plaintext_crm.records.audience.check_audience` refuses unknown ones
+    before a build (crm.yaml's findings name them too).
+    """
+
+    name: str
+    clients: tuple[str, ...] | None = None  # None: every client
+    sections: tuple[str, ...] = SECTIONS
+    hide: tuple[str, ...] = ()  # front matter keys, or BODY
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """crm.yaml's `publish:`: what `build --publish` (and the generated CI workflows) build."""
+
+    audience: str | None = None  # None: everything
+    encrypt: bool = False
+    allow_indexing: bool = False  # False: robots.txt disallows all and pages carry a noindex meta
+    written: bool = False  # crm.yaml has a `publish:` mapping (`build --publish` refuses to guess without one)
+
+
 DEFAULT_PIPELINE = (
     Stage("lead", 0.1),
     Stage("qualified", 0.25),
@@ -84,6 +113,8 @@ class Config:
     # Units of `currency` per unit of another currency: {"USD": Decimal("0.92")}.
     exchange_rates: Mapping[str, Decimal] = field(default_factory=dict)
     external_images: bool = False  # site pages may load images of notes from other sites
+    audiences: Mapping[str, Audience] = field(default_factory=dict)
+    publish: Publish = Publish()
     path: str | None = None  # "crm.yaml" when the file exists
     key_lines: Mapping[KeyPath, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)  # settings this version does not know
@@ -106,7 +137,8 @@ class Config:
 
 
 KNOWN_SETTINGS = ("name", "currency", "team", "pipeline", "handoff_fields", "lost_reasons", "working_days",
-                  "holidays", "lint", "exchange_rates", "external_images")
+                  "holidays", "lint", "exchange_rates", "external_images",
+                  "audiences", "publish")
 
 
 class _ConfigReader:
@@ -283,6 +315,72 @@ class _ConfigReader:
             rates[upper] = Decimal(str(rate))
         return rates
 
+    def audiences(self) -> dict[str, Audience]:
+        """`audiences: {name: {clients: [...], sections: [...], hide: [...]}}`; an unknown section is a finding."""
+        raw = self.data.get("audiences")
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(("audiences",), "'audiences' must map audience names to {clients, sections, hide}")
+            return {}
+        found: dict[str, Audience] = {}
+        for name, spec in raw.items():
+            name = str(name)
+            where: KeyPath = ("audiences", name)
+            if spec is None:
+                spec = {}
+            if not isinstance(spec, dict):
+                self.problem(where, f"audience '{name}' must be a mapping of clients, sections and hide")
+                continue
+            for key in spec:
+                if key not in ("clients", "sections", "hide"):
+                    self.problem((*where, str(key)), f"audience '{name}': unknown setting '{key}' "
+                                                     "(valid: clients, sections, hide)")
+            clients = self._names(spec, where, "clients")
+            sections = self._names(spec, where, "sections")
+            for index, section in enumerate(sections or ()):
+                if section not in SECTIONS:
+                    self.problem((*where, "sections", index), f"audience '{name}': unknown section '{section}' "
+                                                              f"(valid: {', '.join(SECTIONS)})")
+            found[name] = Audience(name, clients, sections if sections is not None else SECTIONS,
+                                   self._names(spec, where, "hide") or ())
+        return found
+
+    def _names(self, spec: dict[str, Any], where: KeyPath, key: str) -> tuple[str, ...] | None:
+        raw = spec.get(key)
+        if raw is None:
+            return None
+        if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+            self.problem((*where, key), f"'{key}' of audience '{where[-1]}' must be a list of names")
+            return (NOT_A_LIST,)  # refused by check_audience: a bad list never publishes everything
+        return tuple(raw)
+
+    def publish(self, audiences: Mapping[str, Audience]) -> Publish:
+        """`publish: {audience: NAME, encrypt: true, allow_indexing: false}`."""
+        raw = self.data.get("publish")
+        if raw is None:
+            return Publish()
+        if not isinstance(raw, dict):
+            self.problem(("publish",), "'publish' must be a mapping of audience, encrypt, allow_indexing")
+            return Publish()
+        for key in raw:
+            if key not in ("audience", "encrypt", "allow_indexing"):
+                self.problem(("publish", str(key)), f"publish: unknown setting '{key}' "
+                                                    "(valid: audience, encrypt, allow_indexing)")
+        audience = raw.get("audience")
+        if audience is not None and (not isinstance(audience, str) or audience not in audiences):
+            self.problem(("publish", "audience"), f"publish: audience '{audience}' is not one of crm.yaml's "
+                                                  f"audiences ({', '.join(audiences) or 'none defined'})")
+            audience = str(audience)  # kept: a build refuses it rather than publishing everything
+        flags = {}
+        for key in ("encrypt", "allow_indexing"):
+            value = raw.get(key, False)
+            if not isinstance(value, bool):
+                self.problem(("publish", key), f"publish: '{key}' must be true or false")
+                value = key == "encrypt"  # the safe reading of a typo
+            flags[key] = value
+        return Publish(audience, flags["encrypt"], flags["allow_indexing"], written=True)
+
 
 def load_config(root: Path) -> tuple[Config, list[Finding]]:
     """Read root/crm.yaml into a Config; a missing file gives the defaults, a bad one findings."""
@@ -313,6 +411,8 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         rule_severity=reader.rule_severity(),
         exchange_rates=reader.exchange_rates(currency),
         external_images=reader.flag("external_images", False),
+        audiences=(audiences := reader.audiences()),
+        publish=reader.publish(audiences),
         path=CONFIG_FILE,
         key_lines=key_lines,
         extra={key: value for key, value in data.items() if key not in KNOWN_SETTINGS},

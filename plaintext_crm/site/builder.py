@@ -31,6 +31,7 @@ from plaintext_crm.records import cache_store
 from plaintext_crm.records.parse_cache import die_with_parent
 from plaintext_crm.records.reading import read_inside
 from plaintext_crm.site import output
+from plaintext_crm.site.audience import published_pages, view_site_data
 from plaintext_crm.site.bodies import render_bodies
 from plaintext_crm.site.markdown import renderer
 from plaintext_crm.site.pages import Page, SiteData, all_page_types, gather_site_data
@@ -65,47 +66,64 @@ class BuildResult:
 
 def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True, jobs: int | None = None,
                progress: Callable[[int], object] | None = None,
-               on_plan: Callable[[int], object] | None = None, gathered: SiteData | None = None) -> BuildResult:
+               on_plan: Callable[[int], object] | None = None, gathered: SiteData | None = None,
+               audience: str | None = None, passphrase: str | None = None) -> BuildResult:
     """Build the site of the workspace at `root` into `out`; the previous site stays whole if anything fails.
 
     `progress(n)` is called as pages are written; `on_plan(total)` once the number of pages is known.
     `gathered`: the workspace already gathered for `today`, with its rendered bodies (incremental.py
-    keeps it in memory), so the build does not load and analyse it again.
+    keeps it in memory), so the build does not load and analyse it again. `audience`: build only what
+    crm.yaml's audience of that name sees (site/audience.py); `passphrase`: encrypt every page and data
+    file (site/encrypt.py).
     """
     started = time.perf_counter()
     out = output.check_output_folder(out, root)  # refused before any work: no marker, or files not ours
     try:
         with output.output_lock(out):  # one build at a time into `out`; a second one waits and says so
             output.clean_stale(out)  # temporary folders of killed builds
-            return _build_locked(root, out, today, started, use_cache, jobs, progress, on_plan, gathered)
+            return _build_locked(root, out, today, started, use_cache, jobs, progress, on_plan, gathered, audience,
+                                 passphrase)
     except OSError as exc:  # a full disk, a folder that cannot be written...: a message, the old site stays
         raise output.failure(exc, "build the site", out) from None
 
 
 def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cache: bool, jobs: int | None,
                   progress: Callable[[int], object] | None,
-                  on_plan: Callable[[int], object] | None, gathered: SiteData | None) -> BuildResult:
+                  on_plan: Callable[[int], object] | None, gathered: SiteData | None, audience: str | None = None,
+                  passphrase: str | None = None) -> BuildResult:
     """`build_site`'s pipeline, with the lock of `out` held."""
     cache_dir = cache_store.cache_folder(root)  # in the user's cache folder: no repository can plant a cache
 
     # 1. Gather: load, lint, analytics, rendered bodies. Nothing is written before this is complete.
+    view = None
     if gathered is not None:
+        if audience is not None:
+            raise ValueError("a gathered site is the whole workspace's: an audience build gathers its own")
         site, engine = gathered, renderer(None)[0]
     else:
-        site = gather_site_data(root, today, use_cache=use_cache)
+        if audience is None:
+            site = gather_site_data(root, today, use_cache=use_cache)
+        else:  # only what the audience sees: no cache keyed by a record file may give a whole record back
+            site, view = view_site_data(root, today, audience, use_cache=use_cache)
         site.bodies, engine = render_bodies(site.workspace, cache_dir if use_cache else None, jobs=jobs)
-    site.cache_dir = cache_dir if use_cache else None
+    site.cache_dir = cache_dir if use_cache and view is None else None
 
     # 2. Plan every page; each knows its template, its context and which record files it reads.
     env = make_environment(root, cache_dir if use_cache else None)
     pages = [page for page_type in all_page_types() for page in page_type(site)]
+    if view is not None:
+        pages = published_pages(pages, view)
+    if passphrase is not None:  # no calendar app can open an encrypted feed
+        pages = [page for page in pages if not page.output.endswith(".ics")]
     site.set_pages(pages)
-    global_key = _global_key(root, today, env)
+    global_key = _global_key(root, today, env, audience)
+    if passphrase is not None:  # a new salt each build: no page of it can be reused, in it or after it
+        global_key = "encrypted"
     if on_plan is not None:
         on_plan(len(pages))
 
     # 3. Render into a staging folder beside `out`; pages whose inputs did not change are reused.
-    previous = _read_manifest(cache_dir, out, global_key) if use_cache else {}
+    previous = _read_manifest(cache_dir, out, global_key) if use_cache and passphrase is None else {}
     signatures: dict[str, str] = {}
 
     def signature(rel: str) -> str:
@@ -147,6 +165,10 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
                 exc.filename = exc.filename or str(target)
                 raise
             written.append(f"{STATIC_FOLDER}/{rel}")
+        if passphrase is not None:  # (imported here: only encrypted builds load cryptography)
+            from plaintext_crm.site.encrypt import derive_key, encrypt_folder, shell_page
+
+            written = encrypt_folder(staging, written, derive_key(passphrase), shell_page())
         output.finish(staging, written)  # the marker: every file of this site, and nothing else
         output.swap_in(staging, out)
     if use_cache:
@@ -241,10 +263,10 @@ def _write_page(site: SiteData, env: Environment, page: Page, staging: Path) -> 
 
 # --- reuse of unchanged pages between builds ----------------------------------------------------
 
-def _global_key(root: Path, today: dt.date, env: object) -> str:
-    """What every page depends on: tool version, today, crm.yaml and the templates."""
+def _global_key(root: Path, today: dt.date, env: object, audience: str | None = None) -> str:
+    """What every page depends on: tool version, today, the audience, crm.yaml and the templates."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{__version__}|{today.isoformat()}|".encode())
+    digest.update(f"{__version__}|{today.isoformat()}|{audience!r}|".encode())
     config = read_inside(root, "crm.yaml")  # never waits on a pipe, never reads through a link out
     digest.update(config if isinstance(config, bytes) else b"-")
     digest.update(template_digest(root).encode())

@@ -9,6 +9,7 @@ from typing import Any
 from plaintext_crm.delivery.schedule import ProjectSchedule, TaskSchedule
 from plaintext_crm.delivery.status import HEALTHS, DeliveryFigures, ProjectStatus, TaskState
 from plaintext_crm.escape import file_name_part
+from plaintext_crm.records.audience import ANOTHER_PROJECT
 from plaintext_crm.records.model import Project, Task
 from plaintext_crm.site import gantt
 from plaintext_crm.site.pages import Page, SiteData, findings_key, page_type, relative
@@ -76,7 +77,12 @@ def project_graph(site: SiteData, project: Project, rows: list[TaskRow], page_ou
             key = dependency.task if internal else dependency.ref
             if internal and dependency.task not in known:
                 continue  # an unknown task: R001 reports it
-            if not internal and key not in outside:
+            if not internal and dependency.project == ANOTHER_PROJECT:  # an audience's view: a hidden project
+                key = ANOTHER_PROJECT
+                if key not in outside:
+                    outside.append(key)
+                    nodes.append(gantt.Node(key, key, "external", external=True, tooltip="a project not shown here"))
+            elif not internal and key not in outside:
                 other = site.workspace.projects.get(dependency.project or "")
                 if other is None or other.task(dependency.task) is None:
                     continue

@@ -56,6 +56,7 @@ class SiteData:
     cache_dir: Path | None = None  # the workspace's cache folder (cache_store) when the build may use caches
     _findings_keys: dict[str, str] = field(default_factory=dict)
     _urls: dict[str, str | None] = field(default_factory=dict)  # record path -> escaped page URL
+    outputs: frozenset[str] = frozenset()  # every planned page (set_pages): links to others are not written
 
     def __post_init__(self) -> None:
         for finding in self.findings:
@@ -63,13 +64,20 @@ class SiteData:
 
     def set_pages(self, pages: Iterable[Page]) -> None:
         """Index the planned pages: record pages for links, and the navigation (NAV entries that exist)."""
-        outputs = set()
+        outputs = {}
         self._urls.clear()
         for page in pages:
-            outputs.add(page.output)
+            outputs[page.output] = page.section
             if page.record is not None:
                 self.links[page.record] = page.output
-        self.nav = [NavItem(key, title, target) for key, title, target in NAV if target in outputs]
+        # An entry shows when its page is planned and is that section's (an audience's contents page is not)
+        self.nav = [NavItem(key, title, target) for key, title, target in NAV if outputs.get(target, "") == key]
+        self.outputs = frozenset(outputs)
+
+    def publishes(self, target: str) -> bool:
+        """Whether `target` (a site path, maybe with a #fragment) is a page of this build (an audience's site
+        leaves out pages); True before the pages are planned."""
+        return not self.outputs or target.split("#", 1)[0] in self.outputs
 
     def findings_key(self, path: str) -> str:
         """A stable text of a file's findings, part of its page's fingerprint ("" without findings)."""
@@ -154,7 +162,10 @@ class Page:
         depth = self.output.count("/")
         root = "../" * depth
 
-        def url(target: str | None) -> str | None:
+        def url(target: str | None) -> str | None:  # None for a page this build does not publish
+            return None if target is None or not site.publishes(target) else root + target
+
+        def link(target: str | None) -> str | None:  # a record page's URL (escaped; only planned pages have one)
             return None if target is None else root + target
 
         return {
@@ -167,10 +178,10 @@ class Page:
             "url": url,
             "nav": site.nav,
             "member_name": site.member_name,
-            "record_url": lambda record: url(site.record_url(record)),
-            "deal_url": lambda deal_id: url(site.deal_url(deal_id)),
-            "client_url": lambda client_id: url(site.client_url(client_id)),
-            "project_url": lambda project_id: url(site.project_url(project_id)),
+            "record_url": lambda record: link(site.record_url(record)),
+            "deal_url": lambda deal_id: link(site.deal_url(deal_id)),
+            "client_url": lambda client_id: link(site.client_url(client_id)),
+            "project_url": lambda project_id: link(site.project_url(project_id)),
         }
 
 
@@ -279,7 +290,7 @@ NAV: list[tuple[str, str, str]] = [
 
 # Modules whose @page_type functions make up the site, in NAV order; importing them registers them.
 PAGE_MODULES: tuple[str, ...] = ("plaintext_crm.site.crm_pages", "plaintext_crm.site.history_pages",
-                                 "plaintext_crm.site.delivery_pages")
+                                 "plaintext_crm.site.delivery_pages", "plaintext_crm.site.robots")
 PAGE_TYPES: list[Callable[[SiteData], list[Page]]] = []
 
 

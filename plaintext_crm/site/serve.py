@@ -363,12 +363,22 @@ def url_of(server: SiteServer) -> str:
 
 
 def serve_site(root: Path, out: Path, today: Callable[[], dt.date], *, host: str, port: int,
-               use_cache: bool = True, jobs: int | None = None) -> None:
-    """`plaintext-crm serve`: serve `out` at once, build, then rebuild and reload pages after every save."""
+               use_cache: bool = True, jobs: int | None = None, audience: str | None = None,
+               passphrase: str | None = None) -> None:
+    """`plaintext-crm serve`: serve `out` at once, build, then rebuild and reload pages after every save.
+
+    With an audience or a passphrase, every rebuild is a whole build of that site (published_serve.py).
+    """
     live = LiveReload()
     lock = threading.Lock()
+    make_site = None
+    if audience is not None or passphrase is not None:
+        from plaintext_crm.site.published_serve import PublishedSite
+
+        make_site = partial(PublishedSite, audience=audience, passphrase=passphrase)
     site = LiveSite(root, out, today, echo=click.echo, warn=lambda text: click.echo(text, err=True),
-                    use_cache=use_cache, jobs=jobs, lock=lock, on_change=live.changed, preview=True)
+                    use_cache=use_cache, jobs=jobs, lock=lock, on_change=live.changed, preview=True,
+                    make_site=make_site)
     server = make_server(host, port, site.out, live, lock, site.site.last_good_page)
     thread = threading.Thread(target=server.serve_forever, name="plaintext-crm-serve", daemon=True)
     stop = threading.Event()

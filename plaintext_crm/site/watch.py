@@ -224,14 +224,16 @@ class LiveSite:
 
     def __init__(self, root: Path, out: Path, today: Callable[[], dt.date], *, echo: Echo, warn: Echo,
                  use_cache: bool = True, jobs: int | None = None, lock: Any = None,
-                 on_change: OnChange | None = None, preview: bool = False) -> None:
+                 on_change: OnChange | None = None, preview: bool = False,
+                 make_site: Callable[..., Any] | None = None) -> None:
         self.root = root
         self.echo = echo
         self.warn = warn
         self.on_change = on_change
         self.watcher = Watcher(root, out)
-        self.site = IncrementalSite(root, out, today, use_cache=use_cache, jobs=jobs, lock=lock,
-                                    on_publish=self._published, preview=preview)
+        # make_site: another site with IncrementalSite's interface (serve --audience/--encrypt: published_serve.py)
+        self.site = (make_site or IncrementalSite)(root, out, today, use_cache=use_cache, jobs=jobs, lock=lock,
+                                                   on_publish=self._published, preview=preview)
         self.failure: BuildProblem | None = None
 
     @property

@@ -1,0 +1,173 @@
+"""The CI files `init` and `ci github|gitlab` write: lint every push and merge request, build the site as
+crm.yaml's `publish:` says and deploy it to GitHub Pages or GitLab Pages (docs/publishing.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from plaintext_crm import __version__
+from plaintext_crm.editing.atomic import inspect_target, read_bytes, write_atomic
+from plaintext_crm.errors import ToolError
+
+GITHUB_FILE = ".github/workflows/plaintext-crm.yml"
+GITLAB_FILE = ".gitlab-ci.yml"
+DEFAULT_INSTALL = f"plaintext-crm=={__version__}"  # the version that wrote the file, pinned
+PYTHON = "3.12"
+
+
+@dataclass(frozen=True)
+class CiFile:
+    """A CI file to write: where (relative to the repository's top) and its text."""
+
+    rel: str
+    text: str
+
+
+def _quoted(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is YAML's): user text never becomes YAML syntax."""
+    return json.dumps(text, ensure_ascii=True)
+
+
+def github_workflow(workspace: str, install: str = DEFAULT_INSTALL) -> CiFile:
+    """The GitHub Actions workflow: lint with annotations everywhere; build and deploy Pages on the default branch.
+
+    `workspace` (the workspace folder relative to the repository, "." at its top) and `install` (what pip
+    installs) reach the shell only through environment variables, never spliced into a command.
+    """
+    text = f"""\
+# Written by `plaintext-crm ci github` (plaintext-crm {__version__}); see docs/publishing.md.
+# Lints every push and pull request (findings appear as annotations). On the default branch it builds
+# the site as crm.yaml's `publish:` says (audience, encryption) and deploys it to GitHub Pages.
+# Once per repository: Settings > Pages > Source: "GitHub Actions"; with `publish: {{encrypt: true}}`,
+# add the passphrase as the repository secret PLAINTEXT_CRM_SITE_PASSWORD (Settings > Secrets > Actions).
+name: plaintext-crm
+
+on:
+  push:
+  pull_request:
+  workflow_dispatch:
+
+permissions:
+  contents: read
+
+env:
+  WORKSPACE: {_quoted(workspace)}
+  PLAINTEXT_CRM: {_quoted(install)}
+
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0  # stage dates and the history pages come from git history
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{PYTHON}"
+      - name: Install plaintext-crm
+        run: python -m pip install "$PLAINTEXT_CRM"
+      - name: Lint
+        run: plaintext-crm lint "$WORKSPACE" --format github
+
+  build:
+    # Not after lint: a workspace with lint problems still publishes its dashboard (they are on its Problems page).
+    if: github.event_name != 'pull_request' && github.ref_name == github.event.repository.default_branch
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{PYTHON}"
+      - name: Install plaintext-crm
+        run: python -m pip install "$PLAINTEXT_CRM"
+      - name: Build the site
+        env:
+          PLAINTEXT_CRM_SITE_PASSWORD: ${{{{ secrets.PLAINTEXT_CRM_SITE_PASSWORD }}}}
+        run: plaintext-crm build "$WORKSPACE" --publish --no-cache --out "$RUNNER_TEMP/site"
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: ${{{{ runner.temp }}}}/site
+
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    permissions:
+      pages: write
+      id-token: write
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    concurrency:
+      group: pages
+      cancel-in-progress: false
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
+"""
+    return CiFile(GITHUB_FILE, text)
+
+
+def gitlab_ci(workspace: str, install: str = DEFAULT_INSTALL) -> CiFile:
+    """The GitLab CI file: a lint job for pushes and merge requests, and a `pages` job on the default branch."""
+    text = f"""\
+# Written by `plaintext-crm ci gitlab` (plaintext-crm {__version__}); see docs/publishing.md.
+# Lints every push and merge request. On the default branch the `pages` job builds the site as crm.yaml's
+# `publish:` says (audience, encryption) and GitLab Pages serves it. With `publish: {{encrypt: true}}`, add
+# the passphrase as a masked, protected CI/CD variable PLAINTEXT_CRM_SITE_PASSWORD (Settings > CI/CD > Variables).
+variables:
+  WORKSPACE: {_quoted(workspace)}
+  PLAINTEXT_CRM: {_quoted(install)}
+  GIT_DEPTH: "0"  # stage dates and the history pages come from git history
+
+default:
+  image: python:{PYTHON}
+  before_script:
+    - python -m pip install "$PLAINTEXT_CRM"
+
+lint:
+  stage: test
+  script:
+    - plaintext-crm lint "$WORKSPACE"
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+    - if: $CI_COMMIT_BRANCH
+
+pages:
+  stage: deploy
+  needs: []  # not after lint: a workspace with lint problems still publishes its dashboard
+  script:
+    - plaintext-crm build "$WORKSPACE" --publish --no-cache --out "$CI_PROJECT_DIR/public"
+  artifacts:
+    paths:
+      - public
+  rules:
+    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+"""
+    return CiFile(GITLAB_FILE, text)
+
+
+def ci_file(kind: str, workspace: str, install: str = DEFAULT_INSTALL) -> CiFile:
+    """The CI file of `kind` ("github" or "gitlab")."""
+    return github_workflow(workspace, install) if kind == "github" else gitlab_ci(workspace, install)
+
+
+def write_ci_file(top: Path, item: CiFile, *, replace: bool = False) -> str:
+    """Write `item` under the repository top `top` (atomically, never through a link); what was done.
+
+    An existing file is kept (ToolError) unless `replace`: it may hold the team's own jobs.
+    """
+    info = inspect_target(top, item.rel)
+    if info is None:
+        write_atomic(top, item.rel, item.text.encode("utf-8"), None)
+        return f"wrote {item.rel}"
+    if not replace:
+        kind = "github" if item.rel == GITHUB_FILE else "gitlab"
+        raise ToolError(f"{item.rel} exists; kept it as it is (it may hold other jobs): merge the jobs of "
+                        f"`plaintext-crm ci {kind} --print` into it, or pass --force to replace it")
+    _data, stamp = read_bytes(top, item.rel)
+    write_atomic(top, item.rel, item.text.encode("utf-8"), stamp)
+    return f"replaced {item.rel}"
