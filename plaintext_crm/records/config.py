@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.records.fields import SETTINGS
 from plaintext_crm.records.frontmatter import (
     InvalidDate,
     KeyPath,
@@ -113,8 +114,7 @@ class Config:
         return self.key_lines.get(tuple(key), 1)
 
 
-KNOWN_SETTINGS = ("name", "currency", "team", "pipeline", "handoff_fields", "lost_reasons", "working_days",
-                  "holidays", "lint", "exchange_rates", "external_images")
+KNOWN_SETTINGS = tuple(setting.name for setting in SETTINGS)  # declared with their schemas in fields.py
 
 
 class _ConfigReader:
