@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "changes": "plaintext_crm.commands.changes:changes",
     "followups": "plaintext_crm.commands.followups:followups",
     "schedule": "plaintext_crm.commands.schedule:schedule",
+    "schema": "plaintext_crm.commands.schema:schema",
+    "lsp": "plaintext_crm.commands.lsp:lsp",
 }
 
 

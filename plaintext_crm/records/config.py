@@ -301,7 +301,15 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         return Config(), [Finding(CONFIG_FILE, 1, 1, "F001", "invalid-front-matter", Severity.ERROR,
                                   raw.message.replace("the file", "crm.yaml"))]
     text = decode(raw)
-    parsed = text if isinstance(text, ParseProblem) else parse_yaml_mapping(text, 1)
+    if isinstance(text, ParseProblem):
+        return Config(path=CONFIG_FILE), [Finding(CONFIG_FILE, text.line, 1, "F001", "invalid-front-matter",
+                                                  Severity.ERROR, text.message.replace("front matter", "crm.yaml"))]
+    return config_from_text(text)
+
+
+def config_from_text(text: str) -> tuple[Config, list[Finding]]:
+    """crm.yaml's text (read from disk, or an editor's unsaved buffer) as a Config and its findings."""
+    parsed = parse_yaml_mapping(text, 1)
     if isinstance(parsed, ParseProblem):
         message = parsed.message.replace("front matter", "crm.yaml")
         return Config(path=CONFIG_FILE), [Finding(CONFIG_FILE, parsed.line, 1, "F001", "invalid-front-matter",

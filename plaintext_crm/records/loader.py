@@ -13,7 +13,7 @@ from typing import Any
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.records.config import CONFIG_FILE, load_config
+from plaintext_crm.records.config import CONFIG_FILE, Config, load_config
 from plaintext_crm.records.fields import (
     APPROVAL_FIELDS,
     CLIENT_FIELDS,
@@ -167,15 +167,21 @@ def build_record(item: ParsedFile) -> LoadedFile:
     return builder(item, findings), findings
 
 
-def load_workspace(root: Path, *, parse: ParseFiles = parse_files,
-                   load_files: LoadFiles | None = None) -> tuple[Workspace, list[Finding]]:
+ScanFiles = Callable[[Path], tuple[list[str], list[Finding]]]
+
+
+def load_workspace(root: Path, *, parse: ParseFiles = parse_files, load_files: LoadFiles | None = None,
+                   config: tuple[Config, list[Finding]] | None = None,
+                   scan: ScanFiles = scan_record_files) -> tuple[Workspace, list[Finding]]:
     """Load the workspace at `root`; return it with every finding the loading produced.
 
     `parse` turns files into ParsedFiles; `load_files`, when given, replaces parsing and building
     altogether (the persistent cache in cache.py gives back records it built on an earlier run).
+    `config` replaces reading crm.yaml and `scan` listing the record files (the language server
+    gives an editor's unsaved crm.yaml and the unsaved new files).
     """
-    config, findings = load_config(root)
-    paths, refused = scan_record_files(root)
+    settings, findings = (config[0], list(config[1])) if config is not None else load_config(root)
+    paths, refused = scan(root)
     findings.extend(refused)
     loaded = load_files(root, paths) if load_files else [build_record(item) for item in parse(root, paths)]
     clients: dict[str, Client] = {}
@@ -189,7 +195,7 @@ def load_workspace(root: Path, *, parse: ParseFiles = parse_files,
             clients[record.id] = record
         elif isinstance(record, Project):
             projects[record.id] = record
-    workspace = Workspace(root, config, clients, deals, projects, tuple(paths))
+    workspace = Workspace(root, settings, clients, deals, projects, tuple(paths))
     return workspace, findings
 
 
@@ -306,6 +312,7 @@ class _Fields:
         for spec in fields:
             if spec.kind not in SIMPLE_KINDS:
                 continue
+            value: Any
             if spec.kind == "choice":
                 value = self.choice(spec.name, spec.choices)
             elif spec.kind == "texts":
