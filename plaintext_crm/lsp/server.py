@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import gc
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -127,11 +128,17 @@ class CrmLanguageServer(LanguageServer):
         if self.state is None:
             return
         self._dirty = False
+        first = self.state.snapshot is None
         try:
             snapshot = self.state.analyse()
-        except Exception:
+        except Exception:  # the server must outlive any surprise in the workspace
             log.exception("analysis failed")
             return
+        if first:
+            # The records of a big workspace are millions of long-lived objects: leave them out of the
+            # collector's full passes, which would otherwise stall an analysis now and then.
+            gc.collect()
+            gc.freeze()
         self.publish(snapshot)
 
     def publish(self, snapshot: Snapshot) -> None:
@@ -203,7 +210,7 @@ def guarded(handler: F) -> F:
     def run(ls: CrmLanguageServer, params: Any) -> Any:
         try:
             return handler(ls, params)
-        except Exception:
+        except Exception:  # a half-typed document must not break the request
             log.exception("%s failed", handler.__name__)
             return None
     return cast(F, run)

@@ -71,6 +71,7 @@ class WorkspaceState:
         self._buffered: dict[str, tuple[str, LoadedFile]] = {}
         self._config: tuple[str | None, tuple[Config, list[Finding]]] | None = None
         self._config_stamp: _Stamp | None = None
+        self._listing: tuple[tuple[_Stamp, ...], tuple[list[str], list[Finding]]] | None = None
         self.snapshot: Snapshot | None = None
 
     # --- buffers ------------------------------------------------------------------------------------------
@@ -86,6 +87,7 @@ class WorkspaceState:
     def forget(self, rel: str) -> None:
         """A file changed on disk (a watcher said so): read it again at the next analysis."""
         self._disk.pop(rel, None)
+        self._listing = None
         if rel == CONFIG_FILE:
             self._config = None
 
@@ -117,8 +119,14 @@ class WorkspaceState:
         return _stamp(self.root / CONFIG_FILE) != self._config_stamp
 
     def _scan(self, root: Path) -> tuple[list[str], list[Finding]]:
-        """The record files on disk, and those only an open buffer holds (new, not saved yet)."""
-        paths, refused = scan_record_files(root)
+        """The record files on disk, and those only an open buffer holds (new, not saved yet).
+
+        A folder's listing changes only with its modification time (a file added, removed or renamed,
+        a link replaced), so the last scan is reused while the three folders' stamps are unchanged."""
+        folders = tuple(_stamp(root / kind) for kind in KINDS)
+        if self._listing is None or self._listing[0] != folders:
+            self._listing = (folders, scan_record_files(root))
+        paths, refused = self._listing[1]
         known = {*paths, *(finding.path for finding in refused)}
         unsaved = [rel for rel in self.buffers if is_record_path(rel) and rel not in known]
         return (sorted([*paths, *unsaved]) if unsaved else paths), refused
@@ -128,6 +136,7 @@ class WorkspaceState:
             self._first_load(root, [rel for rel in paths if rel not in self.buffers])
         loaded: list[LoadedFile] = []
         disk: dict[str, tuple[_Stamp, LoadedFile]] = {}
+        base = os.path.join(root, "")
         for rel in paths:
             text = self.buffers.get(rel)
             if text is not None:
@@ -137,7 +146,7 @@ class WorkspaceState:
                     self._buffered[rel] = kept
                 loaded.append(kept[1])
                 continue
-            stamp = _stamp(root / rel)
+            stamp = _stamp(base + rel)
             previous = self._disk.get(rel)
             if previous is None or previous[0] != stamp:
                 previous = (stamp, build_record(read_file(root, rel)))
@@ -150,12 +159,13 @@ class WorkspaceState:
         """Every file on disk at once, through the record cache `lint` keeps (parsed in parallel when cold)."""
         from plaintext_crm.records.parse_cache import RecordCache
 
-        stamps = [_stamp(root / rel) for rel in paths]
+        base = os.path.join(root, "")
+        stamps = [_stamp(base + rel) for rel in paths]
         built = RecordCache(root).load(root, paths)
         self._disk = {rel: (stamp, loaded) for rel, stamp, loaded in zip(paths, stamps, built, strict=True)}
 
 
-def _stamp(path: Path) -> _Stamp:
+def _stamp(path: str | Path) -> _Stamp:
     try:
         info = os.stat(path, follow_symlinks=False)
     except OSError:
