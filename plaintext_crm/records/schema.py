@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from plaintext_crm.records.fields import (
@@ -60,7 +61,9 @@ def value_schema(spec: Field) -> dict[str, Any]:
     elif kind == "whole":
         schema = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_WORKING_DAYS}
     elif kind == "choice":
-        schema = {"enum": [*spec.choices, None]}
+        # the loader strips the text, and reads a blank value as missing
+        pattern = "^\\s*(?:" + "|".join(re.escape(choice) for choice in spec.choices) + ")?\\s*$"
+        schema = {"anyOf": [{"enum": [*spec.choices, None]}, {"type": "string", "pattern": pattern}]}
     elif kind == "flag":
         schema = {"type": ["boolean", "null"]}
     elif kind == "contacts":
