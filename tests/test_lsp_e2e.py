@@ -229,3 +229,19 @@ def test_half_typed_documents_and_a_missing_crm_yaml_never_break_requests(make_w
         assert symbols is not None and [symbol.name for symbol in symbols] == ["site"]
 
     run(root, scenario)
+
+
+def test_a_client_rooted_above_the_workspace_finds_it_from_the_first_document(
+        make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace({"clients/acme.md": ACME_CLIENT, "deals/site.md": NO_OWNER_DEAL}, name="crm")
+
+    async def main() -> None:
+        session = Session(root.parent)  # the editor's root is the repository around the workspace
+        await session.start()
+        try:
+            uri = session.open("crm/deals/site.md")
+            found = await session.wait_for(uri, lambda found: "D001" in codes(found))
+            assert "R001" not in codes(found)  # the client resolved: the workspace is crm/
+        finally:
+            await session.stop()
+    asyncio.run(main())

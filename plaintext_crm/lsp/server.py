@@ -71,6 +71,20 @@ class CrmLanguageServer(LanguageServer):
         self.state = WorkspaceState(workspace_root_for(folder), self.today)
         return self.state
 
+    def adopt(self, uri: str) -> None:
+        """Before the first document opens: when the client's root folder has no crm.yaml at or above it (an
+        editor rooted at a repository that holds the workspace in a subfolder), take the workspace around
+        the document instead."""
+        path = uris.to_fs_path(uri)
+        if path is None or self.open_uris:
+            return
+        if self.state is not None and (self.state.root / CONFIG_FILE).is_file():
+            return
+        around = workspace_root_for(Path(path).parent)
+        if self.state is None or (around / CONFIG_FILE).is_file():
+            self.start_workspace(around)
+            self.baseline, self.published, self._schedule = None, {}, None
+
     def relative(self, uri: str) -> str | None:
         """The workspace-relative path of a document, or None for one outside the workspace."""
         path = uris.to_fs_path(uri)
@@ -233,6 +247,7 @@ def initialize(ls: CrmLanguageServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: CrmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.adopt(params.text_document.uri)
     rel = ls.relative(params.text_document.uri)
     if rel is None or ls.state is None:
         return
