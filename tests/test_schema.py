@@ -96,6 +96,12 @@ def test_data_json_of_the_example_site_validates(example_site: Path) -> None:
         jsonschema.validate(data, schema_of("data"), cls=Draft202012Validator)
 
 
+def test_docs_publish_the_current_data_schema() -> None:
+    text = (EXAMPLE.parent / "docs" / "data-json.md").read_text(encoding="utf-8")
+    published = text.split("<!-- data-schema:", 1)[1].split("```json\n", 1)[1].split("\n```", 1)[0]
+    assert json.loads(published) == schema_of("data"), "run: plaintext-crm schema data, and paste it in docs/data-json.md"
+
+
 # --- the loader and the schemas agree, value by value ----------------------------------------------------
 
 SAMPLES: list[Any] = [
