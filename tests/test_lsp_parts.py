@@ -129,6 +129,19 @@ def test_a_diagnostic_carries_code_severity_and_the_rule_link() -> None:
     assert int(diagnostic.severity or 0) == 1
 
 
+def test_every_rule_link_names_a_heading_of_docs_rules_md() -> None:
+    from plaintext_crm.lint.registry import all_rules
+    from plaintext_crm.lsp.diagnostics import default_rules_url
+
+    rules = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+    assert default_rules_url() == rules.as_uri()  # a source checkout links to its own docs
+    headings = {line[3:].strip() for line in rules.read_text(encoding="utf-8").splitlines() if line.startswith("## ")}
+    for code, rule in all_rules().items():
+        assert f"{code} {rule.name}" in headings
+        link = rule_link(Finding("x.md", 1, 1, code, rule.name, Severity.ERROR, ""))
+        assert link.endswith(f"#{code.lower()}-{rule.name}")
+
+
 # --- completion ---------------------------------------------------------------------------------------------
 
 def complete(snapshot: state.Snapshot, rel: str, text: str, line: int, column: int) -> list[tuple[str, str | None]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from lsprotocol import types
 
 from plaintext_crm.findings import Finding, Severity
@@ -9,6 +11,7 @@ from plaintext_crm.lsp.text import line_parts
 
 # docs/rules.md of the project; each rule is a heading "## D001 owner-required" (anchor d001-owner-required).
 RULES_URL = "https://github.com/plaintext-crm/plaintext-crm/blob/main/docs/rules.md"
+_CHECKOUT_RULES = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 SOURCE = "plaintext-crm"
 
 SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -16,6 +19,11 @@ SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: 
 
 # Findings about a key itself (its name, or that it must be filled in), not about the value written.
 KEY_CODES = frozenset({"K001", "F003"})
+
+
+def default_rules_url() -> str:
+    """docs/rules.md of the source checkout the server runs from (an editable install), else the project's."""
+    return _CHECKOUT_RULES.as_uri() if _CHECKOUT_RULES.is_file() else RULES_URL
 
 
 def rule_link(finding: Finding, rules_url: str = RULES_URL) -> str:

@@ -21,7 +21,7 @@ from plaintext_crm.clock import resolve_today
 from plaintext_crm.delivery.schedule import Schedule, schedule_workspace
 from plaintext_crm.findings import Finding, Location
 from plaintext_crm.lsp import actions, completion, navigation, symbols
-from plaintext_crm.lsp.diagnostics import RULES_URL, to_diagnostic
+from plaintext_crm.lsp.diagnostics import default_rules_url, to_diagnostic
 from plaintext_crm.lsp.state import Snapshot, WorkspaceState
 from plaintext_crm.lsp.text import context_at, position_of, smallest_change, split_lines
 from plaintext_crm.records.config import CONFIG_FILE
@@ -54,7 +54,7 @@ class CrmLanguageServer(LanguageServer):
         super().__init__("plaintext-crm", __version__)
         self.state: WorkspaceState | None = None
         self.today_text: str | None = None
-        self.rules_url = RULES_URL
+        self.rules_url = default_rules_url()
         self.open_uris: dict[str, str] = {}  # rel -> uri of open documents in the workspace
         self.baseline: dict[str, tuple[Finding, ...]] | None = None  # findings of unopened files at the start
         self.published: dict[str, tuple[Finding, ...]] = {}  # unopened files we published for
@@ -128,7 +128,8 @@ class CrmLanguageServer(LanguageServer):
 
     async def _analyse_later(self) -> None:
         await asyncio.sleep(DEBOUNCE_SECONDS)
-        self.analyse_and_publish()
+        if self._dirty:  # a request may have analysed the change already (see `fresh`)
+            self.analyse_and_publish()
 
     def fresh(self) -> Snapshot | None:
         """The analysis of the current texts (made now when a change has not been analysed yet)."""
