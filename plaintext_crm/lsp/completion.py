@@ -46,9 +46,9 @@ def _present_keys(lines: list[str], line: int, indent: int) -> set[str]:
     """Keys already written at the same indentation in the front matter (not offered again)."""
     present = set()
     for index, text in enumerate(lines[1:], start=1):
-        if index == line or text.rstrip() == "---":
-            if text.rstrip() == "---":
-                break
+        if text.rstrip() == "---":
+            break
+        if index == line:
             continue
         parts = line_parts(text)
         if parts.key is not None and parts.indent == indent:

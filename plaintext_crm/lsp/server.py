@@ -308,6 +308,7 @@ def complete(ls: CrmLanguageServer, params: types.CompletionParams) -> types.Com
     rel, lines, line, column = where
     context = context_at(lines, line, column)
     if context is None and rel == CONFIG_FILE and line < len(lines):
+        # crm.yaml has no fences: a top-level key being typed is read as if it were front matter
         stripped = lines[line][:column]
         context = None if ":" in stripped or stripped.startswith(" ") else context_at(["---", stripped, "---"], 1, column)
     if context is None:
