@@ -27,6 +27,11 @@ class Session:
         self.published: dict[str, float] = {}  # uri -> when its diagnostics last arrived (time.perf_counter)
         self.versions: dict[str, int] = {}
         self._arrived = asyncio.Event()
+        self.registrations: list[types.Registration] = []
+
+        @self.client.feature(types.CLIENT_REGISTER_CAPABILITY)
+        def register(params: types.RegistrationParams) -> None:
+            self.registrations.extend(params.registrations)
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def publish(params: types.PublishDiagnosticsParams) -> None:
@@ -34,11 +39,14 @@ class Session:
             self.published[params.uri] = time.perf_counter()
             self._arrived.set()
 
-    async def start(self, *, today: str = TODAY, command: list[str] | None = None) -> types.InitializeResult:
-        await self.client.start_io(*(command or [sys.executable, "-m", "plaintext_crm", "lsp"]))
-        return await self.client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=self.uri(""),
+    async def start(self, *, today: str = TODAY, capabilities: types.ClientCapabilities | None = None
+                    ) -> types.InitializeResult:
+        await self.client.start_io(sys.executable, "-m", "plaintext_crm", "lsp")
+        result = await self.client.initialize_async(types.InitializeParams(
+            capabilities=capabilities or types.ClientCapabilities(), root_uri=self.uri(""),
             initialization_options={"today": today}))
+        self.client.initialized(types.InitializedParams())
+        return result
 
     async def stop(self) -> None:
         await self.client.shutdown_async(None)

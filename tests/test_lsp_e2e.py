@@ -245,3 +245,25 @@ def test_a_client_rooted_above_the_workspace_finds_it_from_the_first_document(
         finally:
             await session.stop()
     asyncio.run(main())
+
+
+def test_a_client_that_watches_files_is_asked_to_watch_the_records(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace({"clients/acme.md": ACME_CLIENT, "deals/site.md": NO_OWNER_DEAL})
+    watching = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
+        did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)))
+
+    async def main() -> None:
+        session = Session(root)
+        await session.start(capabilities=watching)
+        try:
+            uri = session.open("deals/site.md")
+            await session.wait_for(uri, lambda found: "D001" in codes(found))  # the registration came before
+            [registration] = session.registrations
+            assert registration.method == "workspace/didChangeWatchedFiles"
+            options = registration.register_options
+            assert options is not None
+            globs = [watcher["globPattern"] for watcher in options["watchers"]]  # type: ignore[index]
+            assert globs == ["**/{crm.yaml,clients/*.md,deals/*.md,projects/*.md}"]
+        finally:
+            await session.stop()
+    asyncio.run(main())

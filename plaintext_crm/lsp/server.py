@@ -246,6 +246,21 @@ def initialize(ls: CrmLanguageServer, params: types.InitializeParams) -> None:
         ls.start_workspace(Path(root))
 
 
+@server.feature(types.INITIALIZED)
+def initialized(ls: CrmLanguageServer, params: types.InitializedParams) -> None:
+    """Ask the client to report records and crm.yaml changed outside the editor (git checkout, `plaintext-crm
+    move`), when it can watch files; otherwise the next analysis notices them by their stamps."""
+    capabilities = ls.client_capabilities.workspace
+    watched = capabilities.did_change_watched_files if capabilities else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    ls.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+        id="plaintext-crm-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
+            types.FileSystemWatcher(glob_pattern=f"**/{{{CONFIG_FILE},{','.join(f'{kind}/*.md' for kind in KINDS)}}}"),
+        ]))]))
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: CrmLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
     ls.adopt(params.text_document.uri)
