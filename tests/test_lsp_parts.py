@@ -8,7 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from plaintext_crm.delivery.schedule import schedule_workspace
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.lsp import actions, completion, navigation, state, symbols
 from plaintext_crm.lsp.diagnostics import finding_span, rule_link, to_diagnostic
@@ -206,8 +209,6 @@ def hover(snapshot: state.Snapshot, rel: str, text: str, line: int, column: int)
     lines = split_lines(text)
     target = navigation.target_at(snapshot.workspace, rel, lines, line, column)
     assert target is not None
-    from plaintext_crm.delivery.schedule import schedule_workspace
-
     return navigation.hover_text(snapshot.workspace, target, TODAY,
                                  lambda: schedule_workspace(snapshot.workspace, TODAY))
 
@@ -360,3 +361,29 @@ def test_files_deleted_under_the_server_and_no_crm_yaml(make_workspace: Callable
     assert [finding.code for finding in workspace_state.analyse().findings["deals/site.md"]] == ["R001"]
     (root / "deals").rename(root / "old-deals")
     assert workspace_state.analyse().workspace.deals == {}
+
+
+# --- any text, any position ---------------------------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet="abc:-_/[]{},#'\" \n\t\r0123456789", max_size=80), line=st.integers(0, 8),
+       column=st.integers(0, 30), rel=st.sampled_from(["deals/site.md", "projects/site.md", "crm.yaml"]))
+def test_reading_any_text_at_any_position_never_raises(snapshot: state.Snapshot, text: str, line: int, column: int,
+                                                      rel: str) -> None:
+    document = "---\n" + text + "\n---\n"
+    lines = split_lines(document)
+    line = min(line, len(lines) - 1)
+    column = min(column, len(lines[line]))
+    context = context_at(lines, line, column)
+    if context is not None:
+        completion.complete(snapshot.workspace, rel, lines, line, context, TODAY)
+    target = navigation.target_at(snapshot.workspace, rel, lines, line, column)
+    if target is not None:
+        navigation.hover_text(snapshot.workspace, target, TODAY, lambda: schedule_workspace(snapshot.workspace, TODAY))
+        navigation.definition(snapshot.workspace, target)
+        list(navigation.references(snapshot.workspace, target))
+    finding_span(lines, Finding(rel, line + 1, 1, "K001", "unknown-key", Severity.WARNING,
+                                "unknown key 'x': did you mean 'title'?"))
+    list(actions.fixes(snapshot.workspace, rel, document, [
+        Finding(rel, line + 1, 1, code, "rule", Severity.ERROR, "did you mean 'title'?")
+        for code in ("K001", "D002", "D003", "D004", "D005")], TODAY))
