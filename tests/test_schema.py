@@ -165,3 +165,27 @@ def test_crm_yaml_settings_the_reader_refuses_are_refused_by_the_schema(text: st
     _config, findings = config_from_text(text + "\n")
     assert (not any(finding.code in ("C001", "F001") for finding in findings)) == valid
     assert (list(validator("crm").iter_errors(as_json(yaml.safe_load(text)))) == []) == valid
+
+
+@pytest.mark.parametrize(("kind", "data"), [
+    ("clients", {"contacts": [{"name": "Jane", "role": "CMO"}, "Erik"]}),
+    ("clients", {"contacts": [{"role": "CMO"}]}),
+    ("clients", {"contacts": "Jane"}),
+    ("projects", {"tasks": [{"id": "a"}, {"id": "b", "depends_on": ["a", "other/x", {"task": "a", "type": "SS", "lag": 2}]}]}),
+    ("projects", {"tasks": [{"id": "b", "depends_on": [{"task": "a", "type": "XX"}]}]}),
+    ("projects", {"tasks": [{"id": "b", "depends_on": [{"task": "a", "lag": 1.5}]}]}),
+    ("projects", {"tasks": [{"id": "b", "depends_on": [{"type": "SS"}]}]}),
+    ("projects", {"tasks": [{"id": "b", "depends_on": [True]}]}),
+    ("projects", {"tasks": [{"title": "no id"}]}),
+    ("projects", {"tasks": {"id": "a"}}),
+    ("projects", {"tasks": [{"id": "a", "approval": {"by": "Jane", "status": "approved", "date": "2026-11-02"}}]}),
+    ("projects", {"tasks": [{"id": "a", "approval": {"status": "maybe"}}]}),
+    ("projects", {"tasks": [{"id": "a", "approval": "yes"}]}),
+])
+def test_nested_values_are_refused_by_the_loader_exactly_when_by_the_schema(kind: str, data: dict[str, Any]) -> None:
+    rel = f"{kind}/r.md"
+    text = "---\n" + yaml.safe_dump(data) + "---\n"
+    _record, findings = build_record(parse_record(rel, text.encode("utf-8")))
+    refused = any(finding.code == "F002" for finding in findings)
+    name = {"clients": "client", "projects": "project"}[kind]
+    assert refused == any(True for _ in validator(name).iter_errors(as_json(data))), findings
