@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -308,20 +309,11 @@ class _Fields:
 
     def read(self, fields: tuple[Field, ...]) -> dict[str, Any]:
         """The typed values of the simple fields (SIMPLE_KINDS) of a declaration, by key."""
-        values: dict[str, Any] = {}
-        for spec in fields:
-            if spec.kind not in SIMPLE_KINDS:
-                continue
-            value: Any
-            if spec.kind == "choice":
-                value = self.choice(spec.name, spec.choices)
-            elif spec.kind == "texts":
-                value = self.text_list(spec.name)
-            else:
-                value = getattr(self, spec.kind)(spec.name)
-                if spec.upper and value is not None:
-                    value = value.upper()
-            values[spec.name] = value
+        readers, upper = _read_plan(fields)
+        values = {name: reader(self, name) for name, reader in readers}
+        for name in upper:
+            if values[name] is not None:
+                values[name] = values[name].upper()
         return values
 
     def flag(self, key: str) -> bool:
@@ -332,6 +324,37 @@ class _Fields:
             self.invalid(key, f"'{key}' must be true or false")
             return False
         return value
+
+
+Reader = Callable[[_Fields, str], Any]
+_READ_PLANS: dict[int, tuple[tuple[Field, ...], tuple[tuple[tuple[str, Reader], ...], tuple[str, ...]]]] = {}
+
+
+def _read_plan(fields: tuple[Field, ...]) -> tuple[tuple[tuple[str, Reader], ...], tuple[str, ...]]:
+    """(key, reader) of each simple field of a declaration and the keys read upper-cased; worked out once per
+    declaration, since every record of a kind reads the same keys (building is the hot path of a cold load)."""
+    kept = _READ_PLANS.get(id(fields))
+    if kept is not None and kept[0] is fields:
+        return kept[1]
+    readers: list[tuple[str, Reader]] = []
+    for spec in fields:
+        reader: Reader
+        if spec.kind == "choice":
+            reader = functools.partial(_read_choice, choices=spec.choices)
+        elif spec.kind == "texts":
+            reader = _Fields.text_list
+        elif spec.kind in SIMPLE_KINDS:
+            reader = getattr(_Fields, spec.kind)
+        else:
+            continue
+        readers.append((spec.name, reader))
+    plan = (tuple(readers), tuple(spec.name for spec in fields if spec.upper))
+    _READ_PLANS[id(fields)] = (fields, plan)  # the declaration is kept alive, so its id is not reused
+    return plan
+
+
+def _read_choice(fields: _Fields, key: str, choices: tuple[str, ...]) -> str | None:
+    return fields.choice(key, choices)
 
 
 def _as_text(value: Any) -> Any:
