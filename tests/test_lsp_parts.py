@@ -332,6 +332,9 @@ def test_only_changed_buffers_and_files_are_parsed_again(make_workspace: Callabl
     workspace_state.analyse()
     assert built == ["deals/site.md"]
     (root / "deals/other.md").write_text(DEAL.replace("12000", "13000") + "\n", encoding="utf-8")
+    workspace_state.analyse()  # while typing, files on disk are looked at every SWEEP_SECONDS only
+    assert built == ["deals/site.md"]
+    workspace_state.look_at_disk()  # a save, a watcher's report, or SWEEP_SECONDS later
     snapshot = workspace_state.analyse()
     assert built == ["deals/site.md", "deals/other.md"]
     assert snapshot.workspace.deals["other"].value == 13000
@@ -356,8 +359,7 @@ def test_files_deleted_under_the_server_and_no_crm_yaml(make_workspace: Callable
     root = make_workspace({"clients/acme.md": ACME_CLIENT, "deals/site.md": DEAL}, config=None)
     workspace_state = WorkspaceState(root, lambda: TODAY)
     assert workspace_state.analyse().findings == {}
-    (root / "clients/acme.md").unlink()
-    workspace_state.forget("clients/acme.md")
+    (root / "clients/acme.md").unlink()  # the folder's stamp changes: seen without being told
     assert [finding.code for finding in workspace_state.analyse().findings["deals/site.md"]] == ["R001"]
     (root / "deals").rename(root / "old-deals")
     assert workspace_state.analyse().workspace.deals == {}

@@ -284,6 +284,7 @@ def did_change(ls: CrmLanguageServer, params: types.DidChangeTextDocumentParams)
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: CrmLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
     if ls.state is not None:
+        ls.state.look_at_disk()
         ls.changed()
 
 
@@ -310,6 +311,7 @@ def did_change_watched_files(ls: CrmLanguageServer, params: types.DidChangeWatch
         rel = ls.relative(change.uri)
         if rel is not None:
             ls.state.forget(rel)
+    ls.state.look_at_disk()
     ls.changed()
 
 
