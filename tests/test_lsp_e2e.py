@@ -267,3 +267,22 @@ def test_a_client_that_watches_files_is_asked_to_watch_the_records(make_workspac
         finally:
             await session.stop()
     asyncio.run(main())
+
+
+def test_an_unsaved_crm_yaml_edit_publishes_the_deals_it_breaks_and_clears_them_again(
+        make_workspace: Callable[..., Path]) -> None:
+    deal = NO_OWNER_DEAL.replace("stage: proposal", "owner: ana\nstage: proposal")
+    config = "team:\n  ana: {name: Ana Ruiz}\n  ben: {name: Ben Okafor}\n"
+    root = make_workspace({"clients/acme.md": ACME_CLIENT, "deals/one.md": deal}, config=config)
+
+    async def scenario(session: Session) -> None:
+        settings = session.open("crm.yaml")
+        await session.wait_for(settings, lambda found: True)
+        assert session.uri("deals/one.md") not in session.diagnostics  # nothing changed there: nothing sent
+        session.replace(settings, config.replace("  ana: {name: Ana Ruiz}\n", ""))  # ana leaves (unsaved)
+        found = await session.wait_for(session.uri("deals/one.md"), lambda found: "D001" in codes(found))
+        assert found[0].range.start.line == 3  # the owner's value
+        session.replace(settings, config)
+        await session.wait_for(session.uri("deals/one.md"), lambda found: found == [])
+
+    run(root, scenario)
