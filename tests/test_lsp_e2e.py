@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -284,5 +285,26 @@ def test_an_unsaved_crm_yaml_edit_publishes_the_deals_it_breaks_and_clears_them_
         assert found[0].range.start.line == 3  # the owner's value
         session.replace(settings, config)
         await session.wait_for(session.uri("deals/one.md"), lambda found: found == [])
+
+    run(root, scenario)
+
+
+def test_a_named_pipe_or_a_link_out_appearing_as_a_record_gets_a_finding_not_a_hang(
+        make_workspace: Callable[..., Path], tmp_path: Path) -> None:
+    deal = NO_OWNER_DEAL.replace("stage: proposal", "owner: ana\nstage: proposal")
+    root = make_workspace({"clients/acme.md": ACME_CLIENT, "deals/one.md": deal})
+    outside = tmp_path / "outside.md"
+    outside.write_text("---\ntitle: secret\n---\n", encoding="utf-8")
+
+    async def scenario(session: Session) -> None:
+        uri = session.open("deals/one.md")
+        await session.wait_for(uri, lambda found: found == [])
+        os.mkfifo(root / "deals" / "pipe.md")  # nobody ever writes to it: reading it would block
+        (root / "deals" / "out.md").symlink_to(outside)
+        session.insert(uri, 8, 0, "More notes.\n")
+        for name in ("pipe", "out"):
+            found = await session.wait_for(session.uri(f"deals/{name}.md"), lambda found: "F001" in codes(found))
+            assert found[0].range.start.line == 0
+        assert "secret" not in str(session.diagnostics)
 
     run(root, scenario)

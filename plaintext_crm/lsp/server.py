@@ -25,6 +25,7 @@ from plaintext_crm.lsp.diagnostics import default_rules_url, to_diagnostic
 from plaintext_crm.lsp.state import Snapshot, WorkspaceState
 from plaintext_crm.lsp.text import context_at, position_of, smallest_change, split_lines
 from plaintext_crm.records.config import CONFIG_FILE
+from plaintext_crm.records.loader import ParseProblem, read_inside
 from plaintext_crm.records.model import KINDS
 
 log = logging.getLogger("plaintext_crm.lsp")
@@ -111,10 +112,9 @@ class CrmLanguageServer(LanguageServer):
         assert self.state is not None
         text = self.state.buffers.get(rel)
         if text is None:
-            try:
-                text = (self.state.root / rel).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                text = ""
+            # as the loader reads: never through a link out of the workspace, never blocking on a pipe
+            raw = read_inside(self.state.root, rel)
+            text = "" if isinstance(raw, ParseProblem) else raw.decode("utf-8", "replace")
         return split_lines(text)
 
     # --- analysis and publishing --------------------------------------------------------------------------
