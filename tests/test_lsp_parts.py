@@ -389,3 +389,13 @@ def test_reading_any_text_at_any_position_never_raises(snapshot: state.Snapshot,
     list(actions.fixes(snapshot.workspace, rel, document, [
         Finding(rel, line + 1, 1, code, "rule", Severity.ERROR, "did you mean 'title'?")
         for code in ("K001", "D002", "D003", "D004", "D005")], TODAY))
+
+
+def test_a_bad_today_is_logged_and_the_calendar_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from plaintext_crm.lsp.server import CrmLanguageServer
+
+    monkeypatch.setenv("PLAINTEXT_CRM_TODAY", "someday")
+    server = CrmLanguageServer()
+    assert server.today() == dt.date.today()
+    server.today_text = "2026-11-26"
+    assert server.today() == TODAY

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import click
 from lsprotocol import types
 from pygls import uris
 from pygls.lsp.server import LanguageServer
@@ -66,7 +67,12 @@ class CrmLanguageServer(LanguageServer):
     # --- workspace and paths ------------------------------------------------------------------------------
 
     def today(self) -> dt.date:
-        return resolve_today(self.today_text)
+        """`today` of the options, else PLAINTEXT_CRM_TODAY, else the calendar; a bad date is logged, not fatal."""
+        try:
+            return resolve_today(self.today_text)
+        except click.ClickException as exc:  # ToolError: not a date
+            log.warning("%s; counting from the calendar's date", exc.format_message())
+            return dt.date.today()
 
     def start_workspace(self, folder: Path) -> WorkspaceState:
         self.state = WorkspaceState(workspace_root_for(folder), self.today)
