@@ -399,3 +399,14 @@ def test_a_bad_today_is_logged_and_the_calendar_counts(monkeypatch: pytest.Monke
     assert server.today() == dt.date.today()
     server.today_text = "2026-11-26"
     assert server.today() == TODAY
+
+
+def test_a_misspelt_setting_or_task_key_is_renamed_in_place(make_workspace: Callable[..., Path]) -> None:
+    config = "name: Studio\nhandof_fields: [scope_summary]\n"
+    project = PROJECT.replace("    duration: 10\n", "    duraton: 10\n")
+    root = make_workspace({"clients/acme.md": ACME_CLIENT, "projects/site.md": project}, config=config)
+    snapshot = WorkspaceState(root, lambda: TODAY).analyse()
+    settings = fix_titles(snapshot, "crm.yaml", config, "K001")
+    assert settings == {"Rename 'handof_fields' to 'handoff_fields'": config.replace("handof_", "handoff_")}
+    task = fix_titles(snapshot, "projects/site.md", project, "K001")
+    assert task["Rename 'duraton' to 'duration'"] == PROJECT
