@@ -14,6 +14,7 @@ from pygls import uris
 from pygls.lsp.client import LanguageClient
 
 TODAY = "2026-11-26"
+ACME_CLIENT = "---\nname: Acme\nowner: ana\n---\n"  # a client of ana's (the team of conftest's MINIMAL_CONFIG)
 WAIT_SECONDS = 20.0  # generous for a loaded shared machine; waits end as soon as the event arrives
 
 

@@ -13,8 +13,7 @@ from lsprotocol import types
 
 from plaintext_crm.lint.run import lint_workspace
 from plaintext_crm.records.loader import load_workspace
-from tests.conftest import ACME_CLIENT
-from tests.lsp_support import Session, apply_edits, codes
+from tests.lsp_support import ACME_CLIENT, Session, apply_edits, codes
 
 pytestmark = pytest.mark.slow
 

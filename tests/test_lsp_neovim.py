@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ACME_CLIENT
+from tests.lsp_support import ACME_CLIENT
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     shutil.which("nvim") is None, reason="nvim is not installed (scripts/test installs Debian's neovim for CI)")]

@@ -17,7 +17,7 @@ from plaintext_crm.lsp import actions, completion, navigation, state, symbols
 from plaintext_crm.lsp.diagnostics import finding_span, rule_link, to_diagnostic
 from plaintext_crm.lsp.state import WorkspaceState
 from plaintext_crm.lsp.text import context_at, line_parts, smallest_change, split_lines
-from tests.conftest import ACME_CLIENT
+from tests.lsp_support import ACME_CLIENT
 
 TODAY = dt.date(2026, 11, 26)  # a Thursday
 
