@@ -17,8 +17,8 @@ SOURCE = "plaintext-crm"
 SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning,
               Severity.INFO: types.DiagnosticSeverity.Information}
 
-# Findings about a key itself (its name, or that it must be filled in), not about the value written.
-KEY_CODES = frozenset({"K001", "F003"})
+# Findings about a key itself (its name), not about the value written; an empty value points at its key too.
+KEY_CODES = frozenset({"K001"})
 
 
 def default_rules_url() -> str:
