@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "schedule": "plaintext_crm.commands.schedule:schedule",
     "import": "plaintext_crm.commands.import_:import_group",
     "export": "plaintext_crm.commands.export:export_group",
+    "schema": "plaintext_crm.commands.schema:schema",
+    "lsp": "plaintext_crm.commands.lsp:lsp",
 }
 
 

@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "lint": 6,
     "editing": 6,
     "site": 7,
+    "lsp": 7,
     "options": 8,
     "commands": 8,
     "cli": 9,

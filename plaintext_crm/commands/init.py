@@ -13,6 +13,7 @@ import click
 
 from plaintext_crm.editing.atomic import EditError, inspect_target, read_bytes, write_atomic
 from plaintext_crm.editing.ci_files import ci_file, write_ci_file
+from plaintext_crm.editing.editor_settings import write_vscode_settings
 from plaintext_crm.editing.record_templates import TEMPLATE_NAMES
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal, terminal_lines
@@ -171,6 +172,17 @@ def _update_gitignore(directory: Path) -> str | None:
     return f".gitignore (added {', '.join(added)})"
 
 
+def vscode_settings(directory: Path) -> list[str]:
+    """crm.yaml's schema for VS Code's YAML extension (docs/editor.md); a problem is a warning, not a failure."""
+    try:
+        written, warning = write_vscode_settings(directory)
+    except EditError as exc:
+        written, warning = [], f"left .vscode as it is ({exc.message})"
+    if warning:
+        click.echo(f"warning: {terminal(warning)}", err=True)
+    return written
+
+
 def write_new(path: Path, text: str) -> None:
     """Write a file that must not exist yet."""
     with path.open("x", encoding="utf-8", newline="\n") as handle:
@@ -217,6 +229,7 @@ def init(directory: Path, name: str | None, no_git: bool) -> None:
     ignored = update_gitignore(directory)
     if ignored:
         created.append(ignored)
+    created.extend(vscode_settings(directory))
     kept_config = (directory / ".pre-commit-config.yaml").exists()
     if not kept_config:
         write_new(directory / ".pre-commit-config.yaml", PRE_COMMIT_CONFIG)

@@ -30,7 +30,8 @@ from plaintext_crm.editing.record_templates import find_template, id_advice, ren
 from plaintext_crm.errors import ToolError
 from plaintext_crm.options import today_option, workspace_argument
 from plaintext_crm.records.dates import DATE_HELP
-from plaintext_crm.records.model import PROJECT_STATUSES, Workspace
+from plaintext_crm.records.fields import PROJECT_STATUSES
+from plaintext_crm.records.model import Workspace
 
 FOLDERS = {"client": "clients", "deal": "deals", "project": "projects"}
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.records.fields import SECTIONS, SETTINGS
 from plaintext_crm.records.frontmatter import InvalidDate, KeyPath, YamlTrap, parse_yaml_mapping, shown_number
 from plaintext_crm.records.reading import ParseProblem, decode, read_inside
 
@@ -24,9 +25,6 @@ _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Rates outside this range are mistakes (or .inf/.nan): deal values times rates stay exact in Decimal.
 MIN_RATE, MAX_RATE = 1e-6, 1e6
 MAX_DAYS = 100_000  # rot_days: no stage lasts centuries
-# The page families an audience can publish (docs/publishing.md); the site maps each to its pages.
-SECTIONS = ("overview", "pipeline", "forecast", "followups", "clients", "deals", "projects", "portfolio", "history",
-            "problems", "handoffs")
 BODY = "body"  # in an audience's `hide`: the Markdown notes under the front matter
 NOT_A_LIST = "<not a list of names>"  # an audience's list that is not one: matches no section, key or client
 
@@ -136,9 +134,7 @@ class Config:
         return self.key_lines.get(tuple(key), 1)
 
 
-KNOWN_SETTINGS = ("name", "currency", "team", "pipeline", "handoff_fields", "lost_reasons", "working_days",
-                  "holidays", "lint", "exchange_rates", "external_images",
-                  "audiences", "publish")
+KNOWN_SETTINGS = tuple(setting.name for setting in SETTINGS)  # declared with their schemas in fields.py
 
 
 class _ConfigReader:
@@ -391,7 +387,15 @@ def load_config(root: Path) -> tuple[Config, list[Finding]]:
         return Config(), [Finding(CONFIG_FILE, 1, 1, "F001", "invalid-front-matter", Severity.ERROR,
                                   raw.message.replace("the file", "crm.yaml"))]
     text = decode(raw)
-    parsed = text if isinstance(text, ParseProblem) else parse_yaml_mapping(text, 1)
+    if isinstance(text, ParseProblem):
+        return Config(path=CONFIG_FILE), [Finding(CONFIG_FILE, text.line, 1, "F001", "invalid-front-matter",
+                                                  Severity.ERROR, text.message.replace("front matter", "crm.yaml"))]
+    return config_from_text(text)
+
+
+def config_from_text(text: str) -> tuple[Config, list[Finding]]:
+    """crm.yaml's text (read from disk, or an editor's unsaved buffer) as a Config and its findings."""
+    parsed = parse_yaml_mapping(text, 1)
     if isinstance(parsed, ParseProblem):
         message = parsed.message.replace("front matter", "crm.yaml")
         return Config(path=CONFIG_FILE), [Finding(CONFIG_FILE, parsed.line, 1, "F001", "invalid-front-matter",

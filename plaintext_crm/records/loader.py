@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import stat
@@ -12,17 +13,25 @@ from typing import Any
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.records.config import CONFIG_FILE, load_config
+from plaintext_crm.records.config import CONFIG_FILE, Config, load_config
 from plaintext_crm.records.dated_notes import dated_notes
+from plaintext_crm.records.fields import (
+    APPROVAL_FIELDS,
+    CLIENT_FIELDS,
+    DEAL_FIELDS,
+    DEPENDENCY_TYPES,
+    MAX_AMOUNT,
+    MAX_WORKING_DAYS,
+    PROJECT_FIELDS,
+    SIMPLE_KINDS,
+    TASK_FIELDS,
+    Field,
+)
 from plaintext_crm.records.frontmatter import InvalidDate, ParsedFile, parse_record, shown_number
 from plaintext_crm.records.model import (
-    APPROVAL_STATUSES,
-    DEPENDENCY_TYPES,
     EARLIEST_DAY,
     KINDS,
     LATEST_DAY,
-    PROJECT_STATUSES,
-    TASK_STATUSES,
     Approval,
     Client,
     Contact,
@@ -36,9 +45,6 @@ from plaintext_crm.records.reading import ParseProblem, kind_of, link_problem, r
 
 ParseFiles = Callable[[Path, list[str]], list[ParsedFile]]
 
-# Amounts past this (either way) are mistakes or hostile: exact sums in Decimal keep cents up to 10^26.
-MAX_AMOUNT = 10**15
-MAX_WORKING_DAYS = 10_000  # task durations and dependency lags: forty years of working days
 
 
 def find_workspace(start: Path) -> Path:
@@ -149,15 +155,21 @@ def build_record(item: ParsedFile) -> LoadedFile:
     return builder(item, findings), findings
 
 
-def load_workspace(root: Path, *, parse: ParseFiles = parse_files,
-                   load_files: LoadFiles | None = None) -> tuple[Workspace, list[Finding]]:
+ScanFiles = Callable[[Path], tuple[list[str], list[Finding]]]
+
+
+def load_workspace(root: Path, *, parse: ParseFiles = parse_files, load_files: LoadFiles | None = None,
+                   config: tuple[Config, list[Finding]] | None = None,
+                   scan: ScanFiles = scan_record_files) -> tuple[Workspace, list[Finding]]:
     """Load the workspace at `root`; return it with every finding the loading produced.
 
     `parse` turns files into ParsedFiles; `load_files`, when given, replaces parsing and building
     altogether (the persistent cache in cache.py gives back records it built on an earlier run).
+    `config` replaces reading crm.yaml and `scan` listing the record files (the language server
+    gives an editor's unsaved crm.yaml and the unsaved new files).
     """
-    config, findings = load_config(root)
-    paths, refused = scan_record_files(root)
+    settings, findings = (config[0], list(config[1])) if config is not None else load_config(root)
+    paths, refused = scan(root)
     findings.extend(refused)
     loaded = load_files(root, paths) if load_files else [build_record(item) for item in parse(root, paths)]
     clients: dict[str, Client] = {}
@@ -171,7 +183,7 @@ def load_workspace(root: Path, *, parse: ParseFiles = parse_files,
             clients[record.id] = record
         elif isinstance(record, Project):
             projects[record.id] = record
-    workspace = Workspace(root, config, clients, deals, projects, tuple(paths))
+    workspace = Workspace(root, settings, clients, deals, projects, tuple(paths))
     return workspace, findings
 
 
@@ -282,6 +294,15 @@ class _Fields:
             return None
         return value
 
+    def read(self, fields: tuple[Field, ...]) -> dict[str, Any]:
+        """The typed values of the simple fields (SIMPLE_KINDS) of a declaration, by key."""
+        readers, upper = _read_plan(fields)
+        values = {name: reader(self, name) for name, reader in readers}
+        for name in upper:
+            if values[name] is not None:
+                values[name] = values[name].upper()
+        return values
+
     def flag(self, key: str) -> bool:
         value = self.data.get(key, False)
         if value is None:
@@ -290,6 +311,37 @@ class _Fields:
             self.invalid(key, f"'{key}' must be true or false")
             return False
         return value
+
+
+Reader = Callable[[_Fields, str], Any]
+_READ_PLANS: dict[int, tuple[tuple[Field, ...], tuple[tuple[tuple[str, Reader], ...], tuple[str, ...]]]] = {}
+
+
+def _read_plan(fields: tuple[Field, ...]) -> tuple[tuple[tuple[str, Reader], ...], tuple[str, ...]]:
+    """(key, reader) of each simple field of a declaration and the keys read upper-cased; worked out once per
+    declaration, since every record of a kind reads the same keys (building is the hot path of a cold load)."""
+    kept = _READ_PLANS.get(id(fields))
+    if kept is not None and kept[0] is fields:
+        return kept[1]
+    readers: list[tuple[str, Reader]] = []
+    for spec in fields:
+        reader: Reader
+        if spec.kind == "choice":
+            reader = functools.partial(_read_choice, choices=spec.choices)
+        elif spec.kind == "texts":
+            reader = _Fields.text_list
+        elif spec.kind in SIMPLE_KINDS:
+            reader = getattr(_Fields, spec.kind)
+        else:
+            continue
+        readers.append((spec.name, reader))
+    plan = (tuple(readers), tuple(spec.name for spec in fields if spec.upper))
+    _READ_PLANS[id(fields)] = (fields, plan)  # the declaration is kept alive, so its id is not reused
+    return plan
+
+
+def _read_choice(fields: _Fields, key: str, choices: tuple[str, ...]) -> str | None:
+    return fields.choice(key, choices)
 
 
 def _as_text(value: Any) -> Any:
@@ -346,26 +398,13 @@ def build_client(item: ParsedFile, findings: list[Finding]) -> Client:
             continue
         contacts.append(Contact(*(str(raw[key]) if raw.get(key) is not None else None
                                   for key in ("name", "role", "email", "phone"))))  # type: ignore[arg-type]
-    return Client(**base, name=fields.text("name"), owner=fields.text("owner"), contacts=tuple(contacts),
-                  source=fields.text("source"), status=fields.text("status"))
+    return Client(**base, **fields.read(CLIENT_FIELDS), contacts=tuple(contacts))
 
 
 def build_deal(item: ParsedFile, findings: list[Finding]) -> Deal:
     """A Deal from a parsed deals/*.md file."""
     base, f = _common(item, findings)
-    currency = f.text("currency")
-    return Deal(
-        **base,
-        title=f.text("title"), client=f.text("client"), owner=f.text("owner"), stage=f.text("stage"),
-        value=f.number("value"), currency=currency.upper() if currency else None,
-        probability=f.probability("probability"), source=f.text("source"), created=f.date("created"),
-        expected_close=f.date("expected_close"), next_action=f.text("next_action"),
-        next_action_due=f.date("next_action_due"), stage_since=f.date("stage_since"),
-        closed_on=f.date("closed_on"), lost_reason=f.text("lost_reason"), scope_summary=f.text("scope_summary"),
-        promised_timeline=f.text("promised_timeline"), key_constraints=f.text_list("key_constraints"),
-        main_stakeholder=f.text("main_stakeholder"), kickoff_date=f.date("kickoff_date"),
-        project=f.text("project"),
-    )
+    return Deal(**base, **f.read(DEAL_FIELDS))
 
 
 def build_project(item: ParsedFile, findings: list[Finding]) -> Project:
@@ -379,10 +418,10 @@ def build_project(item: ParsedFile, findings: list[Finding]) -> Project:
         task = _build_task(item, index, raw, findings)
         if task is not None:
             tasks.append(task)
-    depends_on = f.text_list("depends_on")
-    return Project(**base, title=f.text("title"), client=f.text("client"), deal=f.text("deal"),
-                   owner=f.text("owner"), status=f.choice("status", PROJECT_STATUSES), start=f.date("start"),
-                   due=f.date("due"), depends_on=depends_on, tasks=tuple(tasks))
+    return Project(**base, **f.read(PROJECT_FIELDS), tasks=tuple(tasks))
+
+
+_TASK_VALUES = tuple(spec for spec in TASK_FIELDS if spec.name != "id")  # the id is checked before these
 
 
 def _build_task(item: ParsedFile, index: int, raw: Any, findings: list[Finding]) -> Task | None:
@@ -396,14 +435,10 @@ def _build_task(item: ParsedFile, index: int, raw: Any, findings: list[Finding])
     # Look up this task's own keys rather than scanning every key path of the file (quadratic in tasks).
     lines = {str(key): item.key_lines[prefix + (str(key),)] for key in raw if prefix + (str(key),) in item.key_lines}
     f = _Fields(raw, lambda key: lines.get(key, first_line), item.path, findings, f"task '{task_id}': ")
-    milestone = f.flag("milestone")
-    duration = f.whole("duration")
-    return Task(
-        id=task_id, title=f.text("title"), owner=f.text("owner"), start=f.date("start"), due=f.date("due"),
-        duration=duration, status=f.choice("status", TASK_STATUSES) or "todo",
-        depends_on=tuple(_dependencies(item, index, raw.get("depends_on"), f)), milestone=milestone,
-        approval=_approval(raw.get("approval"), f), line=first_line, key_lines=lines, fields=raw,
-    )
+    values = f.read(_TASK_VALUES)
+    values["status"] = values["status"] or "todo"
+    return Task(id=task_id, **values, depends_on=tuple(_dependencies(item, index, raw.get("depends_on"), f)),
+                approval=_approval(raw.get("approval"), f), line=first_line, key_lines=lines, fields=raw)
 
 
 def _dependencies(item: ParsedFile, index: int, raw: Any, f: _Fields) -> Iterable[Dependency]:
@@ -451,5 +486,5 @@ def _approval(raw: Any, f: _Fields) -> Approval | None:
         f.invalid("approval", "'approval' must be a mapping {by, status, date}")
         return None
     inner = _Fields(raw, lambda key: f.line_of("approval"), f.path, f.findings, f.what + "approval ")
-    return Approval(by=inner.text("by"), status=inner.choice("status", APPROVAL_STATUSES) or "pending",
-                    date=inner.date("date"))
+    values = inner.read(APPROVAL_FIELDS)
+    return Approval(**{**values, "status": values["status"] or "pending"})

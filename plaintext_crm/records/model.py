@@ -11,21 +11,23 @@ from typing import Any
 
 from plaintext_crm.findings import Location
 from plaintext_crm.records.config import Config, Stage
+from plaintext_crm.records.fields import (
+    CLIENT_FIELDS,
+    COMMON_FIELDS,
+    DEAL_FIELDS,
+    PROJECT_FIELDS,
+    TASK_FIELDS,
+    names,
+)
 from plaintext_crm.records.frontmatter import YamlTrap
 
-CLIENT_KEYS = ("name", "owner", "contacts", "source", "status")
-DEAL_KEYS = ("title", "client", "owner", "stage", "value", "currency", "probability", "source", "created",
-             "expected_close", "next_action", "next_action_due", "stage_since", "closed_on", "lost_reason",
-             "scope_summary", "promised_timeline", "key_constraints", "main_stakeholder", "kickoff_date",
-             "project")
-PROJECT_KEYS = ("title", "client", "deal", "owner", "status", "start", "due", "depends_on", "tasks")
-TASK_KEYS = ("id", "title", "owner", "start", "due", "duration", "status", "depends_on", "milestone", "approval")
-COMMON_KEYS = ("lint_ignore",)
+# The keys of each kind, from the one declaration the loader reads by (records/fields.py).
+CLIENT_KEYS = names(CLIENT_FIELDS)
+DEAL_KEYS = names(DEAL_FIELDS)
+PROJECT_KEYS = names(PROJECT_FIELDS)
+TASK_KEYS = names(TASK_FIELDS)
+COMMON_KEYS = names(COMMON_FIELDS)
 
-PROJECT_STATUSES = ("planned", "active", "on_hold", "done", "cancelled")
-TASK_STATUSES = ("todo", "doing", "done", "blocked")
-APPROVAL_STATUSES = ("pending", "approved", "rejected")
-DEPENDENCY_TYPES = ("FS", "SS", "FF", "SF")
 KINDS = ("clients", "deals", "projects")
 # The years records and plans live in: a date written outside them is a typo (an F002 finding), and
 # a plan running past them (a chain of absurd durations) stops at their end; charts add weeks to dates.
