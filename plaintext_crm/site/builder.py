@@ -306,13 +306,16 @@ def _reuse_unchanged(pages: Sequence[Page], previous: dict[str, str], fingerprin
     todo = []
     folders: set[str] = set()
     old_root = str(out)
+    present: set[str] | None = None  # the site's files, listed once (in place)
     for page in pages:
         fingerprint = fingerprints[page.output]
         if fingerprint is None or previous.get(page.output) != fingerprint:
             todo.append(page)
             continue
         if staging is None:
-            if not in_place.is_page_file(os.path.join(old_root, page.output)):  # removed by hand: render it
+            if present is None:
+                present = in_place.page_files(out)
+            if page.output not in present:  # removed by hand: render it again
                 todo.append(page)
             continue
         new_root = str(staging)
