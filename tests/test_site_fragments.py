@@ -13,7 +13,7 @@ import jinja2
 
 from plaintext_crm.records import cache_store
 from plaintext_crm.site.builder import build_site
-from plaintext_crm.site.fragments import FRAGMENTS_FOLDER, FRAGMENTS_KIND, Fragments, item_base, store_path
+from plaintext_crm.site.fragments import FRAGMENTS_FOLDER, Fragments, item_base, store_path
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -75,7 +75,7 @@ def test_a_store_naming_other_values_is_ignored(tmp_path: Path) -> None:
     env = environment(calls)
     path = tmp_path / "page.cache"
     payload = json.dumps({"format": 1, "key": "k", "items": {"x": {"__class__": "os.system"}}})
-    cache_store.write_entry(path, FRAGMENTS_KIND, payload.encode())
+    cache_store.write_entry(path, path.name, payload.encode())
     assert fragments(env, path)("_card.html", d=Card("A", 1)) == "<li>A 1  </li>"
     assert calls == ["rendered"]
 

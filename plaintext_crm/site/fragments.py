@@ -31,7 +31,6 @@ from markupsafe import Markup
 from plaintext_crm.records import cache_store
 
 FRAGMENTS_FOLDER = "fragments"
-FRAGMENTS_KIND = "site-fragments"
 FRAGMENTS_FORMAT = 1
 
 
@@ -87,7 +86,7 @@ class Fragments:
             return  # no cache next time, the same page
         payload = json.dumps({"format": FRAGMENTS_FORMAT, "key": self.build_key, "items": self.used},
                              ensure_ascii=False, separators=(",", ":"))
-        cache_store.write_entry(self.path, FRAGMENTS_KIND, payload.encode("utf-8", "surrogatepass"))
+        cache_store.write_entry(self.path, self.path.name, payload.encode("utf-8", "surrogatepass"))
 
     def _render(self, template: jinja2.Template, inputs: dict[str, Any]) -> str:
         # The plain Template.render: the page's own render adds its security policy once, to the whole page.
@@ -96,7 +95,7 @@ class Fragments:
     def _load(self) -> dict[str, str]:
         """The stored items of this page's store, when whole and made under this build's key; else {}."""
         assert self.path is not None
-        payload = cache_store.read_entry(self.path, FRAGMENTS_KIND)
+        payload = cache_store.read_entry(self.path, self.path.name)  # the kind: the file's name
         if payload is None:
             return {}
         try:
