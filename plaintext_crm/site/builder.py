@@ -158,8 +158,9 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
         if update_in_place and not _forget_manifest(cache_dir):  # a stale manifest would lie about `out`
             update_in_place = False
             kept = set(written) - set(moved)
-            _reuse_unchanged([page for page in pages if page.output in kept], previous["pages"], fingerprints,
-                             out, staging)
+            for page in _reuse_unchanged([page for page in pages if page.output in kept], previous["pages"],
+                                         fingerprints, out, staging):  # gone meanwhile: rendered here
+                _write_page(site, env, page, staging)
             for rel in sorted(kept - set(fingerprints)):  # the unchanged assets
                 (staging / rel).parent.mkdir(parents=True, exist_ok=True)
                 _link_or_copy(out / rel, staging / rel)
