@@ -138,3 +138,18 @@ def test_data_json_with_stored_figures_equals_the_plain_encoding_after_a_stage_c
     build_site(workspace, out, TODAY, jobs=1)
     fresh = build_site(workspace, workspace.parent / "fresh", TODAY, use_cache=False, jobs=1)
     assert (out / "data.json").read_bytes() == (fresh.out / "data.json").read_bytes()
+
+
+def test_the_record_texts_are_not_written_again_when_nothing_new_is_kept(workspace: Path) -> None:
+    out = workspace.parent / "site"
+    build_site(workspace, out, TODAY, jobs=1)
+    stored = cache_folder(workspace) / FRAGMENTS_FILE
+    first = stored.stat().st_ino
+    deal = next(iter(sorted((workspace / "deals").glob("*.md"))))
+    with deal.open("a", encoding="utf-8") as handle:
+        handle.write("\nA line just now.\n")  # changed a moment ago: its text is not kept yet
+    build_site(workspace, out, TODAY, jobs=1)
+    assert stored.stat().st_ino == first  # atomic writes replace the file: the same inode means no write
+    _age(deal, 60)
+    build_site(workspace, out, TODAY, jobs=1)
+    assert stored.stat().st_ino != first  # now settled: its new text is kept
