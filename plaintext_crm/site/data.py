@@ -104,8 +104,7 @@ def _data_json_from_fragments(site: SiteData) -> str:
     figure_texts = FigureTexts(site.cache_dir, _ENCODE, partial(to_data, nested=False),
                                (__file__, json_data.__file__, sales_figures.__file__))
     objects["figures"] = [(deal_id, figure_texts.text(figures)) for deal_id, figures in site.figures.crm.deals.items()]
-    holes = _HOLES
-    rest = _ENCODE(_site_data(site, holes["clients"], holes["deals"], holes["projects"], _FIGURES_HOLE)) + "\n"
+    rest = _ENCODE(_site_data(site, _HOLES["clients"], _HOLES["deals"], _HOLES["projects"], _FIGURES_HOLE)) + "\n"
     parts: list[str] = []
     for kind, hole in [*_HOLES.items(), ("figures", _FIGURES_HOLE)]:
         before, *after = rest.split(_ENCODE(hole))
