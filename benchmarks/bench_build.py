@@ -1,12 +1,16 @@
 """Time `plaintext-crm build` as a whole process on synthetic workspaces, beside Hugo rendering the same files.
 
 Usage: python benchmarks/bench_build.py [--deals 1000 10000] [--repeat 2] [--keep DIR]
+                                       [--engines fast py] [--baseline OTHER-PLAINTEXT-CRM]
 
-For each size it prints, best of --repeat runs: a cold build (no caches, no previous site) and a
-rebuild after one deal changed, each with markdown-it-pyrs (the `fast` extra) and with markdown-it-py
+For each size it prints, best of --repeat runs: a cold build (no caches, no previous site), a
+rebuild after a line was added to one deal's notes ("one change"), and a rebuild after one deal moved
+to another stage ("one stage"), each with markdown-it-pyrs (the `fast` extra) and with markdown-it-py
 only, and Hugo (Debian's `hugo`) building the same Markdown files as plain pages; with the peak
 memory (max RSS of the largest process), the CPU time of all its processes (user + system: less
 sensitive than wall time to other load on the machine), and the ratios to Hugo's in the same run.
+With --baseline (the `plaintext-crm` of another checkout, e.g. an older commit's venv), the same cases
+are timed with it too, alternating with this one, into its own output and cache folders.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_workspace import generate_workspace
 
-from plaintext_crm.records.cache_store import cache_folder
+from plaintext_crm.records.cache_store import cache_folder as workspace_cache_folder
 
 TODAY = "2026-11-26"
 TARGETS = {"cold_vs_hugo": 0.8, "one_change_s": 1.0, "peak_mib": 1024}
@@ -83,35 +87,55 @@ def hugo_site(workspace: Path, folder: Path) -> Path:
     return folder
 
 
-def run_size(deals: int, base: Path, repeat: int) -> dict[str, dict[str, float]]:
+def run_size(deals: int, base: Path, repeat: int, engine_names: list[str], baseline: str | None
+             ) -> dict[str, dict[str, float]]:
     workspace = base / f"ws-{deals}"
     if not (workspace / "crm.yaml").exists():
         generate_workspace(workspace, deals)
     hugo = hugo_site(workspace, base / f"hugo-{deals}")
-    out = base / f"site-{deals}"
-    build = ["plaintext-crm", "build", str(workspace), "-o", str(out), "--today", TODAY, "-q"]
-    engines = {"fast": dict(os.environ, PLAINTEXT_CRM_MARKDOWN="pyrs"),
-               "py": dict(os.environ, PLAINTEXT_CRM_MARKDOWN="py")}
-    changed = next(iter(sorted((workspace / "deals").iterdir())))
+    commands = {"": "plaintext-crm", **({"old ": baseline} if baseline else {})}
+    engines = {"fast": "pyrs", "py": "py"}
+    deal_files = sorted((workspace / "deals").iterdir())
+    changed = deal_files[0]
+    moved = next(path for path in deal_files if "\nstage: proposal\n" in path.read_text(encoding="utf-8"))
     results: dict[str, dict[str, float]] = {}
+    runs: dict[str, list[dict[str, float]]] = {}
 
-    def clean() -> None:
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.rmtree(cache_folder(workspace), ignore_errors=True)
-
-    for name, env in engines.items():
-        cold = []
-        change = []
+    for name in engine_names:
         for attempt in range(repeat):
-            clean()
-            cold.append(measure(build, env))
-            with changed.open("a", encoding="utf-8") as handle:
-                handle.write(f"\nOne more line, edit {attempt}.\n")
-            change.append(measure(build, env))
-        results[f"cold {name}"] = best(cold)
-        results[f"one change {name}"] = best(change)
+            for label, command in (commands.items() if attempt % 2 == 0 else reversed(commands.items())):
+                out = base / f"site-{deals}-{label.strip() or 'new'}"
+                # each command its own cache folder: a baseline's caches never meet this version's
+                env = dict(os.environ, PLAINTEXT_CRM_MARKDOWN=engines[name],
+                           PLAINTEXT_CRM_CACHE_DIR=str(base / f"cache-{label.strip() or 'new'}"))
+                build = [command, "build", str(workspace), "-o", str(out), "--today", TODAY, "-q"]
+                shutil.rmtree(out, ignore_errors=True)
+                shutil.rmtree(cache_folder(workspace, env), ignore_errors=True)
+                runs.setdefault(f"{label}cold {name}", []).append(measure(build, env))
+                with changed.open("a", encoding="utf-8") as handle:
+                    handle.write(f"\nOne more line, edit {attempt}.\n")
+                runs.setdefault(f"{label}one change {name}", []).append(measure(build, env))
+                text = moved.read_text(encoding="utf-8")
+                moved.write_text(text.replace("\nstage: proposal\n", "\nstage: negotiation\n"), encoding="utf-8")
+                runs.setdefault(f"{label}one stage {name}", []).append(measure(build, env))
+                moved.write_text(text, encoding="utf-8")
+    for case in sorted(runs, key=lambda case: (case.startswith("old "), case.split()[-1] != "fast")):
+        results[case] = best(runs[case])
     results["hugo"] = time_hugo(hugo, repeat)
     return results
+
+
+def cache_folder(workspace: Path, env: dict[str, str]) -> Path:
+    """The workspace's cache folder under the cache root `env` names."""
+    previous = os.environ.get("PLAINTEXT_CRM_CACHE_DIR")
+    os.environ["PLAINTEXT_CRM_CACHE_DIR"] = env["PLAINTEXT_CRM_CACHE_DIR"]
+    try:
+        return workspace_cache_folder(workspace)
+    finally:
+        if previous is None:
+            del os.environ["PLAINTEXT_CRM_CACHE_DIR"]
+        else:
+            os.environ["PLAINTEXT_CRM_CACHE_DIR"] = previous
 
 
 def time_hugo(hugo: Path, repeat: int) -> dict[str, float]:
@@ -129,6 +153,8 @@ def main() -> None:
     parser.add_argument("--deals", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="Keep the generated workspaces and sites in this folder.")
+    parser.add_argument("--engines", nargs="+", choices=["fast", "py"], default=["fast", "py"])
+    parser.add_argument("--baseline", help="Another plaintext-crm executable to time in the same run.")
     args = parser.parse_args()
     if shutil.which("hugo") is None:
         raise SystemExit("hugo is not installed (apt-get install hugo)")
@@ -136,20 +162,22 @@ def main() -> None:
     base.mkdir(parents=True, exist_ok=True)
     try:
         for deals in args.deals:
-            results = run_size(deals, base, args.repeat)
+            results = run_size(deals, base, args.repeat, args.engines, args.baseline)
             hugo = results["hugo"]["seconds"]
             print(f"\n{deals} deals (best of {args.repeat}; peak = max RSS of the largest process)")
             hugo_cpu = results["hugo"]["cpu"]
-            print(f"  {'case':<20} {'seconds':>8} {'x Hugo':>7} {'CPU s':>7} {'x Hugo':>7} {'peak MiB':>9}")
+            print(f"  {'case':<24} {'seconds':>8} {'x Hugo':>7} {'CPU s':>7} {'x Hugo':>7} {'peak MiB':>9} {'x old':>6}")
             for case, figures in results.items():
-                print(f"  {case:<20} {figures['seconds']:>8.2f} {figures['seconds'] / hugo:>7.2f} "
-                      f"{figures['cpu']:>7.2f} {figures['cpu'] / hugo_cpu:>7.2f} {figures['peak_mib']:>9.0f}")
-            if deals == 10000:
+                old = results.get(f"old {case}")
+                versus = f"{figures['seconds'] / old['seconds']:>6.2f}" if old else ""
+                print(f"  {case:<24} {figures['seconds']:>8.2f} {figures['seconds'] / hugo:>7.2f} "
+                      f"{figures['cpu']:>7.2f} {figures['cpu'] / hugo_cpu:>7.2f} {figures['peak_mib']:>9.0f} {versus}")
+            if deals == 10000 and "cold fast" in results:
                 fast = results["cold fast"]["seconds"] / hugo
                 print(f"  targets: cold fast {fast:.2f}x Hugo (<= {TARGETS['cold_vs_hugo']}), one change fast "
                       f"{results['one change fast']['seconds']:.2f} s (< {TARGETS['one_change_s']}), peak "
-                      f"{max(r['peak_mib'] for k, r in results.items() if k != 'hugo'):.0f} MiB "
-                      f"(< {TARGETS['peak_mib']})")
+                      f"{max(r['peak_mib'] for k, r in results.items() if k != 'hugo' and not k.startswith('old ')):.0f}"
+                      f" MiB (< {TARGETS['peak_mib']})")
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)

@@ -83,7 +83,10 @@ def json_dumps(value: Any, indent: int | None = 2) -> str:
 
 def json_hidden(text: str) -> str:
     """JSON text (from json.dumps with ensure_ascii=False) with every hidden character as a \\u escape."""
-    if text.replace("\n", "").isprintable():  # the common case, checked in C: nothing to escape
+    if text.isascii():  # known without a scan (a flag of the string): of ASCII, only DEL is hidden
+        if "\x7f" not in text:
+            return text
+    elif text.replace("\n", "").isprintable():  # the common case, checked in C: nothing to escape
         return text
     return _JSON_HIDDEN.sub(_json_char, text)
 

@@ -18,6 +18,7 @@ from plaintext_crm.money import cents
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _SHAPES: dict[type, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # dataclass -> (fields, properties)
+_REFERENCES: dict[type, str | None] = {}  # class -> its json_reference attribute (None: none)
 
 
 def _shape(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -29,6 +30,15 @@ def _shape(kind: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return shape
 
 
+def _reference(kind: type) -> str | None:
+    """The class's `json_reference`, looked up once per class (an Enum class answers getattr slowly)."""
+    try:
+        return _REFERENCES[kind]
+    except KeyError:
+        reference = _REFERENCES[kind] = getattr(kind, "json_reference", None)
+        return reference
+
+
 def to_data(value: Any, *, nested: bool = True) -> Any:
     """A JSON-able copy: dataclasses to dicts (plus their scalar properties), dates to ISO, money to cents.
 
@@ -38,7 +48,7 @@ def to_data(value: Any, *, nested: bool = True) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if nested and (reference := getattr(kind, "json_reference", None)) is not None:
+    if nested and (reference := _reference(kind)) is not None:
         return getattr(value, reference)
     shape = _SHAPES.get(kind)
     if shape is None:

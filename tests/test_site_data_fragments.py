@@ -96,3 +96,60 @@ def test_stage_since_from_history_replaces_the_front_matter_value_in_place(make_
     fragments = RecordFragments(root, None, lambda value: json.dumps(value, separators=(",", ":"),
                                                                        default=json_default), lambda r: {"a": 1, "b": 2})
     assert fragments.text(site.workspace.deals["a"], {"b": 3, "c": 4}) == '{"a":1,"b":3,"c":4}'
+
+
+def test_deal_figures_texts_are_reused_by_repr_and_ignored_when_damaged(tmp_path: Path) -> None:
+    """figures.deals in data.json: a value with the same repr reuses its stored text; a damaged store is ignored."""
+    from dataclasses import dataclass
+
+    from plaintext_crm.site.data_fragments import FIGURES_FILE, FigureTexts
+
+    @dataclass(frozen=True)
+    class Value:
+        amount: int
+
+    converted: list[object] = []
+
+    def convert(value: Value) -> dict[str, int]:
+        converted.append(value)
+        return {"amount": value.amount}
+
+    first = FigureTexts(tmp_path, json.dumps, convert)
+    assert first.text(Value(1)) == '{"amount": 1}'
+    first.save()
+    second = FigureTexts(tmp_path, json.dumps, convert)
+    assert second.text(Value(1)) == '{"amount": 1}' and second.text(Value(2)) == '{"amount": 2}'
+    assert converted == [Value(1), Value(2)]
+    assert FigureTexts(tmp_path, json.dumps, convert, [__file__]).stored == {}  # other code: other texts
+    data = bytearray((tmp_path / FIGURES_FILE).read_bytes())
+    data[-2] ^= 1
+    (tmp_path / FIGURES_FILE).write_bytes(bytes(data))
+    assert FigureTexts(tmp_path, json.dumps, convert).text(Value(1)) == '{"amount": 1}'
+    assert len(converted) == 3
+
+
+def test_data_json_with_stored_figures_equals_the_plain_encoding_after_a_stage_change(workspace: Path) -> None:
+    out = workspace.parent / "site"
+    build_site(workspace, out, TODAY, jobs=1)
+    deal = next(iter(sorted((workspace / "deals").glob("*.md"))))
+    text = deal.read_text(encoding="utf-8")
+    deal.write_text(text.replace("value:", "value: 1\nold_value:", 1), encoding="utf-8")
+    _age(deal, 60)
+    build_site(workspace, out, TODAY, jobs=1)
+    fresh = build_site(workspace, workspace.parent / "fresh", TODAY, use_cache=False, jobs=1)
+    assert (out / "data.json").read_bytes() == (fresh.out / "data.json").read_bytes()
+
+
+def test_the_record_texts_are_not_written_again_when_nothing_new_is_kept(workspace: Path) -> None:
+    out = workspace.parent / "site"
+    build_site(workspace, out, TODAY, jobs=1)
+    stored = cache_folder(workspace) / FRAGMENTS_FILE
+    first = stored.stat().st_ino
+    deal = next(iter(sorted((workspace / "deals").glob("*.md"))))
+    with deal.open("a", encoding="utf-8") as handle:
+        handle.write("\nA line just now.\n")  # changed a moment ago: its text is not kept yet
+    build_site(workspace, out, TODAY, jobs=1)
+    assert stored.stat().st_ino == first  # atomic writes replace the file: the same inode means no write
+    _age(deal, 60)
+    build_site(workspace, out, TODAY, jobs=1)
+    assert stored.stat().st_ino != first  # now settled: its new text is kept

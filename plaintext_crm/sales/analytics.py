@@ -43,10 +43,12 @@ class CrmAnalytics:
     handoffs: Handoffs
     forecast: Forecast
 
-    def to_data(self) -> dict[str, Any]:
-        """JSON-able dict for data.json: deals in full, everywhere else deals by id."""
+    def to_data(self, *, deals_in_full: bool = True) -> dict[str, Any]:
+        """JSON-able dict for data.json: deals in full, everywhere else deals by id (with `deals_in_full`
+        False, `deals` too maps each id to itself, for a caller that fills them in)."""
         data = {field.name: to_data(getattr(self, field.name)) for field in dataclasses.fields(self)}
-        data["deals"] = {deal_id: to_data(figures, nested=False) for deal_id, figures in self.deals.items()}
+        if deals_in_full:
+            data["deals"] = {deal_id: to_data(figures, nested=False) for deal_id, figures in self.deals.items()}
         return data
 
 

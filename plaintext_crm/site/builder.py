@@ -30,7 +30,7 @@ from plaintext_crm.history.record_history import history_key
 from plaintext_crm.records import cache_store
 from plaintext_crm.records.parse_cache import die_with_parent
 from plaintext_crm.records.reading import read_inside
-from plaintext_crm.site import output
+from plaintext_crm.site import in_place, output
 from plaintext_crm.site.audience import published_pages, view_site_data
 from plaintext_crm.site.bodies import render_bodies
 from plaintext_crm.site.markdown import renderer
@@ -119,6 +119,9 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
     global_key = _global_key(root, today, env, audience)
     if passphrase is not None:  # a new salt each build: no page of it can be reused, in it or after it
         global_key = "encrypted"
+    # Cached page items are kept under the build's key (fragments.py); an audience's or an encrypted build
+    # keeps none, as it keeps no record text in caches.
+    site.build_key = global_key if use_cache and audience is None and passphrase is None else None
     if on_plan is not None:
         on_plan(len(pages))
 
@@ -134,6 +137,8 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
     if previous:  # a previous build: whole-workspace pages can be reused when no record or finding changed
         digests = record_digests(site.workspace, previous["records"], signature)
         whole_key = workspace_key(digests, site.workspace.files, site.findings)
+    # The manifest describes the site in `out`: only the pages rendered now are moved into it (in_place.py).
+    update_in_place = bool(previous) and os.path.isdir(out)
     with output.staging_folder(out) as staging:
         # Pages rendered on every build (overview, This week, data.json) start at once, in workers when the
         # workspace is big, while this process works out which of the other pages the previous build can give.
@@ -144,7 +149,8 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
         def plan_rest() -> list[Page]:
             fingerprints.update((page.output, _fingerprint(page, signature, whole_key)) for page in pages)
             rest = [page for page in pages if page.sources is not None or page.records_only]
-            todo[:] = always + _reuse_unchanged(rest, previous.get("pages", {}), fingerprints, out, staging)
+            todo[:] = always + _reuse_unchanged(rest, previous.get("pages", {}), fingerprints, out,
+                                                None if update_in_place else staging)
             if progress is not None and len(todo) < len(pages):
                 progress(len(pages) - len(todo))
             return todo[len(always):]
@@ -156,21 +162,37 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
         digests = _render_pages(site, env, pages, always, plan_rest, staging, jobs, progress,
                                 meanwhile=digest_all if wanted else None) or digests
         written = [page.output for page in pages]
+        moved = [page.output for page in todo]
         for rel, source in static_files(root):
             target = staging / STATIC_FOLDER / rel
+            written.append(f"{STATIC_FOLDER}/{rel}")
+            if update_in_place and _same_bytes(out / STATIC_FOLDER / rel, source):
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 target.write_bytes(source)
             except OSError as exc:
                 exc.filename = exc.filename or str(target)
                 raise
-            written.append(f"{STATIC_FOLDER}/{rel}")
+            moved.append(f"{STATIC_FOLDER}/{rel}")
         if passphrase is not None:  # (imported here: only encrypted builds load cryptography)
             from plaintext_crm.site.encrypt import derive_key, encrypt_folder, shell_page
 
             written = encrypt_folder(staging, written, derive_key(passphrase), shell_page())
-        output.finish(staging, written)  # the marker: every file of this site, and nothing else
-        output.swap_in(staging, out)
+        if update_in_place and not _forget_manifest(cache_dir):  # a stale manifest would lie about `out`
+            update_in_place = False
+            kept = set(written) - set(moved)
+            for page in _reuse_unchanged([page for page in pages if page.output in kept], previous["pages"],
+                                         fingerprints, out, staging):  # gone meanwhile: rendered here
+                _write_page(site, env, page, staging)
+            for rel in sorted(kept - set(fingerprints)):  # the unchanged assets
+                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+                _link_or_copy(out / rel, staging / rel)
+        if update_in_place:
+            in_place.publish(staging, out, moved, written)
+        else:
+            output.finish(staging, written)  # the marker: every file of this site, and nothing else
+            output.swap_in(staging, out)
     if use_cache:
         if whole_key is None:
             whole_key = workspace_key(digests, site.workspace.files, site.findings)
@@ -303,16 +325,25 @@ def _fingerprint(page: Page, signature: Callable[[str], str], whole_key: str | N
 
 
 def _reuse_unchanged(pages: Sequence[Page], previous: dict[str, str], fingerprints: dict[str, str | None],
-                     out: Path, staging: Path) -> list[Page]:
-    """Hard-link the previous build's copy of every page whose inputs are unchanged; return the others."""
+                     out: Path, staging: Path | None) -> list[Page]:
+    """Hard-link the previous build's copy of every page whose inputs are unchanged into `staging` (with
+    None, the page stays where it is in `out`); return the others."""
     todo = []
     folders: set[str] = set()
-    old_root, new_root = str(out), str(staging)
+    old_root = str(out)
+    present: set[str] | None = None  # the site's files, listed once (in place)
     for page in pages:
         fingerprint = fingerprints[page.output]
         if fingerprint is None or previous.get(page.output) != fingerprint:
             todo.append(page)
             continue
+        if staging is None:
+            if present is None:
+                present = in_place.page_files(out)
+            if page.output not in present:  # removed by hand: render it again
+                todo.append(page)
+            continue
+        new_root = str(staging)
         target = os.path.join(new_root, page.output)
         folder = os.path.dirname(target)
         if folder not in folders:
@@ -333,6 +364,28 @@ def _link_or_copy(source: str | Path, target: str | Path) -> None:
         if os.path.islink(source):  # never publish what a link points at: the page is rendered again
             raise FileNotFoundError(errno.ENOENT, "a symbolic link", os.fspath(source)) from None
         shutil.copyfile(source, target)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """True when `path` is a regular file (not a link) holding exactly `data`."""
+    if not in_place.is_page_file(os.fspath(path)):
+        return False
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _forget_manifest(cache_dir: Path) -> bool:
+    """Delete the page manifest before `out` is changed in place (the next build, if this one is killed
+    meanwhile, renders every page); False when it cannot be deleted."""
+    try:
+        os.unlink(cache_dir / MANIFEST)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True
 
 
 def _read_manifest(cache_dir: Path, out: Path, global_key: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from plaintext_crm import __version__, json_data
@@ -10,7 +11,8 @@ from plaintext_crm.escape import json_hidden
 from plaintext_crm.json_data import field_names, json_default, to_data
 from plaintext_crm.records.config import Config
 from plaintext_crm.records.model import Record
-from plaintext_crm.site.data_fragments import RecordFragments
+from plaintext_crm.sales import figures as sales_figures
+from plaintext_crm.site.data_fragments import FigureTexts, RecordFragments
 
 if TYPE_CHECKING:
     from plaintext_crm.site.pages import SiteData
@@ -28,8 +30,12 @@ def site_data(site: SiteData) -> dict[str, Any]:
                        for project_id, project in sorted(workspace.projects.items())})
 
 
-def _site_data(site: SiteData, clients: Any, deals: Any, projects: Any) -> dict[str, Any]:
+def _site_data(site: SiteData, clients: Any, deals: Any, projects: Any, deal_figures: Any = None) -> dict[str, Any]:
+    """data.json's object; `deal_figures` stands for figures.deals when given (filled in by the caller)."""
     workspace = site.workspace
+    figures = site.figures.crm.to_data(deals_in_full=deal_figures is None)
+    if deal_figures is not None:
+        figures["deals"] = deal_figures
     return {
         "version": DATA_VERSION,
         "generator": f"plaintext-crm {__version__}",
@@ -41,7 +47,7 @@ def _site_data(site: SiteData, clients: Any, deals: Any, projects: Any) -> dict[
         "projects": projects,
         "findings": [{"path": f.path, "line": f.line, "column": f.column, "code": f.code, "rule": f.rule,
                       "severity": f.severity.label, "message": f.message} for f in site.findings],
-        "figures": site.figures.crm.to_data(),
+        "figures": figures,
         "pages": {path: output for path, output in sorted(site.links.items())},
         "history": site.figures.history.to_data(),
     }
@@ -80,6 +86,7 @@ def _data_json(site: SiteData) -> str:
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=lambda value: json_default(value)).encode
 _HOLES = {kind: f"\x00{kind}\x00" for kind in ("clients", "deals", "projects")}
+_FIGURES_HOLE = "\x00figures.deals\x00"  # figures.deals comes after the records in data.json
 
 
 def _data_json_from_fragments(site: SiteData) -> str:
@@ -94,9 +101,12 @@ def _data_json_from_fragments(site: SiteData) -> str:
         "projects": [(project_id, fragments.text(project, _schedule_of(site, project_id)))
                      for project_id, project in sorted(workspace.projects.items())],
     }
-    rest = _ENCODE(_site_data(site, *_HOLES.values())) + "\n"  # everything but the records: ~a quarter
+    figure_texts = FigureTexts(site.cache_dir, _ENCODE, partial(to_data, nested=False),
+                               (__file__, json_data.__file__, sales_figures.__file__))
+    objects["figures"] = [(deal_id, figure_texts.text(figures)) for deal_id, figures in site.figures.crm.deals.items()]
+    rest = _ENCODE(_site_data(site, _HOLES["clients"], _HOLES["deals"], _HOLES["projects"], _FIGURES_HOLE)) + "\n"
     parts: list[str] = []
-    for kind, hole in _HOLES.items():
+    for kind, hole in [*_HOLES.items(), ("figures", _FIGURES_HOLE)]:
         before, *after = rest.split(_ENCODE(hole))
         if len(after) != 1:
             raise ValueError(f"data.json: cannot place the {kind}")
@@ -104,6 +114,7 @@ def _data_json_from_fragments(site: SiteData) -> str:
         rest = after[0]
     parts.append(rest)
     fragments.save()
+    figure_texts.save()
     return "".join(parts)
 
 

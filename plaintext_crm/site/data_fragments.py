@@ -12,6 +12,8 @@ is in both: the cached text is kept in pieces cut where such keys' values go, fi
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pickle
 import time
@@ -25,6 +27,8 @@ from plaintext_crm.records.parse_cache import cache_signature
 
 FRAGMENTS_FILE = "site-data-records.cache"
 FRAGMENTS_FORMAT = 2
+FIGURES_FILE = "site-data-figures.cache"
+FIGURES_FORMAT = 1
 
 # entry: (file signature, keys whose value is filled in per build, the text pieces around those values)
 Fragment = tuple[tuple[int, int], tuple[str, ...], tuple[str, ...]]
@@ -80,6 +84,11 @@ class RecordFragments:
             return
         settled = time.time_ns() - cache_store.RACY_WINDOW_NS
         entries = {path: entry for path, entry in self.fresh.items() if entry[0][1] < settled}
+        if self.stored.keys() <= self.fresh.keys() and all(self.stored.get(path) is entry for path, entry in
+                                                           entries.items()):
+            # Nothing to add (a file changed a moment ago is not kept; its old entry no longer matches its
+            # stamp) and nothing to drop: rewriting ~45 MB at 10,000 deals would only cost time.
+            return
         # Atomic; a cache folder that cannot be written, or a full disk, only means no cache next time.
         cache_store.write_entry(self.cache_dir / FRAGMENTS_FILE, FRAGMENTS_FILE,
                                 pickle.dumps((self.signature, entries), protocol=pickle.HIGHEST_PROTOCOL))
@@ -130,6 +139,57 @@ class RecordFragments:
                 and isinstance(stored[1], dict)):
             return {}
         return stored[1]
+
+
+class FigureTexts:
+    """The JSON texts of values (a deal's figures) by a digest of their `repr`, kept between builds.
+
+    A deal's figures are a frozen dataclass of plain values whose repr names every field, so the same
+    repr means the same JSON text (for the same code: `code_files`' mtimes and the tool version are part
+    of the stored file's signature). Stored as JSON text in a checked entry; damaged or foreign: ignored.
+    """
+
+    def __init__(self, cache_dir: Path | None, encode: Callable[[Any], str], convert: Callable[[Any], Any],
+                 code_files: Sequence[str | None] = ()) -> None:
+        self.cache_dir = cache_dir
+        self.encode = encode
+        self.convert = convert
+        signature = [FIGURES_FORMAT, cache_signature()[1:3], *(_code_stamp(code_file) for code_file in code_files)]
+        self.signature = json.loads(json.dumps(signature))  # as it reads back from the store
+        self.stored = self._load()
+        self.used: dict[str, str] = {}
+
+    def text(self, value: Any) -> str:
+        """`encode(convert(value))`, from the store when a value with the same repr was encoded before."""
+        key = hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        text = self.used.get(key) or self.stored.get(key)
+        if text is None:
+            text = self.encode(self.convert(value))
+        self.used[key] = text
+        return text
+
+    def save(self) -> None:
+        """Keep the texts used by this build, when they differ from the stored ones."""
+        if self.cache_dir is None or self.used.keys() == self.stored.keys():
+            return
+        payload = json.dumps({"signature": self.signature, "texts": self.used}, ensure_ascii=False)
+        cache_store.write_entry(self.cache_dir / FIGURES_FILE, FIGURES_FILE, payload.encode("utf-8", "surrogatepass"))
+
+    def _load(self) -> dict[str, str]:
+        if self.cache_dir is None:
+            return {}
+        payload = cache_store.read_entry(self.cache_dir / FIGURES_FILE, FIGURES_FILE)
+        if payload is None:
+            return {}
+        try:
+            data = json.loads(payload.decode("utf-8", "surrogatepass"))
+        except ValueError:
+            return {}
+        if not (isinstance(data, dict) and data.get("signature") == self.signature
+                and isinstance(data.get("texts"), dict)):
+            return {}
+        texts = data["texts"]
+        return texts if all(isinstance(text, str) for text in texts.values()) else {}
 
 
 def _code_stamp(code_file: str | None) -> int:

@@ -174,6 +174,8 @@ class IncrementalSite:
             # build_site's page reuse does not know the navigation: a change of it alone needs a fresh build
             nav_only = key.split("|", 1)[0] == self.state.global_key.split("|", 1)[0]
             return self._full(started, changed, fresh=nav_only)
+        if self.use_cache:  # the whole-workspace pages join their unchanged items, as `build` does (fragments.py)
+            site.cache_dir, site.build_key = cache_store.cache_folder(self.root), key.split("|", 1)[0]
         fingerprints = {page.output: _fingerprint(page, self.state.versions) for page in pages}
         dirty = [page for page in pages
                  if fingerprints[page.output] is None or self.state.fingerprints.get(page.output, ())

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from plaintext_crm.findings import Finding
 from plaintext_crm.records.model import Client, DatedNote, Deal, Project, Record, Workspace
+from plaintext_crm.site.fragments import Fragments, item_base, store_path
 
 if TYPE_CHECKING:
     from plaintext_crm.analysis import Analysis
@@ -54,6 +55,8 @@ class SiteData:
     findings_by_path: dict[str, list[Finding]] = field(default_factory=dict)
     partials: dict[tuple[str, str, str | None], Markup] = field(default_factory=dict)
     cache_dir: Path | None = None  # the workspace's cache folder (cache_store) when the build may use caches
+    build_key: str | None = None  # the build's global key, under which cached page items are kept (fragments.py)
+    item_reprs: dict[int, tuple[object, str]] = field(default_factory=dict)  # fragments.py: values' texts
     _findings_keys: dict[str, str] = field(default_factory=dict)
     _urls: dict[str, str | None] = field(default_factory=dict)  # record path -> escaped page URL
     outputs: frozenset[str] = frozenset()  # every planned page (set_pages): links to others are not written
@@ -142,9 +145,14 @@ class Page:
         assert self.template is not None
         context = dict(self.base_context(site))
         context["partial"] = lambda name: self.partial(site, env, name, context)
+        store = store_path(site.cache_dir, self.output) if site.cache_dir is not None and self.sources is None else None
+        context["cached"] = items = Fragments(env, item_base(context["root"], context["url"], site.workspace.config,
+                                                             site.today), store, site.build_key, site.item_reprs)
         if self.context is not None:
             context.update(self.context(site))
-        return env.get_template(self.template).render(context)
+        text = env.get_template(self.template).render(context)
+        items.save()
+        return text
 
     def partial(self, site: SiteData, env: Environment, name: str, context: Mapping[str, Any]) -> Markup:
         """A page-independent partial (_header.html, _footer.html), rendered once per folder depth and section.

@@ -457,3 +457,14 @@ def test_watch_and_serve_report_names_escaped() -> None:
     for line in said:
         assert_visible(line)
         assert "\n" not in line
+
+
+def test_json_hidden_escapes_del_in_ascii_text_and_hidden_characters_in_any_text() -> None:
+    """The ASCII shortcut of json_hidden (no scan for printable text) still escapes DEL, the one hidden
+    ASCII character json.dumps leaves; other text is scanned as before."""
+    from plaintext_crm.escape import json_hidden
+
+    assert json_hidden('{"a":"x\x7fy"}\n') == '{"a":"x\\u007fy"}\n'
+    assert json_hidden('{"a":"plain"}\n') == '{"a":"plain"}\n'
+    assert json_hidden('{"a":"é\u202e\x7f"}') == '{"a":"é\\u202e\\u007f"}'
+    assert json_hidden('{"a":"é"}\n') == '{"a":"é"}\n'
