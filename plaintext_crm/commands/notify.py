@@ -22,8 +22,10 @@ from plaintext_crm.options import workspace_argument
 @click.option("--scheduled", metavar="CRON", default=None,
               help="The UTC cron line that started this run (GitHub's github.event.schedule): send only when it "
                    "is notify.hour on a working day in notify.time_zone. Empty: send.")
+@click.option("--working-days-only", is_flag=True,
+              help="Send nothing on a day that is not a working day, or is a holiday, in crm.yaml.")
 def notify(workspace: Path | None, via: str, owner_ids: tuple[str, ...], dry_run: bool, today: str | None,
-           scheduled: str | None) -> None:
+           scheduled: str | None, working_days_only: bool) -> None:
     """Send each owner's digest (see `plaintext-crm digest`); owners with nothing due get nothing.
 
     Inactive members and members without an email are skipped with a notice. Failed deliveries are
@@ -54,6 +56,9 @@ def notify(workspace: Path | None, via: str, owner_ids: tuple[str, ...], dry_run
     env = dict(os.environ)
     check_settings(settings, via, env, dry_run)
     day = team_today(today, settings.time_zone, now)
+    if working_days_only and (day.weekday() not in config.working_days or day in config.holidays):
+        click.echo(f"Nothing sent: {day:%A %Y-%m-%d} is not a working day (crm.yaml working_days, holidays).")
+        return
     found = chosen_digests(load_analysis(root, day), owner_ids)
     deliveries, notices = plan(found, settings, via, now)
     for notice in notices:
