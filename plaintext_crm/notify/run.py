@@ -11,10 +11,10 @@ from typing import Any
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import json_dumps, terminal
+from plaintext_crm.notify import send
 from plaintext_crm.notify.digest import Digest
 from plaintext_crm.notify.email_message import build_message
 from plaintext_crm.notify.send import (
-    RETRY_DELAYS,
     SMTP_PASSWORD_ENV,
     WEBHOOK_TOKEN_ENV,
     WEBHOOK_URL_ENV,
@@ -98,8 +98,9 @@ def show(delivery: Delivery) -> str:
 
 def deliver_all(deliveries: Sequence[Delivery], settings: NotifySettings, env: dict[str, str], log: SentLog | None,
                 *, dry_run: bool, now: dt.datetime, echo: Callable[[str], None],
-                delays: Sequence[float] = RETRY_DELAYS) -> Report:
-    """Send each delivery not yet in the sent-log (retrying), recording each success at once."""
+                delays: Sequence[float] | None = None) -> Report:
+    """Send each delivery not yet in the sent-log (retrying after `delays`, by default send.RETRY_DELAYS),
+    recording each success at once."""
     lines: list[str] = []
     failed = sent = 0
     for delivery in deliveries:
@@ -113,7 +114,7 @@ def deliver_all(deliveries: Sequence[Delivery], settings: NotifySettings, env: d
                  + terminal_block(show(delivery)))
             lines.append(f"{label}: would be sent (dry run)")
             continue
-        outcome = _send(delivery, settings, env, delays)
+        outcome = _send(delivery, settings, env, send.RETRY_DELAYS if delays is None else delays)
         if outcome.ok:
             sent += 1
             if log is not None:

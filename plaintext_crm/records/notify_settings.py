@@ -115,10 +115,10 @@ def _email(raw: Any, problem: Problem) -> EmailSettings | None:
     port, starttls, username = raw.get("port", 587), raw.get("starttls", True), raw.get("username")
     usable = True
     if not isinstance(host, str) or not _HOST.match(host):
-        problem((*where, "host"), "notify.email: 'host' must be the SMTP server's host name")
+        problem((*where, "host") if "host" in raw else where, "notify.email: 'host' must be the SMTP server's host name")
         usable = False
     if not isinstance(sender, str) or "@" not in sender or any(char in sender for char in "\r\n"):
-        problem((*where, "from"), "notify.email: 'from' must be the sender's address, like "
+        problem((*where, "from") if "from" in raw else where, "notify.email: 'from' must be the sender's address, like "
                                   "\"Brightline CRM <crm@brightline.example>\"")
         usable = False
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
