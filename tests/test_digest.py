@@ -137,3 +137,26 @@ def test_without_site_url_items_name_their_files(make_workspace: Callable[..., P
     result = run(str(root), "--today", EXAMPLE_TODAY)
     assert result.output.splitlines()[2:5] == ["Due today (1)", "  - Plain: Call (due 2026-11-26)",
                                                "    deals/a-deal.md"]
+
+
+def test_notify_skips_members_without_email_inactive_ones_and_owners_outside_the_team(
+        make_workspace: Callable[..., Path]) -> None:
+    import datetime as dt_
+
+    from plaintext_crm.notify.run import plan
+    from plaintext_crm.records.notify_settings import EmailSettings, NotifySettings
+
+    files = {f"deals/{owner}-deal.md": DEAL.format(title=f"{owner}'s deal", due="2026-11-20").replace(
+        "owner: ana", f"owner: {owner}") for owner in ("ana", "ben", "old", "zed")}
+    root = make_workspace({**files, "clients/acme.md": "---\nname: Acme\n---\n"})
+    found = digests(load_analysis(root, TODAY, use_cache=False))
+    assert [digest.owner for digest in found if not digest.empty] == ["ana", "ben", "old", "zed"]
+    settings = NotifySettings(email=EmailSettings("smtp.example.com", "crm@example.com"))
+    now = dt_.datetime(2026, 11, 26, 7, tzinfo=dt_.UTC)
+    deliveries, notices = plan(found, settings, "email", now)
+    assert [delivery.to for delivery in deliveries] == ["ana@example.com"]
+    assert notices == ["ben: skipped, no email in crm.yaml's team",
+                       "old: skipped, an inactive member (active: false in crm.yaml); their open records need a new owner",
+                       "zed: skipped, not a member of crm.yaml's team (no email to send to)"]
+    hooks, skipped = plan(found, settings, "webhook", now)  # a chat needs no address; people who left get nothing
+    assert [delivery.digest.owner for delivery in hooks] == ["ana", "ben", "zed"] and skipped == notices[1:2]

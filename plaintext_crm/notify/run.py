@@ -68,7 +68,7 @@ def plan(digests: Iterable[Digest], settings: NotifySettings, via: str,
         if digest.empty:
             continue
         who = terminal(digest.owner)
-        if via == "webhook":
+        if via == "webhook" and (digest.active or not digest.member):  # the chat needs no address
             deliveries.append(Delivery(digest, via, f"the {kind} webhook", payload=payload_of(kind, digest)))
             continue
         if not digest.member:
