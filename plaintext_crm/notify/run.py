@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from email.errors import MessageError
 from email.message import EmailMessage
 from typing import Any
 
@@ -82,7 +83,7 @@ def plan(digests: Iterable[Digest], settings: NotifySettings, via: str,
             assert settings.email is not None
             try:
                 message = build_message(digest, settings.email.sender, now)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, MessageError) as exc:
                 notices.append(f"{who}: skipped, the email '{terminal(digest.email)}' cannot be used ({exc})")
                 continue
             deliveries.append(Delivery(digest, via, digest.email, message=message))

@@ -206,7 +206,7 @@ SETTINGS = (
                        "allow_indexing": {"type": "boolean"}},
     }),
     Setting("site_url", "The published site's http(s) address: digests link each item to its page there.",
-            {"type": ["string", "null"], "pattern": "^\\s*https?://[^/\\s]+"}),
+            {"type": ["string", "null"], "pattern": "^\\s*https?://[^/\\s]+\\S*\\s*$"}),
     Setting("notify", "Daily digests by email and chat (docs/notify.md): {email: {host, port, from, starttls, "
                       "username}, webhook: {kind}, hour, time_zone}.", {
         "type": ["object", "null"], "additionalProperties": False,

@@ -63,12 +63,32 @@ def known_time_zone(name: str) -> bool:
     return True
 
 
+def _one_address(text: str) -> bool:
+    """Whether `text` is one email address, with or without a display name ("CRM <crm@example.com>")."""
+    from email.errors import MessageError
+    from email.headerregistry import HeaderRegistry
+
+    if any(ord(char) < 32 for char in text):
+        return False
+    try:
+        header = HeaderRegistry()("From", text)
+    except (MessageError, ValueError, IndexError):
+        return False
+    addresses: tuple[Any, ...] = tuple(getattr(header, "addresses", ()))
+    return (len(addresses) == 1 and not header.defects and "@" in addresses[0].addr_spec
+            and bool(addresses[0].domain))
+
+
 def read_site_url(raw: Any, problem: Problem) -> str | None:
     """`site_url`: the published site's address (http or https), kept with a trailing slash."""
     if raw is None:
         return None
-    if not isinstance(raw, str) or urlsplit(raw.strip()).scheme not in ("http", "https") \
-            or not urlsplit(raw.strip()).netloc or any(char.isspace() or ord(char) < 32 for char in raw.strip()):
+    try:
+        parts = urlsplit(raw.strip()) if isinstance(raw, str) else None
+    except ValueError:  # a malformed IPv6 host
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
+            or any(char.isspace() or ord(char) < 32 for char in str(raw).strip()):
         problem(("site_url",), "'site_url' must be the published site's http(s) address, like "
                                "https://crm.example.com/")
         return None
@@ -117,7 +137,7 @@ def _email(raw: Any, problem: Problem) -> EmailSettings | None:
     if not isinstance(host, str) or not _HOST.match(host):
         problem((*where, "host") if "host" in raw else where, "notify.email: 'host' must be the SMTP server's host name")
         usable = False
-    if not isinstance(sender, str) or "@" not in sender or any(char in sender for char in "\r\n"):
+    if not isinstance(sender, str) or not _one_address(sender):
         problem((*where, "from") if "from" in raw else where, "notify.email: 'from' must be the sender's address, like "
                                   "\"Brightline CRM <crm@brightline.example>\"")
         usable = False
