@@ -31,11 +31,10 @@ def digest(workspace: Path | None, today: str | None, owner_ids: tuple[str, ...]
     from plaintext_crm.notify.render_markdown import render_markdowns
     from plaintext_crm.notify.render_text import render_texts
     from plaintext_crm.notify.schedule import team_today
+    from plaintext_crm.records.config import load_config
     from plaintext_crm.records.loader import workspace_root
 
     root = workspace_root(workspace)
-    from plaintext_crm.records.config import load_config
-
     day = team_today(today, load_config(root)[0].notify.time_zone)
     found = chosen_digests(load_analysis(root, day), owner_ids)
     if output_format == "json":
