@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -115,3 +116,20 @@ def test_today_is_the_team_date_unless_given(monkeypatch: pytest.MonkeyPatch) ->
     assert team_today(None, "UTC", late) == dt.date(2026, 11, 26)
     assert team_today("2026-01-02", "Europe/Berlin", late) == dt.date(2026, 1, 2)
     assert zoneinfo.ZoneInfo("Europe/Berlin")  # the machine knows the zones the tests use
+
+
+def test_the_sent_log_keeps_two_weeks_and_survives_a_damaged_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from plaintext_crm.notify.sent_log import SentLog
+
+    monkeypatch.setenv("PLAINTEXT_CRM_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "ws"
+    root.mkdir()
+    now = dt.datetime(2026, 11, 26, 7, tzinfo=dt.UTC)
+    log = SentLog(root)
+    log.mark("email", "ana", dt.date(2026, 11, 1), now)
+    log.mark("email", "ana", dt.date(2026, 11, 26), now)
+    again = SentLog(root)
+    assert again.sent("email", "ana", dt.date(2026, 11, 26)) and not again.sent("webhook", "ana", dt.date(2026, 11, 26))
+    assert not again.sent("email", "ana", dt.date(2026, 11, 1))  # older than two weeks: dropped
+    again.path.write_bytes(again.path.read_bytes()[:-3])  # damaged: not trusted, nothing counts as sent
+    assert not SentLog(root).sent("email", "ana", dt.date(2026, 11, 26))

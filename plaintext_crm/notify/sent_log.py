@@ -22,6 +22,15 @@ def _key(channel: str, owner: str, day: dt.date) -> str:
     return json.dumps([day.isoformat(), channel, owner])
 
 
+def _day_of(key: str) -> str:
+    """The ISO day of an entry's key ("" for a key this version did not write: dropped)."""
+    try:
+        day = json.loads(key)[0]
+    except (ValueError, LookupError, TypeError):
+        return ""
+    return day if isinstance(day, str) else ""
+
+
 class SentLog:
     """The digests already sent, read once; `mark` records one and writes the log at once."""
 
@@ -44,5 +53,5 @@ class SentLog:
         """Record a delivery and write the log (a later failure must not lose what was already sent)."""
         self.entries[_key(channel, owner, day)] = when.isoformat()
         oldest = (day - dt.timedelta(days=KEEP_DAYS)).isoformat()
-        self.entries = {key: value for key, value in self.entries.items() if json.loads(key)[0] >= oldest}
+        self.entries = {key: value for key, value in self.entries.items() if _day_of(key) >= oldest}
         write_entry(self.path, KIND, json.dumps(self.entries, sort_keys=True).encode("utf-8"))
