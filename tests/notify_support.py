@@ -128,6 +128,15 @@ SLACK = {  # api.slack.com/messaging/webhooks and the Block Kit reference (heade
         {"type": "object", "required": ["type", "elements"], "properties": {"type": {"const": "context"}}},
     ]}}},
 }
+TEXT_RUN = {  # adaptivecards.io/explorer/TextRun.html (Adaptive Cards 1.2+), with an Action.OpenUrl for links
+    "type": "object", "required": ["type", "text"], "additionalProperties": False,
+    "properties": {"type": {"const": "TextRun"}, "text": _TEXT, "weight": {"enum": ["Default", "Lighter", "Bolder"]},
+                   "size": {"enum": ["Default", "Small", "Medium", "Large", "ExtraLarge"]},
+                   "color": {"enum": ["Default", "Dark", "Light", "Accent", "Good", "Warning", "Attention"]},
+                   "selectAction": {"type": "object", "required": ["type", "url"], "additionalProperties": False,
+                                    "properties": {"type": {"const": "Action.OpenUrl"},
+                                                   "url": {"type": "string", "pattern": "^https?://"}}}},
+}
 TEAMS = {  # learn.microsoft.com: send Adaptive Cards with incoming webhooks (the message envelope)
     "type": "object", "required": ["type", "attachments"],
     "properties": {"type": {"const": "message"}, "attachments": {"type": "array", "minItems": 1, "items": {
@@ -138,9 +147,10 @@ TEAMS = {  # learn.microsoft.com: send Adaptive Cards with incoming webhooks (th
                                    "properties": {"type": {"const": "AdaptiveCard"}, "$schema": {"type": "string"},
                                                   "version": {"enum": ["1.0", "1.2", "1.3", "1.4", "1.5"]},
                                                   "body": {"type": "array", "minItems": 1, "items": {
-                                                      "type": "object", "required": ["type", "text"],
-                                                      "properties": {"type": {"const": "TextBlock"},
-                                                                     "text": _TEXT, "wrap": {"type": "boolean"}}}}}}}}}},
+                                                      "type": "object", "required": ["type", "inlines"],
+                                                      "properties": {"type": {"const": "RichTextBlock"},
+                                                                     "inlines": {"type": "array", "minItems": 1,
+                                                                                 "items": TEXT_RUN}}}}}}}}}},
 }
 MATRIX = {  # spec.matrix.org: m.room.message with msgtype m.text and an HTML formatted_body
     "type": "object", "required": ["msgtype", "body"], "additionalProperties": False,

@@ -121,8 +121,11 @@ def test_user_text_is_escaped_for_each_syntax(hostile: Path) -> None:
     slack = json.dumps(slack_payload(digest))
     assert "<script>" not in slack and "<!here>" not in slack and "&lt;!here&gt;" in slack
     assert "<https://crm.example.com/x/deals/a-deal.html|&lt;script&gt;" in slack
-    teams = json.dumps(teams_payload(digest))
-    assert "\\\\*bold\\\\*" in teams and "\\\\[x\\\\]" in teams
+    card = teams_payload(digest)["attachments"][0]["content"]
+    runs = [run for block in card["body"] for run in block["inlines"]]
+    assert {run["type"] for run in runs} == {"TextRun"}  # plain text by the schema: never read as Markdown
+    [title] = [run for run in runs if run["text"] == HOSTILE]
+    assert title["selectAction"] == {"type": "Action.OpenUrl", "url": "https://crm.example.com/x/deals/a-deal.html"}
 
 
 def test_the_example_html_has_no_external_resources(example: Path) -> None:

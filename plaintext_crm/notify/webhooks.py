@@ -1,7 +1,7 @@
 """A digest as the JSON payload of a chat service's incoming webhook: Slack, Microsoft Teams, Matrix, generic.
 
 Each payload escapes user text for the service's own syntax: Slack mrkdwn (`&`, `<`, `>` as entities,
-links as `<url|text>`), Teams Adaptive Card text (a Markdown subset), Matrix HTML (formatted_body).
+links as `<url|text>`), Teams Adaptive Cards (TextRuns, plain text by the schema), Matrix HTML (formatted_body).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from plaintext_crm.notify.render_text import heading, render_text, summary
 SLACK_TEXT_LIMIT = 3000  # characters of a section block's text
 SLACK_HEADER_LIMIT = 150  # characters of a header block's plain_text
 SLACK_BLOCK_LIMIT = 50  # blocks of one message
-_TEAMS_ACTIVE = "\\*_[]()`#>~<|!+-."
 
 
 def slack_text(text: str) -> str:
@@ -64,26 +63,28 @@ def slack_payload(digest: Digest) -> dict[str, Any]:
     return {"text": slack_text(f"{heading(digest)}: {summary(digest)}"), "blocks": blocks}
 
 
-def teams_text(text: str) -> str:
-    """Text for an Adaptive Card TextBlock (a Markdown subset): hidden characters visible, markup escaped."""
-    return "".join(f"\\{char}" if char in _TEAMS_ACTIVE else char for char in terminal(text))
+def _run(text: str, **style: Any) -> dict[str, Any]:
+    """A TextRun: plain text by the Adaptive Card schema (never read as Markdown), hidden characters visible."""
+    return {"type": "TextRun", "text": terminal(text), **style}
 
 
-def _teams_item(item: DigestItem) -> str:
-    title = teams_text(item.title)
-    linked = f"[{title}]({link_target(item.url)})" if item.url else f"{title} ({teams_text(item.path)})"
-    return f"- {linked}: {teams_text(item.detail)}"
+def _teams_item(item: DigestItem) -> dict[str, Any]:
+    title = _run(item.title, weight="Bolder")
+    if item.url:
+        title["selectAction"] = {"type": "Action.OpenUrl", "url": item.url}
+        title["color"] = "Accent"
+    return {"type": "RichTextBlock", "inlines": [_run("• "), title, _run(": " + item.detail)]}
 
 
 def teams_payload(digest: Digest) -> dict[str, Any]:
-    """A message with one Adaptive Card attachment (what Teams' Workflows webhooks accept)."""
-    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": teams_text(heading(digest)), "weight": "Bolder",
-                                   "size": "Medium", "wrap": True}]
+    """A message with one Adaptive Card attachment (what Teams' Workflows webhooks accept). Every text is a
+    TextRun of a RichTextBlock: user text is never read as Markdown, so nothing needs escaping."""
+    body: list[dict[str, Any]] = [
+        {"type": "RichTextBlock", "inlines": [_run(heading(digest), weight="Bolder", size="Medium")]}]
     for section in digest.sections:
-        body.append({"type": "TextBlock", "text": f"**{section.title}** ({len(section.items)})", "wrap": True,
-                     "spacing": "Medium"})
-        body.append({"type": "TextBlock", "text": "\n".join(_teams_item(item) for item in section.items),
-                     "wrap": True})
+        body.append({"type": "RichTextBlock", "spacing": "Medium",
+                     "inlines": [_run(f"{section.title} ({len(section.items)})", weight="Bolder")]})
+        body += [_teams_item(item) for item in section.items]
     card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
             "version": "1.4", "body": body}
     return {"type": "message",
