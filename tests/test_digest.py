@@ -163,3 +163,31 @@ def test_notify_skips_members_without_email_inactive_ones_and_owners_outside_the
                        "zed: skipped, not a member of crm.yaml's team (no email to send to)"]
     hooks, skipped = plan(found, settings, "webhook", now)  # a chat needs no address; people who left get nothing
     assert [delivery.digest.owner for delivery in hooks] == ["ana", "ben", "zed"] and skipped == notices[1:2]
+
+
+PROJECT = """\
+---
+title: Site build
+client: acme
+owner: ana
+status: active
+start: 2026-11-02
+tasks:
+  - {id: design, title: Design, start: 2026-11-02, duration: 5, status: done, approval: {by: Jane, status: pending}}
+  - {id: build, title: Build, duration: 10, status: doing, depends_on: [design], due: 2026-11-20}
+  - {id: review, title: Client review, milestone: true, start: 2026-11-27, status: todo}
+  - {id: launch, title: Launch, milestone: true, status: todo, depends_on: [build]}
+  - {id: docs, title: Handbook, duration: 5, status: todo, depends_on: [launch]}
+---
+"""
+
+
+def test_project_owners_get_late_critical_tasks_approvals_and_this_weeks_milestones(
+        make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace({"projects/site.md": PROJECT, "clients/acme.md": "---\nname: Acme\n---\n"})
+    [digest] = digests(load_analysis(root, TODAY, use_cache=False), ["ana"])
+    found = {section.key: [item.detail for item in section.items] for section in digest.sections}
+    assert found == {"late_tasks": ["Build (due 2026-11-20, 6 days late)", "Launch (due 2026-11-23, 3 days late)"],
+                     "approvals": ["Design: waiting for Jane's approval"],
+                     "milestones": ["Client review (Fri 2026-11-27)"]}  # the late launch is a late task, not a milestone to come
+    assert {item.page for section in digest.sections for item in section.items} == {"projects/site.html"}
