@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "analysis": 5,
     "lint": 6,
     "editing": 6,
+    "notify": 6,  # digests from the analysis, their renderings and senders (docs/notify.md)
     "site": 7,
     "lsp": 7,
     "options": 8,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from plaintext_crm import __version__
 from plaintext_crm.editing.atomic import inspect_target, read_bytes, write_atomic
+from plaintext_crm.editing.ci_notify import NotifyJob, github_job, github_schedule, gitlab_job
 from plaintext_crm.errors import ToolError
 
 GITHUB_FILE = ".github/workflows/plaintext-crm.yml"
@@ -30,8 +31,9 @@ def _quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=True)
 
 
-def github_workflow(workspace: str, install: str = DEFAULT_INSTALL) -> CiFile:
-    """The GitHub Actions workflow: lint with annotations everywhere; build and deploy Pages on the default branch.
+def github_workflow(workspace: str, install: str = DEFAULT_INSTALL, notify: NotifyJob | None = None) -> CiFile:
+    """The GitHub Actions workflow: lint with annotations everywhere; build and deploy Pages on the default branch;
+    with `notify`, the daily digests on a schedule (the other jobs do not run on it).
 
     `workspace` (the workspace folder relative to the repository, "." at its top) and `install` (what pip
     installs) reach the shell only through environment variables, never spliced into a command.
@@ -48,7 +50,7 @@ on:
   push:
   pull_request:
   workflow_dispatch:
-
+{github_schedule(notify) if notify else ""}
 permissions:
   contents: read
 
@@ -58,6 +60,7 @@ env:
 
 jobs:
   lint:
+{"    if: github.event_name != 'schedule'" + chr(10) if notify else ""}\
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
@@ -73,7 +76,8 @@ jobs:
 
   build:
     # Not after lint: a workspace with lint problems still publishes its dashboard (they are on its Problems page).
-    if: github.event_name != 'pull_request' && github.ref_name == github.event.repository.default_branch
+    if: {"github.event_name != 'schedule' && " if notify else ""}github.event_name != 'pull_request' && \
+github.ref_name == github.event.repository.default_branch
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
@@ -108,11 +112,13 @@ jobs:
       - id: deployment
         uses: actions/deploy-pages@v4
 """
-    return CiFile(GITHUB_FILE, text)
+    return CiFile(GITHUB_FILE, text + (github_job(notify, PYTHON) if notify else ""))
 
 
-def gitlab_ci(workspace: str, install: str = DEFAULT_INSTALL) -> CiFile:
-    """The GitLab CI file: a lint job for pushes and merge requests, and a `pages` job on the default branch."""
+def gitlab_ci(workspace: str, install: str = DEFAULT_INSTALL, notify: NotifyJob | None = None) -> CiFile:
+    """The GitLab CI file: a lint job for pushes and merge requests, and a `pages` job on the default branch;
+    with `notify`, a `notify` job that runs only in scheduled pipelines (which run nothing else)."""
+    scheduled = '    - if: $CI_PIPELINE_SOURCE == "schedule"\n      when: never\n' if notify else ""
     text = f"""\
 # Written by `plaintext-crm ci gitlab` (plaintext-crm {__version__}); see docs/publishing.md.
 # Lints every push and merge request. On the default branch the `pages` job builds the site as crm.yaml's
@@ -133,6 +139,7 @@ lint:
   script:
     - plaintext-crm lint "$WORKSPACE"
   rules:
+{scheduled}\
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
     - if: $CI_COMMIT_BRANCH
 
@@ -145,14 +152,15 @@ pages:
     paths:
       - public
   rules:
+{scheduled}\
     - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
 """
-    return CiFile(GITLAB_FILE, text)
+    return CiFile(GITLAB_FILE, text + (gitlab_job(notify) if notify else ""))
 
 
-def ci_file(kind: str, workspace: str, install: str = DEFAULT_INSTALL) -> CiFile:
-    """The CI file of `kind` ("github" or "gitlab")."""
-    return github_workflow(workspace, install) if kind == "github" else gitlab_ci(workspace, install)
+def ci_file(kind: str, workspace: str, install: str = DEFAULT_INSTALL, notify: NotifyJob | None = None) -> CiFile:
+    """The CI file of `kind` ("github" or "gitlab"), with the scheduled digest job when `notify` is given."""
+    return github_workflow(workspace, install, notify) if kind == "github" else gitlab_ci(workspace, install, notify)
 
 
 def write_ci_file(top: Path, item: CiFile, *, replace: bool = False) -> str:

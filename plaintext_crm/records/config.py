@@ -14,6 +14,7 @@ from typing import Any
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.records.fields import SECTIONS, SETTINGS
 from plaintext_crm.records.frontmatter import InvalidDate, KeyPath, YamlTrap, parse_yaml_mapping, shown_number
+from plaintext_crm.records.notify_settings import NotifySettings, read_notify, read_site_url
 from plaintext_crm.records.reading import ParseProblem, decode, read_inside
 
 CONFIG_FILE = "crm.yaml"
@@ -113,6 +114,8 @@ class Config:
     external_images: bool = False  # site pages may load images of notes from other sites
     audiences: Mapping[str, Audience] = field(default_factory=dict)
     publish: Publish = Publish()
+    site_url: str | None = None  # the published site's address, with a trailing slash (digest links)
+    notify: NotifySettings = field(default_factory=NotifySettings)  # daily digests by email and chat (docs/notify.md)
     path: str | None = None  # "crm.yaml" when the file exists
     key_lines: Mapping[KeyPath, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)  # settings this version does not know
@@ -417,6 +420,8 @@ def config_from_text(text: str) -> tuple[Config, list[Finding]]:
         external_images=reader.flag("external_images", False),
         audiences=(audiences := reader.audiences()),
         publish=reader.publish(audiences),
+        site_url=read_site_url(data.get("site_url"), reader.problem),
+        notify=read_notify(data.get("notify"), reader.problem),
         path=CONFIG_FILE,
         key_lines=key_lines,
         extra={key: value for key, value in data.items() if key not in KNOWN_SETTINGS},

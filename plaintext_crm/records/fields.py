@@ -205,4 +205,21 @@ SETTINGS = (
         "properties": {"audience": {"type": ["string", "null"]}, "encrypt": {"type": "boolean"},
                        "allow_indexing": {"type": "boolean"}},
     }),
+    Setting("site_url", "The published site's http(s) address: digests link each item to its page there.",
+            {"type": ["string", "null"], "pattern": "^\\s*https?://[^/\\s]+\\S*\\s*$"}),
+    Setting("notify", "Daily digests by email and chat (docs/notify.md): {email: {host, port, from, starttls, "
+                      "username}, webhook: {kind}, hour, time_zone}.", {
+        "type": ["object", "null"], "additionalProperties": False,
+        "properties": {
+            "email": {"type": ["object", "null"], "additionalProperties": False, "required": ["host", "from"],
+                      "properties": {"host": {"type": "string", "pattern": "^[A-Za-z0-9.-]{1,253}$|^\\[[0-9A-Fa-f:.]+\\]$"},
+                                     "from": {"type": "string", "pattern": "@"},
+                                     "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                                     "starttls": {"type": "boolean"}, "username": {"type": ["string", "null"]}}},
+            "webhook": {"type": ["object", "null"], "additionalProperties": False,
+                        "properties": {"kind": {"enum": ["slack", "teams", "matrix", "generic"]}}},
+            "hour": {"type": "integer", "minimum": 0, "maximum": 23},
+            "time_zone": {"type": "string", "minLength": 1},
+        },
+    }),
 )
