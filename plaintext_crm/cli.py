@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "ci": "plaintext_crm.commands.ci:ci",
     "changes": "plaintext_crm.commands.changes:changes",
     "followups": "plaintext_crm.commands.followups:followups",
+    "report": "plaintext_crm.commands.report:report",
     "schedule": "plaintext_crm.commands.schedule:schedule",
     "import": "plaintext_crm.commands.import_:import_group",
     "export": "plaintext_crm.commands.export:export_group",

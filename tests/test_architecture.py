@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "editing": 6,
     "site": 7,
     "lsp": 7,
+    "reports": 7,
     "options": 8,
     "commands": 8,
     "cli": 9,

@@ -364,14 +364,14 @@ def _is_ancestor(root: Path, older: str, newer: str) -> bool:
 
 def build_history(root: Path, head: str, boundary: frozenset[str], prefix: str = "",
                   start: History | None = None) -> History:
-    """Read and fold the history (no cache); with `start`, only the commits after its HEAD."""
+    """Read and fold the history up to commit `head` (no cache); with `start`, only the commits after its HEAD."""
     try:
-        commits = read_log(root, prefix, start.head if start else None)
+        commits = read_log(root, prefix, start.head if start else None, head)
         if start is not None and commits and commits[0].parents[:1] != (start.head,):
             # The cached HEAD is an ancestor but not on the new HEAD's first-parent chain (a branch's tip,
             # merged since): the mainline's view cannot continue it, so the whole mainline is read.
             start = None
-            commits = read_log(root, prefix)
+            commits = read_log(root, prefix, until=head)
         blobs = {entry.blob for item in commits for entry in item.entries
                  if entry.status != "D" and _is_deal(entry.new_path or entry.path)}
         raw = read_blobs(root, blobs)
