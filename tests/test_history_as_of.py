@@ -146,7 +146,7 @@ def test_forecast_accuracy_and_slippage_in_data_json(repo: ScriptedRepo, tmp_pat
         assert money(item["won"]) == won, key
         assert item["ratio"] == (round(float(won / forecast), 4) if forecast else None), key
     # The scripted deals' part, by hand: Aug 40000 x 0.5 + 30000 x 0.75; Sep USD 20000 x 0.92 x 0.5 + 22500.
-    assert golden_forecast(dt.date(2026, 8, 1), dt.date(2026, 8, 1), own_probability=False) >= Decimal("42500")
+    assert golden_forecast(dt.date(2026, 8, 1), dt.date(2026, 8, 1), own_probability=False) >= Decimal(42500)
     september = months["2026-09"]["owners"]
     assert money(september["sam"]["forecast_at_start"]) == Decimal("9200.00")
     assert money(september["maya"]["forecast_at_start"]) == golden_forecast(
