@@ -82,7 +82,7 @@ class Analysis:
     @cached_property
     def slippage(self) -> Mapping[str, Slippage]:
         """Per deal id, how often (and by how much) its expected_close moved later in the committed history."""
-        return slippage(self.workspace, self.git.history_as_of(self.today), self.today)
+        return slippage(self.workspace, self.git.close_moves(), self.today)
 
     @cached_property
     def transitions(self) -> Mapping[str, Transition]:

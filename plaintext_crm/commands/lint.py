@@ -209,11 +209,11 @@ class _Run:
 
 def _base_workspace(root: Path, revision: str | None, use_cache: bool) -> Workspace | None:
     """The workspace at the base revision (None without one; HEAD's is None before the first commit)."""
+    if revision is None:
+        return None
     from plaintext_crm.gitrepo import locate_repository, resolve_head
     from plaintext_crm.history.as_of import resolve_revision, workspace_at_commit
 
-    if revision is None:
-        return None
     repo = locate_repository(root)
     if revision == "HEAD" and (repo is None or resolve_head(repo, root) is None):
         return None  # the first commit: nothing to compare with

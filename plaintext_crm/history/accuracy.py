@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from plaintext_crm.history.close_moves import CloseMoves
 from plaintext_crm.history.record_history import History, RecordHistory
 from plaintext_crm.money import cents, decimal
 from plaintext_crm.records.config import Config
@@ -58,23 +59,18 @@ class Slippage:
                            "to": move.new.isoformat(), "days": move.days} for move in self.moves]}
 
 
-def slippage(workspace: Workspace, history: History, today: dt.date) -> dict[str, Slippage]:
+def slippage(workspace: Workspace, moves: CloseMoves, today: dt.date) -> dict[str, Slippage]:
     """Per deal id (deals whose expected close moved later at least once), its slippage: every committed
-    move, and the working tree's when it holds a later expected_close than the last commit."""
+    move (`close_moves`; a commit dated after today counts as today's), and the working tree's when it holds
+    a later expected_close than the last commit."""
     found: dict[str, Slippage] = {}
     for deal_id, deal in workspace.deals.items():
-        record = history.record(deal.path)
-        if record is None:
-            continue
-        moves = [CloseMove(change.commit.date, change.commit.author, change.old, change.new)
-                 for change in record.changes
-                 if change.field == "expected_close" and isinstance(change.old, dt.date)
-                 and isinstance(change.new, dt.date) and change.new > change.old]
-        committed = record.committed.get("expected_close")
-        if isinstance(committed, dt.date) and deal.expected_close is not None and deal.expected_close > committed:
-            moves.append(CloseMove(today, UNCOMMITTED, committed, deal.expected_close))  # the change being made
-        if moves:
-            found[deal_id] = Slippage(deal_id, tuple(moves))
+        committed, made = moves.get(deal.path, (None, ()))
+        listed = [CloseMove(min(day, today), author, old, new) for day, author, old, new in made]
+        if committed is not None and deal.expected_close is not None and deal.expected_close > committed:
+            listed.append(CloseMove(today, UNCOMMITTED, committed, deal.expected_close))  # the change being made
+        if listed:
+            found[deal_id] = Slippage(deal_id, tuple(listed))
     return found
 
 

@@ -8,10 +8,10 @@ import hashlib
 import pickle
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from plaintext_crm.gitrepo import (
     GitFailed,
@@ -23,6 +23,7 @@ from plaintext_crm.gitrepo import (
     run_git,
     shallow_commits,
 )
+from plaintext_crm.history.close_moves import close_moves
 from plaintext_crm.history.deal_versions import TRACKED, DealFieldReader
 from plaintext_crm.history.gitlog import Commit, LogCommit, read_log
 from plaintext_crm.records import cache_store
@@ -30,6 +31,7 @@ from plaintext_crm.records import cache_store
 FORMAT_VERSION = 5  # bump when the cached structures change
 CACHE_FILE = "history.cache"  # both in the workspace's cache folder (cache_store.cache_folder)
 SUMMARY_FILE = "history-stages.cache"
+SLIPS_FILE = "history-slips.cache"  # close_moves, for lint's D011
 RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")
 
 
@@ -348,8 +350,8 @@ def read_history(root: Path, *, use_cache: bool = True) -> History:
     history = build_history(root, head, boundary, repo.prefix, start)
     if cache is not None and history.available:
         _save_cache(cache, base_key, history)
-        _save_cache(cache.with_name(SUMMARY_FILE), _cache_key(repo, head, boundary),
-                    (stage_summary(history), history.notices))
+        for name, derive in SMALL.items():
+            _save_cache(cache.with_name(name), _cache_key(repo, head, boundary), derive(history))
     return history
 
 
@@ -468,15 +470,28 @@ def read_stage_summary(root: Path, *, use_cache: bool = True) -> tuple[StageSumm
 
     An unchanged repository costs one small cache read and no git process.
     """
+    return cast(tuple[StageSummary | None, tuple[str, ...]], read_small(root, SUMMARY_FILE, use_cache=use_cache))
+
+
+# The small values derived from a history that lint reads, each cached in its own file keyed by HEAD.
+SMALL: dict[str, Callable[[History], Any]] = {
+    SUMMARY_FILE: lambda history: ((stage_summary(history) if history.available else None), history.notices),
+    SLIPS_FILE: close_moves,
+}
+
+
+def read_small(root: Path, name: str, *, use_cache: bool = True) -> Any:
+    """SMALL[name] of the history of `root`: one small file when HEAD is unchanged, else from the history."""
     where = _where(root)
     if isinstance(where, History):
-        return None, where.notices
+        return SMALL[name](where)
     repo, head, boundary = where
     if head is None:
-        return {}, ()
-    if use_cache:
-        cached = _load_cache(cache_store.cache_folder(root) / SUMMARY_FILE, _cache_key(repo, head, boundary))
-        if isinstance(cached, tuple):
-            return cached
+        return SMALL[name](History(True, None, False, {}, (), 0, ()))
+    path = cache_store.cache_folder(root) / name if use_cache else None
+    if path is not None and (cached := _load_cache(path, _cache_key(repo, head, boundary))) is not None:
+        return cached
     history = read_history(root, use_cache=use_cache)
-    return (stage_summary(history) if history.available else None), history.notices
+    if path is not None and history.available:  # (a history cached before this file existed writes it now)
+        _save_cache(path, _cache_key(repo, head, boundary), SMALL[name](history))
+    return SMALL[name](history)
