@@ -205,9 +205,11 @@ class _Run:
     verbose: bool
     base: str | None = None  # the base revision of the transition rules
     as_of: str | None = None  # lint the workspace as it stood then
+    base_only: frozenset[str] | None = None  # read only these records of the base (those a commit changes)
 
 
-def _base_workspace(root: Path, revision: str | None, use_cache: bool) -> Workspace | None:
+def _base_workspace(root: Path, revision: str | None, use_cache: bool,
+                    only: frozenset[str] | None = None) -> Workspace | None:
     """The workspace at the base revision (None without one; HEAD's is None before the first commit)."""
     if revision is None:
         return None
@@ -219,7 +221,7 @@ def _base_workspace(root: Path, revision: str | None, use_cache: bool) -> Worksp
         return None  # the first commit: nothing to compare with
     if repo is None:
         raise ToolError(f"--base compares with a git revision, but {root} is not inside a git repository")
-    return workspace_at_commit(root, resolve_revision(root, revision), use_cache=use_cache)[0]
+    return workspace_at_commit(root, resolve_revision(root, revision), use_cache=use_cache, only=only)[0]
 
 
 def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Workspace, list[Finding]]:
@@ -260,7 +262,7 @@ def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Works
     if home is not None:
         workspace = replace(workspace, root=home)
     analysis = analyze(workspace, options.today, load_findings=load_findings,
-                       base=_base_workspace(home or root, options.base, options.use_cache))
+                       base=_base_workspace(home or root, options.base, options.use_cache, options.base_only))
     say_history_notices(analysis)
     findings = select_findings(analysis.findings, select=options.select, ignore=options.ignore)
     return workspace, findings
@@ -280,7 +282,8 @@ def _lint_staged(target: Target, options: _Run) -> tuple[list[Finding], int]:
     state = read_staged(target.root)
     if not state.touched and not target.files and not target.folders:
         return [], 0  # the commit leaves this workspace as it is
-    options = replace(options, base=options.base or "HEAD")  # the transition rules judge the commit
+    if options.base is None:  # the transition rules judge the commit: its changed deals against HEAD's
+        options = replace(options, base="HEAD", base_only=frozenset(state.changed))
     if state.in_place:
         workspace, findings = _load(target.root, options)
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,11 +73,15 @@ def _config(root: Path, entry: tuple[str, str] | None) -> tuple[Config, list[Fin
     return config_from_text(text)
 
 
-def workspace_at_commit(root: Path, commit: str, *, use_cache: bool = True) -> tuple[Workspace, list[Finding]]:
+def workspace_at_commit(root: Path, commit: str, *, use_cache: bool = True,
+                        only: Collection[str] | None = None) -> tuple[Workspace, list[Finding]]:
     """The whole workspace (crm.yaml, clients, deals, projects) as committed in `commit`, and the loader's
-    findings about it; records are built from blobs, through the blob cache unless `use_cache` is False."""
+    findings about it; records are built from blobs, through the blob cache unless `use_cache` is False.
+    `only`: just these record paths (and crm.yaml), e.g. the files a commit changes."""
     try:
         tree = _tree(root, commit)
+        if only is not None:
+            tree = {path: entry for path, entry in tree.items() if path == CONFIG_FILE or path in only}
         config, findings = _config(root, tree.get(CONFIG_FILE))
         records = {path: entry for path, entry in tree.items() if path != CONFIG_FILE}
         regular = {path: blob for path, (mode, blob) in records.items() if mode in REGULAR}
