@@ -20,12 +20,10 @@ from plaintext_crm.gitrepo import (
     GitFailed,
     locate_repository,
     read_blobs,
-    resolve_head,
     run_git,
-    shallow_commits,
 )
 from plaintext_crm.history.changes import Point, resolve_point
-from plaintext_crm.history.record_history import History, build_history, read_history
+from plaintext_crm.history.record_history import History, read_history
 from plaintext_crm.records import cache_store
 from plaintext_crm.records.blob_records import BlobRecords
 from plaintext_crm.records.config import CONFIG_FILE, Config, config_from_text
@@ -109,13 +107,10 @@ def workspace_at_commit(root: Path, commit: str, *, use_cache: bool = True,
 
 def history_at_commit(root: Path, commit: str, *, use_cache: bool = True) -> History:
     """The committed history as it stood at `commit` (its mainline up to it): HEAD's cached history when
-    `commit` is HEAD, else read from git for that commit."""
-    repo = locate_repository(root)
-    if repo is None:
+    `commit` is HEAD, else its own cache (one entry: a nearby later commit reads only the commits between)."""
+    if locate_repository(root) is None:
         raise ToolError(f"--as-of reads git history, but {root} is not inside a git repository")
-    if commit == resolve_head(repo, root):
-        return read_history(root, use_cache=use_cache)
-    return build_history(root, commit, shallow_commits(repo), repo.prefix)
+    return read_history(root, use_cache=use_cache, at=commit)
 
 
 def commit_day(root: Path, commit: str) -> dt.date:

@@ -32,6 +32,7 @@ FORMAT_VERSION = 5  # bump when the cached structures change
 CACHE_FILE = "history.cache"  # both in the workspace's cache folder (cache_store.cache_folder)
 SUMMARY_FILE = "history-stages.cache"
 SLIPS_FILE = "history-slips.cache"  # close_moves, for lint's D011
+AT_FILE = "history-at.cache"  # the history up to the last commit an `--as-of` asked for
 RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")
 
 
@@ -324,11 +325,12 @@ def history_key(root: Path) -> str:
     return _cache_key(repo, head or "no-head", shallow_commits(repo))
 
 
-def read_history(root: Path, *, use_cache: bool = True) -> History:
+def read_history(root: Path, *, use_cache: bool = True, at: str | None = None) -> History:
     """The committed history of every record under `root`, from one `git log` and one `git cat-file`.
 
     Cached in the workspace's cache folder by HEAD: an unchanged repository costs one file read, and
-    after new commits only those are read and folded onto the cached history.
+    after new commits only those are read and folded onto the cached history. With `at` (a commit id),
+    the history up to that commit (`--as-of`), cached apart in the same way.
     Never raises on a missing git, a folder outside a repository or a git failure: the History is
     then empty (`available` False) and `notices` says why.
     """
@@ -336,9 +338,10 @@ def read_history(root: Path, *, use_cache: bool = True) -> History:
     if isinstance(where, History):
         return where
     repo, head, boundary = where
-    if head is None:
-        return History(True, None, False, {}, (), 0, ())
-    cache = cache_store.cache_folder(root) / CACHE_FILE if use_cache else None
+    if head is None or (at is not None and at == head):
+        return History(True, None, False, {}, (), 0, ()) if head is None else read_history(root, use_cache=use_cache)
+    head = at or head
+    cache = cache_store.cache_folder(root) / (AT_FILE if at else CACHE_FILE) if use_cache else None
     base_key = _cache_key(repo, "any-head", boundary)
     start: History | None = None
     if cache is not None:
@@ -350,7 +353,7 @@ def read_history(root: Path, *, use_cache: bool = True) -> History:
     history = build_history(root, head, boundary, repo.prefix, start)
     if cache is not None and history.available:
         _save_cache(cache, base_key, history)
-        for name, derive in SMALL.items():
+        for name, derive in SMALL.items() if at is None else ():
             _save_cache(cache.with_name(name), _cache_key(repo, head, boundary), derive(history))
     return history
 
