@@ -188,6 +188,9 @@ def test_build_as_of_shows_the_workspace_of_that_day(repo: ScriptedRepo, tmp_pat
     assert money(september["weighted"]["value"]) == golden
     assert not any(finding["path"] == "deals/x-gamma.md" and finding["code"] == "F001"
                    for finding in data["findings"])
+    commit = repo.git("rev-list", "-1", "--before=2026-09-02 00:00:00", "HEAD").strip()
+    this_week = (tmp_path / "past" / "this-week.html").read_text(encoding="utf-8")
+    assert f"to {commit[:7]} (as of)" in this_week  # the week up to that commit, not the working tree
 
 
 def test_as_of_a_revision_and_lint_and_followups(repo: ScriptedRepo) -> None:
