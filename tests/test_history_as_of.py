@@ -302,6 +302,17 @@ def test_reports_show_the_figures_of_data_json(repo: ScriptedRepo, tmp_path: Pat
             label = dt.date.fromisoformat(item["month"] + "-01").strftime("%b %Y")
             assert (by_month[label]["forecast_at_start"], by_month[label]["ratio"]) == (
                 item["forecast_at_start"], item["ratio"])
+    now = json.loads((tmp_path / "now" / "data.json").read_text(encoding="utf-8"))
+    projects = json.loads(run("report", "projects", str(repo.root), "--format", "json", "--today", TODAY).output)
+    titles = {project["title"]: project["schedule"] for project in now["projects"].values()}
+    assert projects["rows"] and all(
+        (row["health"], row["percent_complete"], row["planned_finish"], row["drift"]) == (
+            titles[row["project"]]["health"], titles[row["project"]]["percent_complete"],
+            titles[row["project"]]["planned_finish"], titles[row["project"]]["drift"]) for row in projects["rows"])
+    clients = json.loads(run("report", "clients", str(repo.root), "--format", "json", "--today", TODAY).output)
+    open_total = sum(money(deal["value_base"]) for deal in now["figures"]["deals"].values()
+                     if deal["status"] == "open" and deal["value_base"] is not None)
+    assert money(clients["total"]["open_value"]) == open_total
     owners = json.loads(run("report", "owners", str(repo.root), "--format", "json", "--today", TODAY).output)
     assert owners["total"]["value"] == json.loads(
         (tmp_path / "now" / "data.json").read_text(encoding="utf-8"))["figures"]["board"]["total"]["value"]
