@@ -1,4 +1,5 @@
 """`plaintext-crm report`: aligned text, colour only on a terminal without NO_COLOR, CSV, JSON and Markdown;
+--base and --as-of outside a repository;
 and the history helpers behind forecast accuracy and slippage (fields_on, Slippage) on hand-made histories."""
 
 from __future__ import annotations
@@ -140,3 +141,10 @@ def test_stage_rules_setting() -> None:
     assert not config.no_skip
     assert sorted(finding.message for finding in findings) == [
         "stage_rules: 'no_skip' must be true or false", "stage_rules: unknown rule 'other' (valid: no_skip)"]
+
+
+def test_base_and_as_of_need_a_repository(workspace: Path) -> None:
+    for args in (["lint", str(workspace), "--base", "HEAD"], ["report", "pipeline", str(workspace), "--as-of", "HEAD"],
+                 ["lint", str(workspace), "--as-of", "2026-10-01"]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2 and "not inside a git repository" in result.output, args

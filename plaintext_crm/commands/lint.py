@@ -217,10 +217,10 @@ def _base_workspace(root: Path, revision: str | None, use_cache: bool,
     from plaintext_crm.history.as_of import resolve_revision, workspace_at_commit
 
     repo = locate_repository(root)
-    if revision == "HEAD" and (repo is None or resolve_head(repo, root) is None):
-        return None  # the first commit: nothing to compare with
     if repo is None:
         raise ToolError(f"--base compares with a git revision, but {root} is not inside a git repository")
+    if revision == "HEAD" and resolve_head(repo, root) is None:
+        return None  # the first commit: nothing to compare with
     return workspace_at_commit(root, resolve_revision(root, revision), use_cache=use_cache, only=only)[0]
 
 
