@@ -20,9 +20,11 @@ from pathlib import Path
 from plaintext_crm.delivery.schedule import PlannedWorkspace, plan_workspace
 from plaintext_crm.delivery.status import DeliveryFigures, project_statuses
 from plaintext_crm.findings import Finding
+from plaintext_crm.history.accuracy import MonthAccuracy, Slippage, forecast_accuracy, slippage
 from plaintext_crm.history.activity import HistoryFigures, history_figures
 from plaintext_crm.history.reader import GitHistory
 from plaintext_crm.history.stages import StageDates, lint_notices, stage_dates
+from plaintext_crm.history.transitions import Transition, transitions
 from plaintext_crm.lint.registry import apply_policy, run_rules
 from plaintext_crm.records.model import OPEN_WORK, Deal, DealStatus, Workspace, stage_status
 from plaintext_crm.sales.analytics import CrmAnalytics, owner_boards, sales_figures
@@ -55,6 +57,9 @@ class Analysis:
     # Findings made elsewhere and given as they are: an audience's view shows the whole workspace's
     # findings about its records (site/audience.py), not what the rules would say of the view alone.
     given_findings: tuple[Finding, ...] | None = None
+    # The workspace at a base revision (the hook's HEAD, `lint --base REV`): the transition rules compare
+    # with it. None: no base known, and those rules stay silent.
+    base: Workspace | None = None
 
     # --- history facts the rules read ---------------------------------------------------------------
 
@@ -73,6 +78,16 @@ class Analysis:
         """What to tell the user about the history read (a shallow clone, no git, future commits)."""
         summary, notices = self.git.stage_summary()
         return tuple(lint_notices(summary, notices, self.workspace, self.today))
+
+    @cached_property
+    def slippage(self) -> Mapping[str, Slippage]:
+        """Per deal id, how often (and by how much) its expected_close moved later in the committed history."""
+        return slippage(self.workspace, self.git.close_moves(), self.today)
+
+    @cached_property
+    def transitions(self) -> Mapping[str, Transition]:
+        """Per deal id, how the deal changed since the base revision (empty without a base)."""
+        return transitions(self.base, self.workspace) if self.base is not None else {}
 
     # --- records sorted out once -------------------------------------------------------------------
 
@@ -133,14 +148,23 @@ class Analysis:
                                figures=self.crm.deals)
 
 
+    @cached_property
+    def forecast_accuracy(self) -> tuple[MonthAccuracy, ...]:
+        """Each of the last 12 complete months: the weighted forecast at its first day against what was won."""
+        return forecast_accuracy(self.git.history_as_of(self.today), self.workspace.config, self.crm.deals,
+                                 self.today)
+
+
 def analyze(workspace: Workspace, today: dt.date, history: GitHistory | None = None,
-            load_findings: Iterable[Finding] = (), *, findings: Iterable[Finding] | None = None) -> Analysis:
+            load_findings: Iterable[Finding] = (), *, findings: Iterable[Finding] | None = None,
+            base: Workspace | None = None) -> Analysis:
     """The analysis of a loaded workspace on `today`; `history` defaults to the workspace's git history.
 
     `findings`: the findings to hold as they are, instead of running the rules (an audience's view).
+    `base`: the workspace at a base revision, for the transition rules.
     """
     return Analysis(workspace, today, history if history is not None else GitHistory(workspace.root),
-                    tuple(load_findings), tuple(findings) if findings is not None else None)
+                    tuple(load_findings), tuple(findings) if findings is not None else None, base)
 
 
 def load_analysis(root: Path, today: dt.date, *, use_cache: bool = True, whole_history: bool = False) -> Analysis:
@@ -152,3 +176,12 @@ def load_analysis(root: Path, today: dt.date, *, use_cache: bool = True, whole_h
 
     workspace, load_findings = load_workspace_cached(root, use_cache=use_cache)
     return analyze(workspace, today, GitHistory(root, use_cache=use_cache, whole=whole_history), load_findings)
+
+
+def load_analysis_as_of(root: Path, as_of: str, *, use_cache: bool = True) -> Analysis:
+    """The workspace at `root` as it stood on a day or at a revision (history/as_of.py), analysed with that
+    day as today and the history cut at that commit: no file of the working tree is read."""
+    from plaintext_crm.history.as_of import read_snapshot
+
+    snapshot = read_snapshot(root, as_of, use_cache=use_cache)
+    return analyze(snapshot.workspace, snapshot.today, GitHistory.of(snapshot.history), snapshot.load_findings)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "followups": "plaintext_crm.commands.followups:followups",
     "digest": "plaintext_crm.commands.digest:digest",
     "notify": "plaintext_crm.commands.notify:notify",
+    "report": "plaintext_crm.commands.report:report",
     "schedule": "plaintext_crm.commands.schedule:schedule",
     "import": "plaintext_crm.commands.import_:import_group",
     "export": "plaintext_crm.commands.export:export_group",

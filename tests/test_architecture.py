@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "notify": 6,  # digests from the analysis, their renderings and senders (docs/notify.md)
     "site": 7,
     "lsp": 7,
+    "reports": 7,
     "options": 8,
     "commands": 8,
     "cli": 9,

@@ -106,12 +106,18 @@ def test_the_github_workflow_steps_lint_and_build_the_example(tmp_path: Path) ->
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
     base = {**{key: str(value) for key, value in data["env"].items()}, "RUNNER_TEMP": str(runner_temp)}
-    install, lint = [step for step in data["jobs"]["lint"]["steps"] if "run" in step]
+    install, lint, transitions = [step for step in data["jobs"]["lint"]["steps"] if "run" in step]
     # pip would fetch the pinned release from the network: the test runs this checkout's plaintext-crm instead
     assert install["run"] == 'python -m pip install "$PLAINTEXT_CRM"'
     assert base["PLAINTEXT_CRM"] == f"plaintext-crm=={__version__}"
     done = _shell(lint["run"], root, base)
     assert done.returncode == 1 and "::warning file=deals/" in done.stdout  # the example has findings
+    # On a pull request, the transition rules against its base (here HEAD: nothing changed, nothing found).
+    assert transitions["if"] == "!cancelled() && github.event_name == 'pull_request'"
+    assert transitions["env"] == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout
+    checked = _shell(transitions["run"], root, {**base, "BASE_SHA": head.strip()})
+    assert checked.returncode == 0 and "::" not in checked.stdout, checked.stdout + checked.stderr
     build = next(step for step in data["jobs"]["build"]["steps"] if step.get("name") == "Build the site")
     assert build["env"] == {"PLAINTEXT_CRM_SITE_PASSWORD": "${{ secrets.PLAINTEXT_CRM_SITE_PASSWORD }}"}
     missing = _shell(build["run"], root, base)
@@ -134,6 +140,11 @@ def test_the_gitlab_pages_job_builds_the_example_into_public(tmp_path: Path) -> 
     assert data["default"]["before_script"] == ['python -m pip install "$PLAINTEXT_CRM"']
     lint = _shell("\n".join(data["lint"]["script"]), root, env)
     assert lint.returncode == 1 and "deals/" in lint.stdout
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout
+    transitions = _shell("\n".join(data["transitions"]["script"]), root,
+                         {**env, "CI_MERGE_REQUEST_DIFF_BASE_SHA": head.strip()})
+    assert transitions.returncode == 0, transitions.stdout + transitions.stderr
+    assert data["transitions"]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
     pages = _shell("\n".join(data["pages"]["script"]), root, env)
     assert pages.returncode == 0, pages.stderr
     assert data["pages"]["artifacts"]["paths"] == ["public"]

@@ -161,10 +161,13 @@ def test_move_to_won_lists_missing_handoff_fields_then_accepts_them_as_options(w
 
 
 def test_moving_back_to_an_open_stage_removes_closed_on(ws: Path) -> None:
-    result = run(ws, "move", "kite-finance-investor-deck", "negotiation")
+    refused = run(ws, "move", "kite-finance-investor-deck", "negotiation")  # reopening says why (T001)
+    assert refused.exit_code == 2 and "--reason" in refused.output
+    result = run(ws, "move", "kite-finance-investor-deck", "negotiation", "--reason", "Second round")
     assert result.exit_code == 0, result.output
     assert "  closed_on: 2026-11-24 -> (removed)" in result.output.splitlines()
-    assert "closed_on" not in changed_files(ws)["deals/kite-finance-investor-deck.md"]
+    text = changed_files(ws)["deals/kite-finance-investor-deck.md"]
+    assert "closed_on" not in text and "reopen_reason: Second round" in text
 
 
 def test_handoff_creates_the_project_that_lints_clean_and_links_the_deal(ws: Path) -> None:

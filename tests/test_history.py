@@ -304,9 +304,9 @@ def test_new_commits_are_folded_onto_the_cached_history(repo: ScriptedRepo, monk
     ranges: list[str | None] = []
     real_log = gitlog_module.git_log
 
-    def logged(root: Path, prefix: str = "", after: str | None = None) -> bytes:
+    def logged(root: Path, prefix: str = "", after: str | None = None, until: str = "HEAD") -> bytes:
         ranges.append(after)
-        return real_log(root, prefix, after)
+        return real_log(root, prefix, after, until)
 
     monkeypatch.setattr(gitlog_module, "git_log", logged)
     incremental = read_history(repo.root)

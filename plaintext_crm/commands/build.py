@@ -36,12 +36,15 @@ PROGRESS_MIN_PAGES = 300  # smaller builds finish before a bar would be worth dr
 @click.option("--publish", "use_publish", is_flag=True,
               help="Build as crm.yaml's `publish:` says (its audience, and --encrypt when it sets encrypt: true): "
                    "what the generated CI workflows run.")
+@click.option("--as-of", "as_of", metavar="DATE|REV",
+              help="Build the site as the workspace stood on that day (its last commit on or before it) or at that "
+                   "revision, that day counting as today; read from git, nothing is checked out.")
 @click.option("--watch", is_flag=True,
               help="Keep running: rebuild the affected pages whenever a record, crm.yaml or a template is saved "
                    "(see docs/serve.md). Ctrl-C stops.")
 def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bool, jobs: int | None,
           quiet: bool, audience: str | None, encrypt: bool, password_file: Path | None, use_publish: bool,
-          watch: bool) -> None:
+          watch: bool, as_of: str | None) -> None:
     """Build the static site of WORKSPACE into OUT: dashboards, pipeline board, forecast, follow-ups,
     a page per deal and client, hand-offs, problems, data.json and calendar feeds.
 
@@ -68,6 +71,8 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
         passphrase = read_passphrase(password_file)
     if watch and (audience is not None or encrypt):
         raise click.UsageError("--watch builds the whole site; build an audience's or an encrypted site without it")
+    if as_of is not None and (watch or audience is not None):
+        raise click.UsageError("--as-of builds the whole site of a past commit once; leave out --watch and --audience")
     if watch:
         from plaintext_crm.site.watch import today_source, watch_build
 
@@ -86,9 +91,13 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
         if bar is not None:
             bar.update(count)
 
+    gathered, commit = None, None
+    if as_of is not None:
+        gathered, commit, today = _gather_as_of(root, as_of, not no_cache, jobs)
     try:
         result = build_site(root, target, today, use_cache=not no_cache, jobs=jobs, progress=progress,
-                            on_plan=on_plan, audience=audience, passphrase=passphrase)
+                            on_plan=on_plan, audience=audience, passphrase=passphrase, gathered=gathered,
+                            as_of=commit)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -98,11 +107,28 @@ def build(workspace: Path | None, out: Path | None, today: dt.date, no_cache: bo
                     else f"{result.findings} lint problems shown to this audience")
         click.echo(f"Built {result.pages} pages ({result.rendered} written{reused}) into {terminal(_shown(result.out))} "
                    f"in {result.seconds:.2f} s; {problems}.")
+        if commit is not None:
+            click.echo(f"As of {today.isoformat()}: the workspace at commit {commit[:7]}.")
         if audience is not None:
             click.echo(f"Audience '{terminal(audience)}': only its clients, sections and keys are in the site.")
         if encrypt:
             click.echo("Encrypted: every page and data file opens only with the passphrase; calendar feeds (.ics) "
                        "are left out, since no calendar app can decrypt them.")
+
+
+def _gather_as_of(root: Path, as_of: str, use_cache: bool, jobs: int | None) -> tuple[Any, str, dt.date]:
+    """The site's data as of a day or revision, with rendered bodies; the commit read and its day."""
+    from plaintext_crm.analysis import load_analysis_as_of
+    from plaintext_crm.records.cache_store import cache_folder
+    from plaintext_crm.site.bodies import render_bodies
+    from plaintext_crm.site.pages import site_data_of
+
+    analysis = load_analysis_as_of(root, as_of, use_cache=use_cache)
+    site = site_data_of(analysis)
+    site.bodies, _engine = render_bodies(site.workspace, cache_folder(root) if use_cache else None, jobs=jobs)
+    commit = analysis.git.history().head
+    assert commit is not None  # a snapshot is always read at a commit
+    return site, commit, analysis.today
 
 
 def _publish_settings(root: Path, audience: str | None, encrypt: bool) -> tuple[str | None, bool]:

@@ -80,8 +80,10 @@ def render_json(followups: FollowUps, owners: tuple[OwnerFollowUps, ...]) -> str
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people, json for tools, ics for an iCalendar feed of the dated next actions.")
 @click.option("--later", is_flag=True, help="Also list next actions due after this week (text format).")
+@click.option("--as-of", "as_of", metavar="DATE|REV",
+              help="The follow-ups as they stood on that day (the last commit on or before it) or at that revision.")
 def followups(workspace: Path | None, today: dt.date, owner_ids: tuple[str, ...], output_format: str,
-              later: bool) -> None:
+              later: bool, as_of: str | None) -> None:
     """List each owner's overdue, due and missing next actions of open deals.
 
     See docs/metrics.md for what counts as overdue, due this week and missing.
@@ -92,7 +94,13 @@ def followups(workspace: Path | None, today: dt.date, owner_ids: tuple[str, ...]
     from plaintext_crm.sales.ics import followups_ics
 
     root = workspace_root(workspace)
-    loaded, _findings = load_workspace_cached(root)
+    if as_of is not None:
+        from plaintext_crm.history.as_of import read_snapshot
+
+        snapshot = read_snapshot(root, as_of)
+        loaded, today = snapshot.workspace, snapshot.today
+    else:
+        loaded, _findings = load_workspace_cached(root)
     result = followups_from(deal_figures(loaded, today), loaded.config, today)
     owners = result.owners
     if owner_ids:

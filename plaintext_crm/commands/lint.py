@@ -145,10 +145,16 @@ def _codes(values: tuple[str, ...], option: str) -> list[str]:
               help="Check what `git commit` would record (the index, not the working tree): the findings in "
                    "the staged files and in the named files, and the errors the staged changes cause in "
                    "other files. What the hooks run.")
+@click.option("--base", metavar="REV|DATE",
+              help="Also check how deals changed since this revision (a pull request's base): the transition "
+                   "rules T001-T004. --staged compares with HEAD.")
+@click.option("--as-of", "as_of", metavar="DATE|REV",
+              help="Lint the workspace as committed on that day (or at that revision), that day counting as today.")
 @click.option("--no-cache", is_flag=True, help="Parse every file; neither read nor write the parse cache.")
 @click.option("--verbose", "-v", is_flag=True, help="Say on stderr how many files were parsed or reused.")
 def lint(paths: tuple[Path, ...], output_format: str, today: dt.date, strict: bool, select: tuple[str, ...],
-         ignore: tuple[str, ...], staged: bool, no_cache: bool, verbose: bool) -> None:
+         ignore: tuple[str, ...], staged: bool, base: str | None, as_of: str | None, no_cache: bool,
+         verbose: bool) -> None:
     """Check deals, clients, projects and crm.yaml; report problems as `path:line:col: CODE message`.
 
     Each PATH is a workspace folder or files inside one; without PATH, the workspace around the
@@ -159,6 +165,9 @@ def lint(paths: tuple[Path, ...], output_format: str, today: dt.date, strict: bo
     the findings shown are those in the files the commit adds or changes, in the named files, and the
     errors the commit brings to other files (a deal whose client it deletes).
 
+    With --base REV (and always with --staged, against HEAD), the transition rules check how each deal
+    changed since then: a reopened deal's reason, skipped stages, a won deal's value, closed_on.
+
     Exit status: 0 no errors, 1 errors found (or warnings with --strict), 2 usage error or no workspace.
     """
     from plaintext_crm.lint.run import exit_code
@@ -167,8 +176,10 @@ def lint(paths: tuple[Path, ...], output_format: str, today: dt.date, strict: bo
     if not HAVE_LIBYAML:
         click.echo("warning: PyYAML runs without libyaml, so parsing is about 7 times slower; "
                    "install libyaml and reinstall PyYAML", err=True)
+    if as_of is not None and staged:
+        raise click.UsageError("--as-of lints a past commit; --staged the commit being made: use one of them")
     cwd = Path.cwd()
-    options = _Run(today, strict, selected, ignored, not no_cache, verbose)
+    options = _Run(today, strict, selected, ignored, not no_cache, verbose, base, as_of)
     shown: list[Shown] = []
     records = 0
     for target in (resolve_staged_targets(paths) if staged else resolve_targets(paths)):
@@ -192,6 +203,25 @@ class _Run:
     ignore: list[str]
     use_cache: bool
     verbose: bool
+    base: str | None = None  # the base revision of the transition rules
+    as_of: str | None = None  # lint the workspace as it stood then
+    base_only: frozenset[str] | None = None  # read only these records of the base (those a commit changes)
+
+
+def _base_workspace(root: Path, revision: str | None, use_cache: bool,
+                    only: frozenset[str] | None = None) -> Workspace | None:
+    """The workspace at the base revision (None without one; HEAD's is None before the first commit)."""
+    if revision is None:
+        return None
+    from plaintext_crm.gitrepo import locate_repository, resolve_head
+    from plaintext_crm.history.as_of import resolve_revision, workspace_at_commit
+
+    repo = locate_repository(root)
+    if repo is None:
+        raise ToolError(f"--base compares with a git revision, but {root} is not inside a git repository")
+    if revision == "HEAD" and resolve_head(repo, root) is None:
+        return None  # the first commit: nothing to compare with
+    return workspace_at_commit(root, resolve_revision(root, revision), use_cache=use_cache, only=only)[0]
 
 
 def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Workspace, list[Finding]]:
@@ -202,6 +232,15 @@ def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Works
     from plaintext_crm.records.loader import load_workspace
     from plaintext_crm.records.parse_cache import RecordCache, load_workspace_with_stats
 
+    if options.as_of is not None:
+        from plaintext_crm.analysis import load_analysis_as_of
+
+        past = load_analysis_as_of(root, options.as_of, use_cache=options.use_cache)
+        if options.base is not None:
+            past = analyze(past.workspace, past.today, past.git, past.load_findings,
+                           base=_base_workspace(root, options.base, options.use_cache))
+        say_history_notices(past)
+        return past.workspace, select_findings(past.findings, select=options.select, ignore=options.ignore)
     if home is None:
         workspace, load_findings, stats = load_workspace_with_stats(root, use_cache=options.use_cache)
     else:
@@ -222,7 +261,8 @@ def _load(root: Path, options: _Run, *, home: Path | None = None) -> tuple[Works
                    f"({stats.workers} process{'es' if stats.workers > 1 else ''})", err=True)
     if home is not None:
         workspace = replace(workspace, root=home)
-    analysis = analyze(workspace, options.today, load_findings=load_findings)
+    analysis = analyze(workspace, options.today, load_findings=load_findings,
+                       base=_base_workspace(home or root, options.base, options.use_cache, options.base_only))
     say_history_notices(analysis)
     findings = select_findings(analysis.findings, select=options.select, ignore=options.ignore)
     return workspace, findings
@@ -242,6 +282,8 @@ def _lint_staged(target: Target, options: _Run) -> tuple[list[Finding], int]:
     state = read_staged(target.root)
     if not state.touched and not target.files and not target.folders:
         return [], 0  # the commit leaves this workspace as it is
+    if options.base is None:  # the transition rules judge the commit: its changed deals against HEAD's
+        options = replace(options, base="HEAD", base_only=frozenset(state.changed))
     if state.in_place:
         workspace, findings = _load(target.root, options)
     else:

@@ -90,7 +90,8 @@ def _ask_handoff(loaded: Workspace, record: Deal, today: dt.date, values: dict[s
 @click.option("--kickoff-date", metavar="DATE", help=f"Hand-off: the kickoff day ({DATE_HELP}).")
 @click.option("--set", "extra", metavar="FIELD=VALUE", multiple=True,
               help="Another hand-off field crm.yaml requires (repeatable).")
-@click.option("--reason", "--lost-reason", "lost_reason", metavar="REASON", help="Why the deal was lost.")
+@click.option("--reason", "--lost-reason", "lost_reason", metavar="REASON",
+              help="Why the deal was lost; or, moving a won or lost deal back to an open stage, why it is reopened.")
 @dry_run_option
 @today_option
 def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | None, promised_timeline: str | None,
@@ -100,7 +101,8 @@ def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | Non
 
     Moving to the won stage needs every hand-off field crm.yaml requires, already in the deal or given
     here as options; moving to the lost stage needs a reason (--reason). Both set closed_on. Moving a
-    closed deal back to an open stage removes its closed_on.
+    closed deal back to an open stage removes its closed_on and needs a reason too (--reason, written as
+    reopen_reason).
     """
     loaded, record = open_deal(workspace, deal)
     target = _stage(loaded, stage)
@@ -146,6 +148,19 @@ def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | Non
         fail_missing(missing, f"moving '{record.id}' to {target.id}")
         if reason is not None:
             updates["lost_reason"] = reason
+    current = loaded.config.stage(record.stage)
+    if target.is_open and current is not None and not current.is_open and "stage" in updates:
+        missing_reason: list[str] = []  # reopening a closed deal says why (lint T001 in the hook)
+
+        def check_reopen(text: str) -> str:
+            if not text.strip():
+                raise ValueError("a reason is needed")
+            return text.strip()
+
+        reopen = ask(lost_reason.strip() or None if lost_reason is not None else None,
+                     f"Why is '{record.id}' reopened", check_reopen, missing=missing_reason, option="--reason")
+        fail_missing(missing_reason, f"reopening '{record.id}' (it is {record.stage})")
+        updates["reopen_reason"] = reopen
     if (target.is_won or target.is_lost) and "stage" in updates:
         updates["closed_on"] = today
     elif target.is_open and "closed_on" in record.fields:

@@ -73,6 +73,11 @@ jobs:
         run: python -m pip install "$PLAINTEXT_CRM"
       - name: Lint
         run: plaintext-crm lint "$WORKSPACE" --format github
+      - name: Deal transitions of the pull request (reopened deals, skipped stages, won values)
+        if: "!cancelled() && github.event_name == 'pull_request'"  # also when the lint above found errors
+        env:
+          BASE_SHA: ${{{{ github.event.pull_request.base.sha }}}}
+        run: plaintext-crm lint "$WORKSPACE" --format github --base "$BASE_SHA" --select T
 
   build:
     # Not after lint: a workspace with lint problems still publishes its dashboard (they are on its Problems page).
@@ -142,6 +147,13 @@ lint:
 {scheduled}\
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
     - if: $CI_COMMIT_BRANCH
+
+transitions:  # a merge request: how it changes deals (reopened deals, skipped stages, won values)
+  stage: test
+  script:
+    - plaintext-crm lint "$WORKSPACE" --base "$CI_MERGE_REQUEST_DIFF_BASE_SHA" --select T
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "merge_request_event"
 
 pages:
   stage: deploy

@@ -13,7 +13,7 @@ from typing import Any
 from plaintext_crm.errors import ToolError
 from plaintext_crm.escape import terminal
 from plaintext_crm.findings import Finding
-from plaintext_crm.gitrepo import GitFailed, locate_repository, read_blobs, run_git
+from plaintext_crm.gitrepo import GitFailed, locate_repository, read_blobs, resolve_head, run_git
 from plaintext_crm.history.record_history import History
 from plaintext_crm.money import cents
 from plaintext_crm.records.frontmatter import parse_record
@@ -294,7 +294,8 @@ def changes_between(root: Path, workspace: Workspace, history: History, today: d
                     since: str | None = None, until: str | None = None,
                     figures: Mapping[str, DealFigures] | None = None) -> Changes:
     """Changes from `since` (revision or date; default: DEFAULT_DAYS days before today) to `until`
-    (revision or date; default: the working tree, uncommitted edits included). `figures`: the
+    (revision or date; default: the working tree, uncommitted edits included; for a `history` cut at an
+    older commit than HEAD, `workspace` is that commit's, as `--as-of` reads it). `figures`: the
     analytics' deal figures of `workspace`, when the caller has them."""
     if locate_repository(root) is None or not history.available:
         reason = history.notices[0] if history.notices else "no git history"
@@ -303,7 +304,10 @@ def changes_between(root: Path, workspace: Workspace, history: History, today: d
         raise ToolError("changes needs the workspace's git history: the repository has no commits yet")
     start = resolve_point(root, since or (today - dt.timedelta(days=DEFAULT_DAYS)).isoformat())
     if until is None:
-        end, after = Point("working tree", None), workspace
+        repo = locate_repository(root)
+        past = repo is not None and history.head != resolve_head(repo, root)  # an --as-of workspace: that commit
+        end = Point(f"{history.head[:7]} (as of)", history.head) if past else Point("working tree", None)
+        after = workspace
     else:
         end = resolve_point(root, until, end_of_day=True)
         after = workspace_at(root, end, workspace)

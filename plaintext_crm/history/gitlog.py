@@ -98,17 +98,17 @@ def git_log(root: Path, prefix: str = "", after: str | None = None, until: str =
 PARALLEL_LOG_MIN = 2000  # commits; below this one git log is quick enough
 
 
-def read_log(root: Path, prefix: str = "", after: str | None = None) -> list[LogCommit]:
-    """Every mainline commit (after `after`), oldest first. A long history is read as two halves by two
+def read_log(root: Path, prefix: str = "", after: str | None = None, until: str = "HEAD") -> list[LogCommit]:
+    """Every mainline commit up to `until` (after `after`), oldest first. A long history is read as two halves by two
     git processes at once: diffing trees is git's CPU-bound part, and it splits cleanly at a commit."""
     workers = min(2, os.cpu_count() or 1)
     if after is None and workers > 1:
-        total = int(run_git(root, ["rev-list", "--first-parent", "--count", "HEAD"]).strip() or 0)
+        total = int(run_git(root, ["rev-list", "--first-parent", "--count", until]).strip() or 0)
         if total >= PARALLEL_LOG_MIN:
-            middle = run_git(root, ["rev-list", "--first-parent", "-1", f"--skip={total // 2}", "HEAD"]
+            middle = run_git(root, ["rev-list", "--first-parent", "-1", f"--skip={total // 2}", until]
                              ).decode().strip()
             with ThreadPoolExecutor(2) as pool:
                 older = pool.submit(git_log, root, prefix, None, middle)
-                newer = pool.submit(git_log, root, prefix, middle, "HEAD")
+                newer = pool.submit(git_log, root, prefix, middle, until)
                 return parse_log(older.result()) + parse_log(newer.result())
-    return parse_log(git_log(root, prefix, after))
+    return parse_log(git_log(root, prefix, after, until))

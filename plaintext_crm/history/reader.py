@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from plaintext_crm.history.close_moves import CloseMoves, close_moves
 from plaintext_crm.history.record_history import (
+    SLIPS_FILE,
     History,
     StageSummary,
     as_of,
     empty_history,
     read_history,
+    read_small,
     read_stage_summary,
     stage_summary,
 )
@@ -34,6 +37,7 @@ class GitHistory:
         self.whole = whole
         self._history: History | None = None
         self._summary: tuple[StageSummary | None, tuple[str, ...]] | None = None
+        self._moves: CloseMoves | None = None
 
     @classmethod
     def none(cls, *notices: str) -> GitHistory:
@@ -69,3 +73,13 @@ class GitHistory:
             else:
                 self._summary = read_stage_summary(self.root, use_cache=self.use_cache)
         return self._summary
+
+    def close_moves(self) -> CloseMoves:
+        """Per deal path, the committed moves of its expected_close to a later date (`close_moves`), from
+        the whole history when it has been read, else from their own small cache file."""
+        if self._moves is None:
+            if self._history is not None or self.whole or self.root is None:
+                self._moves = close_moves(self.history())
+            else:
+                self._moves = read_small(self.root, SLIPS_FILE, use_cache=self.use_cache)
+        return self._moves

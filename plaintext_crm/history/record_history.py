@@ -8,10 +8,10 @@ import hashlib
 import pickle
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from plaintext_crm.gitrepo import (
     GitFailed,
@@ -23,6 +23,7 @@ from plaintext_crm.gitrepo import (
     run_git,
     shallow_commits,
 )
+from plaintext_crm.history.close_moves import close_moves
 from plaintext_crm.history.deal_versions import TRACKED, DealFieldReader
 from plaintext_crm.history.gitlog import Commit, LogCommit, read_log
 from plaintext_crm.records import cache_store
@@ -30,6 +31,8 @@ from plaintext_crm.records import cache_store
 FORMAT_VERSION = 5  # bump when the cached structures change
 CACHE_FILE = "history.cache"  # both in the workspace's cache folder (cache_store.cache_folder)
 SUMMARY_FILE = "history-stages.cache"
+SLIPS_FILE = "history-slips.cache"  # close_moves, for lint's D011
+AT_FILE = "history-at.cache"  # the history up to the last commit an `--as-of` asked for
 RECORD_PATH = re.compile(r"^(clients|deals|projects)/([^/.][^/]*)\.md$")
 
 
@@ -322,11 +325,12 @@ def history_key(root: Path) -> str:
     return _cache_key(repo, head or "no-head", shallow_commits(repo))
 
 
-def read_history(root: Path, *, use_cache: bool = True) -> History:
+def read_history(root: Path, *, use_cache: bool = True, at: str | None = None) -> History:
     """The committed history of every record under `root`, from one `git log` and one `git cat-file`.
 
     Cached in the workspace's cache folder by HEAD: an unchanged repository costs one file read, and
-    after new commits only those are read and folded onto the cached history.
+    after new commits only those are read and folded onto the cached history. With `at` (a commit id),
+    the history up to that commit (`--as-of`), cached apart in the same way.
     Never raises on a missing git, a folder outside a repository or a git failure: the History is
     then empty (`available` False) and `notices` says why.
     """
@@ -334,9 +338,10 @@ def read_history(root: Path, *, use_cache: bool = True) -> History:
     if isinstance(where, History):
         return where
     repo, head, boundary = where
-    if head is None:
-        return History(True, None, False, {}, (), 0, ())
-    cache = cache_store.cache_folder(root) / CACHE_FILE if use_cache else None
+    if head is None or (at is not None and at == head):
+        return History(True, None, False, {}, (), 0, ()) if head is None else read_history(root, use_cache=use_cache)
+    head = at or head
+    cache = cache_store.cache_folder(root) / (AT_FILE if at else CACHE_FILE) if use_cache else None
     base_key = _cache_key(repo, "any-head", boundary)
     start: History | None = None
     if cache is not None:
@@ -348,8 +353,8 @@ def read_history(root: Path, *, use_cache: bool = True) -> History:
     history = build_history(root, head, boundary, repo.prefix, start)
     if cache is not None and history.available:
         _save_cache(cache, base_key, history)
-        _save_cache(cache.with_name(SUMMARY_FILE), _cache_key(repo, head, boundary),
-                    (stage_summary(history), history.notices))
+        for name, derive in SMALL.items() if at is None else ():
+            _save_cache(cache.with_name(name), _cache_key(repo, head, boundary), derive(history))
     return history
 
 
@@ -364,14 +369,14 @@ def _is_ancestor(root: Path, older: str, newer: str) -> bool:
 
 def build_history(root: Path, head: str, boundary: frozenset[str], prefix: str = "",
                   start: History | None = None) -> History:
-    """Read and fold the history (no cache); with `start`, only the commits after its HEAD."""
+    """Read and fold the history up to commit `head` (no cache); with `start`, only the commits after its HEAD."""
     try:
-        commits = read_log(root, prefix, start.head if start else None)
+        commits = read_log(root, prefix, start.head if start else None, head)
         if start is not None and commits and commits[0].parents[:1] != (start.head,):
             # The cached HEAD is an ancestor but not on the new HEAD's first-parent chain (a branch's tip,
             # merged since): the mainline's view cannot continue it, so the whole mainline is read.
             start = None
-            commits = read_log(root, prefix)
+            commits = read_log(root, prefix, until=head)
         blobs = {entry.blob for item in commits for entry in item.entries
                  if entry.status != "D" and _is_deal(entry.new_path or entry.path)}
         raw = read_blobs(root, blobs)
@@ -468,15 +473,28 @@ def read_stage_summary(root: Path, *, use_cache: bool = True) -> tuple[StageSumm
 
     An unchanged repository costs one small cache read and no git process.
     """
+    return cast(tuple[StageSummary | None, tuple[str, ...]], read_small(root, SUMMARY_FILE, use_cache=use_cache))
+
+
+# The small values derived from a history that lint reads, each cached in its own file keyed by HEAD.
+SMALL: dict[str, Callable[[History], Any]] = {
+    SUMMARY_FILE: lambda history: ((stage_summary(history) if history.available else None), history.notices),
+    SLIPS_FILE: close_moves,
+}
+
+
+def read_small(root: Path, name: str, *, use_cache: bool = True) -> Any:
+    """SMALL[name] of the history of `root`: one small file when HEAD is unchanged, else from the history."""
     where = _where(root)
     if isinstance(where, History):
-        return None, where.notices
+        return SMALL[name](where)
     repo, head, boundary = where
     if head is None:
-        return {}, ()
-    if use_cache:
-        cached = _load_cache(cache_store.cache_folder(root) / SUMMARY_FILE, _cache_key(repo, head, boundary))
-        if isinstance(cached, tuple):
-            return cached
+        return SMALL[name](History(True, None, False, {}, (), 0, ()))
+    path = cache_store.cache_folder(root) / name if use_cache else None
+    if path is not None and (cached := _load_cache(path, _cache_key(repo, head, boundary))) is not None:
+        return cached
     history = read_history(root, use_cache=use_cache)
-    return (stage_summary(history) if history.available else None), history.notices
+    if path is not None and history.available:  # (a history cached before this file existed writes it now)
+        _save_cache(path, _cache_key(repo, head, boundary), SMALL[name](history))
+    return SMALL[name](history)

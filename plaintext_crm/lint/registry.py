@@ -32,6 +32,7 @@ RULE_MODULES: tuple[str, ...] = (
     "plaintext_crm.lint.rules.references",
     "plaintext_crm.lint.rules.delivery",
     "plaintext_crm.lint.rules.names",
+    "plaintext_crm.lint.rules.transitions",
 )
 
 
@@ -86,6 +87,7 @@ class HistoryExample(Example):
     files are written over it (lint_example). Each commit: (ISO author and committer date, files)."""
 
     history: tuple[tuple[str, Mapping[str, str]], ...] = ()
+    base: bool = False  # lint against HEAD as the base revision, as the pre-commit hook does (transition rules)
 
     def commit_history(self, root: Path) -> None:
         """Make `root` a repository holding `history`, one commit per entry."""

@@ -38,9 +38,11 @@ def say_history_notices(analysis: Analysis) -> None:
         say_once(notice, analysis.workspace.root if summary is None else None)
 
 
-def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date) -> list[Finding]:
-    """Every finding of a loaded workspace (`analyze(...).findings`), its git history read from its root."""
-    return list(analyze(workspace, today, load_findings=load_findings).findings)
+def lint_workspace(workspace: Workspace, load_findings: Iterable[Finding], today: dt.date,
+                   base: Workspace | None = None) -> list[Finding]:
+    """Every finding of a loaded workspace (`analyze(...).findings`), its git history read from its root;
+    with `base`, the transition rules compare with that workspace."""
+    return list(analyze(workspace, today, load_findings=load_findings, base=base).findings)
 
 
 def run_lint(root: Path, today: dt.date, *, use_cache: bool = True) -> LintResult:
@@ -88,4 +90,9 @@ def lint_example(example: Example, which: str) -> list[Finding]:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_text(text, encoding="utf-8")
         workspace, load_findings = load_workspace(root)
-        return lint_workspace(workspace, load_findings, example.today)
+        base = None
+        if isinstance(example, HistoryExample) and example.base:
+            from plaintext_crm.history.as_of import resolve_revision, workspace_at_commit
+
+            base = workspace_at_commit(root, resolve_revision(root, "HEAD"), use_cache=False)[0]
+        return lint_workspace(workspace, load_findings, example.today, base)

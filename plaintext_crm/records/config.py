@@ -112,6 +112,7 @@ class Config:
     # Units of `currency` per unit of another currency: {"USD": Decimal("0.92")}.
     exchange_rates: Mapping[str, Decimal] = field(default_factory=dict)
     external_images: bool = False  # site pages may load images of notes from other sites
+    no_skip: bool = False  # stage_rules.no_skip: a deal may not pass over an open stage (lint T002)
     audiences: Mapping[str, Audience] = field(default_factory=dict)
     publish: Publish = Publish()
     site_url: str | None = None  # the published site's address, with a trailing slash (digest links)
@@ -289,6 +290,23 @@ class _ConfigReader:
             return default
         return value
 
+    def stage_rules(self) -> bool:
+        """`stage_rules: {no_skip: true}`: whether deals may skip open stages (the only rule so far)."""
+        raw = self.data.get("stage_rules")
+        if raw is None:
+            return False
+        if not isinstance(raw, dict):
+            self.problem(("stage_rules",), "'stage_rules' must be a mapping, like {no_skip: true}")
+            return False
+        for key in raw:
+            if key != "no_skip":
+                self.problem(("stage_rules", str(key)), f"stage_rules: unknown rule '{key}' (valid: no_skip)")
+        value = raw.get("no_skip", False)
+        if not isinstance(value, bool):
+            self.problem(("stage_rules", "no_skip"), "stage_rules: 'no_skip' must be true or false")
+            return False
+        return value
+
     def exchange_rates(self, currency: str) -> dict[str, Decimal]:
         """`exchange_rates: {USD: 0.92}`: units of the workspace currency per unit of each other currency."""
         raw = self.data.get("exchange_rates")
@@ -418,6 +436,7 @@ def config_from_text(text: str) -> tuple[Config, list[Finding]]:
         rule_severity=reader.rule_severity(),
         exchange_rates=reader.exchange_rates(currency),
         external_images=reader.flag("external_images", False),
+        no_skip=reader.stage_rules(),
         audiences=(audiences := reader.audiences()),
         publish=reader.publish(audiences),
         site_url=read_site_url(data.get("site_url"), reader.problem),

@@ -69,6 +69,8 @@ DEAL_FIELDS = (
     Field("main_stakeholder", "text", "Hand-off: the client person delivery works with."),
     Field("kickoff_date", "date", "Hand-off: the agreed project start."),
     Field("project", "text", "The project this deal was handed to (its id in projects/).", refers_to="projects"),
+    Field("reopen_reason", "text", "Why a won or lost deal was moved back to an open stage (T001)."),
+    Field("skip_reason", "text", "Why this deal skipped stages where crm.yaml's stage_rules forbid it (T002)."),
 )
 
 TASK_FIELDS = (
@@ -186,6 +188,11 @@ SETTINGS = (
         "type": "object",
         "propertyNames": {"pattern": "^\\s*[A-Za-z]{3}\\s*$"},
         "additionalProperties": {"type": "number", "minimum": 1e-6, "maximum": 1e6},
+    }),
+    Setting("stage_rules", "Rules for moving deals between stages, checked against a base revision: "
+                           "{no_skip: true} forbids skipping open stages (T002).", {
+        "type": ["object", "null"], "additionalProperties": False,
+        "properties": {"no_skip": {"type": "boolean"}},
     }),
     Setting("external_images", "Whether site pages show images of notes that live on other sites.",
             {"type": "boolean"}),

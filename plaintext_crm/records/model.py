@@ -161,6 +161,8 @@ class Deal(Record):
     main_stakeholder: str | None
     kickoff_date: dt.date | None
     project: str | None
+    reopen_reason: str | None = None  # why a closed deal was reopened (lint T001)
+    skip_reason: str | None = None  # why stages were skipped despite stage_rules.no_skip (lint T002)
 
     @property
     def display_title(self) -> str:

@@ -67,14 +67,15 @@ class BuildResult:
 def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True, jobs: int | None = None,
                progress: Callable[[int], object] | None = None,
                on_plan: Callable[[int], object] | None = None, gathered: SiteData | None = None,
-               audience: str | None = None, passphrase: str | None = None) -> BuildResult:
+               audience: str | None = None, passphrase: str | None = None, as_of: str | None = None) -> BuildResult:
     """Build the site of the workspace at `root` into `out`; the previous site stays whole if anything fails.
 
     `progress(n)` is called as pages are written; `on_plan(total)` once the number of pages is known.
     `gathered`: the workspace already gathered for `today`, with its rendered bodies (incremental.py
     keeps it in memory), so the build does not load and analyse it again. `audience`: build only what
     crm.yaml's audience of that name sees (site/audience.py); `passphrase`: encrypt every page and data
-    file (site/encrypt.py).
+    file (site/encrypt.py). `as_of`: the commit `gathered` was read from (`build --as-of`): pages are
+    reused only from a build of that same commit.
     """
     started = time.perf_counter()
     out = output.check_output_folder(out, root)  # refused before any work: no marker, or files not ours
@@ -82,7 +83,7 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
         with output.output_lock(out):  # one build at a time into `out`; a second one waits and says so
             output.clean_stale(out)  # temporary folders of killed builds
             return _build_locked(root, out, today, started, use_cache, jobs, progress, on_plan, gathered, audience,
-                                 passphrase)
+                                 passphrase, as_of)
     except OSError as exc:  # a full disk, a folder that cannot be written...: a message, the old site stays
         raise output.failure(exc, "build the site", out) from None
 
@@ -90,7 +91,7 @@ def build_site(root: Path, out: Path, today: dt.date, *, use_cache: bool = True,
 def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cache: bool, jobs: int | None,
                   progress: Callable[[int], object] | None,
                   on_plan: Callable[[int], object] | None, gathered: SiteData | None, audience: str | None = None,
-                  passphrase: str | None = None) -> BuildResult:
+                  passphrase: str | None = None, as_of: str | None = None) -> BuildResult:
     """`build_site`'s pipeline, with the lock of `out` held."""
     cache_dir = cache_store.cache_folder(root)  # in the user's cache folder: no repository can plant a cache
 
@@ -106,7 +107,7 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
         else:  # only what the audience sees: no cache keyed by a record file may give a whole record back
             site, view = view_site_data(root, today, audience, use_cache=use_cache)
         site.bodies, engine = render_bodies(site.workspace, cache_dir if use_cache else None, jobs=jobs)
-    site.cache_dir = cache_dir if use_cache and view is None else None
+    site.cache_dir = cache_dir if use_cache and view is None and as_of is None else None
 
     # 2. Plan every page; each knows its template, its context and which record files it reads.
     env = make_environment(root, cache_dir if use_cache else None)
@@ -116,7 +117,7 @@ def _build_locked(root: Path, out: Path, today: dt.date, started: float, use_cac
     if passphrase is not None:  # no calendar app can open an encrypted feed
         pages = [page for page in pages if not page.output.endswith(".ics")]
     site.set_pages(pages)
-    global_key = _global_key(root, today, env, audience)
+    global_key = _global_key(root, today, env, audience) + (f"|as-of {as_of}" if as_of else "")
     if passphrase is not None:  # a new salt each build: no page of it can be reused, in it or after it
         global_key = "encrypted"
     # Cached page items are kept under the build's key (fragments.py); an audience's or an encrypted build

@@ -50,6 +50,8 @@ def _site_data(site: SiteData, clients: Any, deals: Any, projects: Any, deal_fig
         "figures": figures,
         "pages": {path: output for path, output in sorted(site.links.items())},
         "history": site.figures.history.to_data(),
+        "forecast_accuracy": [month.to_data() for month in site.figures.forecast_accuracy],
+        "slippage": {deal_id: item.to_data() for deal_id, item in sorted((site.figures.slippage or {}).items())},
     }
 
 

@@ -130,6 +130,16 @@ def data_schema() -> dict[str, Any]:
                   "additionalProperties": {"type": "string"}},
         "history": {"type": "object", "description": "What git history says (docs/history.md).",
                     "required": ["available"]},
+        "forecast_accuracy": {"type": "array", "description": "The last 12 complete months: the weighted "
+                              "forecast at each month's first day against what was won (docs/metrics.md).",
+                              "items": {"type": "object", "required": ["month", "forecast_at_start", "won", "ratio"],
+                                        "properties": {"month": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"},
+                                                       "forecast_at_start": {"type": "number"},
+                                                       "won": {"type": "number"},
+                                                       "ratio": {"type": ["number", "null"]}}}},
+        "slippage": {"type": "object", "description": "Deal id -> how often its expected_close moved later "
+                     "(docs/history.md).", "additionalProperties": {
+                         "type": "object", "required": ["count", "days", "moves"]}},
     }
     return {"$schema": DIALECT, "$id": SCHEMA_BASE + "data", "title": "plaintext-crm data.json",
             "type": "object", "required": list(properties), "additionalProperties": False,

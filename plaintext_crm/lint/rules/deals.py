@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.history.accuracy import SLIPPED_TIMES
 from plaintext_crm.lint.registry import Example, HistoryExample, Rule, rule
 from plaintext_crm.records.model import Deal, is_empty, lost_reason_valid
 
@@ -224,6 +225,9 @@ def closed_without_date(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     reported by F002."""
     for deal in analysis.deals_by_status.closed:
         if deal.closed_on is None:
+            change = analysis.transitions.get(deal.id)
+            if change is not None and change.won_now:
+                continue  # won by the change being checked: T004 reports it, as an error
             if not _written(deal, "closed_on"):
                 yield rule.finding(deal.location("closed_on"), f"{deal.stage} deal has no closed_on date")
         elif deal.closed_on > analysis.today:
@@ -256,6 +260,31 @@ def client_required(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     for deal in analysis.deals_by_status.all:
         if deal.client is None and not _written(deal, "client"):
             yield rule.finding(deal.location("client"), "deal has no client")
+
+
+@rule("D011", "close-date-slipped", Severity.WARNING,
+      f"An open deal's expected_close moved later {SLIPPED_TIMES} times or more (git history, and the working tree).",
+      examples=[HistoryExample(
+          {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
+              "stage: proposal\n", "stage: proposal\n    expected_close: 2027-01-29\n")},
+          {"deals/website.md": LOST_DEAL.format(reason="timing")},
+          "expected_close pushed from October to January in three commits; lost is the honest answer",
+          history=tuple((when, {"deals/website.md": OPEN_DEAL.format(owner="ana").replace(
+              "stage: proposal\n", f"stage: {stage}\n    expected_close: {close}\n")})
+              for when, stage, close in (("2026-09-01T10:00:00+00:00", "qualified", "2026-10-30"),
+                                         ("2026-10-01T10:00:00+00:00", "qualified", "2026-11-27"),
+                                         ("2026-11-02T10:00:00+00:00", "qualified", "2026-12-18"),
+                                         ("2026-11-20T10:00:00+00:00", "proposal", "2027-01-29"))))])
+def close_date_slipped(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
+    """A deal whose expected close keeps moving is counted in every forecast and closes in none. Git
+    knows how often it moved: after the third push to a later date, re-qualify the deal (move it back
+    a stage, or close it as lost) rather than push it again. The deal page lists every move."""
+    for deal in analysis.deals_by_status.open:
+        slipped = analysis.slippage.get(deal.id)
+        if slipped is not None and slipped.count >= SLIPPED_TIMES:
+            yield rule.finding(deal.location("expected_close"),
+                               f"expected_close moved later {slipped.count} times, by {days(slipped.days)} in "
+                               f"total (from {slipped.moves[0].old} to {slipped.moves[-1].new})")
 
 
 @rule("D012", "stage-since-contradicts-history", Severity.WARNING,

@@ -1,0 +1,1 @@
+"""Terminal reports: the dashboards' tables from the analysis, as aligned text, CSV, JSON or Markdown."""
