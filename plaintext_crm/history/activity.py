@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,12 +161,15 @@ class HistoryFigures:
 
 
 def history_figures(workspace: Workspace, today: dt.date, history: History, *, limit: int = ACTIVITY_LIMIT,
-                    figures: Mapping[str, DealFigures] | None = None) -> HistoryFigures:
+                    figures: Mapping[str, DealFigures] | None = None,
+                    this_week: Callable[[], Changes] | None = None, no_week: str | None = None) -> HistoryFigures:
     """Every figure the site shows from git history.
 
     `history`: as of `today` (`GitHistory.history_as_of`: commits dated after today count as made
     today, with a notice the This week page and data.json show). `figures`: the sales figures of the
-    workspace's deals, when the caller has them (saves work).
+    workspace's deals, when the caller has them (saves work). `this_week`: how the week's changes are
+    found (default `changes_between` over the workspace; an audience compares its view then and now);
+    `no_week`: the reason given when they cannot be, instead of the error's.
     """
     from plaintext_crm.errors import ToolError
     from plaintext_crm.history.changes import changes_between
@@ -175,13 +178,14 @@ def history_figures(workspace: Workspace, today: dt.date, history: History, *, l
     deals = {deal_id: deal_history_data(history, workspace.deals[deal_id], today, spans[deal_id])
              for deal_id in spans}
     records = {record.path: record_dates_data(history.records.get(record.path)) for record in workspace.records()}
-    this_week: Changes | None = None
+    week: Changes | None = None
     problem: str | None = None
     try:
-        this_week = changes_between(workspace.root, workspace, history, today, figures=figures)
+        week = this_week() if this_week is not None else changes_between(workspace.root, workspace, history, today,
+                                                                          figures=figures)
     except ToolError as exc:
-        problem = exc.message
+        problem = no_week or exc.message
     imported = imported_records(history, workspace)
     return HistoryFigures(history, deals, records, stage_funnel(history, workspace, today, spans),
                           activity(history, limit=limit, events_per_commit=EVENTS_PER_COMMIT, imported=imported),
-                          this_week, problem, imported)
+                          week, problem, imported)

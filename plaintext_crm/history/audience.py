@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from plaintext_crm.errors import ToolError
 from plaintext_crm.gitrepo import locate_repository
-from plaintext_crm.history.activity import ACTIVITY_LIMIT, EVENTS_PER_COMMIT, HistoryFigures, activity
+from plaintext_crm.history.activity import HistoryFigures, history_figures
 from plaintext_crm.history.changes import (
     DEFAULT_DAYS,
     Changes,
@@ -24,7 +24,6 @@ from plaintext_crm.history.record_history import (
     History,
     RecordHistory,
 )
-from plaintext_crm.history.stages import deal_history_data, record_dates_data, stage_funnel, stage_history
 from plaintext_crm.records.audience import View, restrict
 from plaintext_crm.sales.figures import DealFigures
 
@@ -76,20 +75,9 @@ def view_history_figures(view: View, today: dt.date, history: History, *,
 
     `with_git` False (the view does not publish `history`): nothing from git at all, as without a repository.
     """
-    workspace = view.workspace
-    spans = {deal_id: stage_history(history, deal, today) for deal_id, deal in sorted(workspace.deals.items())}
-    deals = {deal_id: deal_history_data(history, workspace.deals[deal_id], today, spans[deal_id])
-             for deal_id in spans}
-    records = {record.path: record_dates_data(history.records.get(record.path)) for record in workspace.records()}
-    this_week: Changes | None = None
-    problem: str | None = None
-    try:
-        this_week = _changes_this_week(view, history, today, figures)
-    except ToolError as exc:
-        problem = exc.message if with_git else NO_HISTORY
-    return HistoryFigures(history, deals, records, stage_funnel(history, workspace, today, spans),
-                          activity(history, limit=ACTIVITY_LIMIT, events_per_commit=EVENTS_PER_COMMIT), this_week,
-                          problem)
+    return history_figures(view.workspace, today, history, figures=figures,
+                           this_week=lambda: _changes_this_week(view, history, today, figures),
+                           no_week=None if with_git else NO_HISTORY)
 
 
 def _changes_this_week(view: View, history: History, today: dt.date,
