@@ -17,7 +17,8 @@ MAX_WORKING_DAYS = 10_000  # task durations and dependency lags: forty years of 
 
 # How the loader reads a value of each kind (loader._Fields has one method per simple kind); the
 # other kinds (contacts, tasks, dependencies, approval) have builders of their own in the loader.
-SIMPLE_KINDS = ("text", "texts", "date", "number", "probability", "whole", "choice", "flag")
+SIMPLE_KINDS = ("text", "texts", "date", "number", "probability", "whole", "choice", "flag", "effort", "percent",
+                "invoice", "owners")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ DEAL_FIELDS = (
 TASK_FIELDS = (
     Field("id", "text", "Unique within the project; kebab-case."),
     Field("title", "text", "What the task is."),
-    Field("owner", "text", "Who does it: a member id of crm.yaml's team.", refers_to="team"),
+    Field("owner", "owners", "Who does it: a member id of crm.yaml's team, or a list of them.", refers_to="team"),
     Field("start", "date", "Planned start (YYYY-MM-DD)."),
     Field("due", "date", "Planned end, inclusive (YYYY-MM-DD)."),
     Field("duration", "whole", "Length in working days."),
@@ -83,6 +84,12 @@ TASK_FIELDS = (
           "Tasks this one waits for: `design`, `other-project/launch` or {task: build, type: SS, lag: 2}."),
     Field("milestone", "flag", "A point in time: duration 0, start = due."),
     Field("approval", "approval", "A sign-off on this task: {by, status, date}."),
+    Field("effort", "effort", "Working days of work, shared by its owners (default: its duration)."),
+    Field("remaining", "whole", "Working days of work left on a task in progress (plans it from the status date)."),
+    Field("percent", "percent", "Per cent of a task in progress that is done, 0..100 (when `remaining` is not given)."),
+    Field("finished", "date", "When a done task actually finished (YYYY-MM-DD)."),
+    Field("invoice", "invoice", "What is invoiced when this finishes: `30%` of the project budget or an amount."),
+    Field("invoiced", "date", "When that invoice was sent (YYYY-MM-DD)."),
 )
 
 APPROVAL_FIELDS = (
@@ -100,6 +107,7 @@ PROJECT_FIELDS = (
     Field("start", "date", "Project start, usually the deal's kickoff_date."),
     Field("due", "date", "Committed end date."),
     Field("depends_on", "texts", "Projects that must finish before this one starts (ids).", refers_to="projects"),
+    Field("budget", "number", "What the project is sold for (hand-off copies the deal's value): invoices share it."),
     Field("tasks", "tasks", "The work plan: a list of tasks."),
 )
 

@@ -33,6 +33,7 @@ from plaintext_crm.records.model import (
     KINDS,
     LATEST_DAY,
     Approval,
+    Invoice,
     Client,
     Contact,
     Deal,
@@ -287,6 +288,38 @@ class _Fields:
             return None
         return value
 
+    def effort(self, key: str) -> float | None:
+        value = self.number(key)
+        if value is not None and not 0 <= value <= MAX_WORKING_DAYS:
+            self.invalid(key, f"'{key}': {shown_number(value)} must be working days from 0 to {MAX_WORKING_DAYS}")
+            return None
+        return value
+
+    def percent(self, key: str) -> float | None:
+        value = self.data.get(key)
+        if isinstance(value, str) and value.strip().endswith("%"):
+            value = _percent_number(value)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+            self.invalid(key, f"'{key}': '{shown_number(value)}' must be a per cent from 0 to 100")
+            return None
+        return float(value)
+
+    def invoice(self, key: str) -> Invoice | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip().endswith("%"):
+            share = _percent_number(value)
+            if isinstance(share, float) and 0 < share <= 100:
+                return Invoice(share=share)
+        elif not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= MAX_AMOUNT:
+            return Invoice(amount=float(value))
+        self.invalid(key, f"'{key}': '{shown_number(value)}' must be a share of the budget like 30% or an amount "
+                          "like 12000")
+        return None
+
     def choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
         value = self.text(key)
         if value is not None and value not in allowed:
@@ -328,7 +361,7 @@ def _read_plan(fields: tuple[Field, ...]) -> tuple[tuple[tuple[str, Reader], ...
         reader: Reader
         if spec.kind == "choice":
             reader = functools.partial(_read_choice, choices=spec.choices)
-        elif spec.kind == "texts":
+        elif spec.kind in ("texts", "owners"):
             reader = _Fields.text_list
         elif spec.kind in SIMPLE_KINDS:
             reader = getattr(_Fields, spec.kind)
@@ -338,6 +371,15 @@ def _read_plan(fields: tuple[Field, ...]) -> tuple[tuple[tuple[str, Reader], ...
     plan = (tuple(readers), tuple(spec.name for spec in fields if spec.upper))
     _READ_PLANS[id(fields)] = (fields, plan)  # the declaration is kept alive, so its id is not reused
     return plan
+
+
+def _percent_number(text: str) -> float | str:
+    """'30%' -> 30.0; the text itself when it is not a number followed by %."""
+    try:
+        number = float(text.strip()[:-1].strip())
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
 
 
 def _read_choice(fields: _Fields, key: str, choices: tuple[str, ...]) -> str | None:
@@ -437,6 +479,8 @@ def _build_task(item: ParsedFile, index: int, raw: Any, findings: list[Finding])
     f = _Fields(raw, lambda key: lines.get(key, first_line), item.path, findings, f"task '{task_id}': ")
     values = f.read(_TASK_VALUES)
     values["status"] = values["status"] or "todo"
+    owners = values.pop("owner")
+    values["owner"], values["owners"] = (owners[0] if owners else None), owners
     return Task(id=task_id, **values, depends_on=tuple(_dependencies(item, index, raw.get("depends_on"), f)),
                 approval=_approval(raw.get("approval"), f), line=first_line, key_lines=lines, fields=raw)
 

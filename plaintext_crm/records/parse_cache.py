@@ -27,13 +27,14 @@ from plaintext_crm.records.model import (
     DatedNote,
     Deal,
     Dependency,
+    Invoice,
     Project,
     Task,
     Workspace,
 )
 
 # Bump when the packed layout changes; the parser's and model's code are part of the signature anyway.
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 CACHE_KIND = "records"  # the kind of cache_store entry a shard is
 # Entries are spread over this many files, so a run that re-parses a few files rewrites only their shards.
 SHARDS = 16
@@ -47,7 +48,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 _NAMES = {cls: _field_names(cls) for cls in
-          (Client, Deal, Project, Task, Dependency, Approval, Contact, DatedNote, YamlTrap, Finding)}
+          (Client, Deal, Project, Task, Dependency, Approval, Invoice, Contact, DatedNote, YamlTrap, Finding)}
 
 
 class _RecordPickler(pickle.Pickler):

@@ -38,7 +38,9 @@ def _typed(spec: Field) -> dict[str, Any]:
         schema = _TEXTS
     elif kind == "date":
         schema = _OPTIONAL_DAY
-    elif kind in ("number", "probability"):
+    elif kind == "owners":
+        schema = {"type": ["string", "null"], "description": "The first owner (`owners` lists them all)."}
+    elif kind in ("number", "probability", "effort", "percent"):
         schema = {"type": ["number", "null"]}
     elif kind == "whole":
         schema = {"type": ["integer", "null"]}
@@ -50,11 +52,16 @@ def _typed(spec: Field) -> dict[str, Any]:
         schema = {"type": "array", "items": _CONTACT}
     elif kind == "tasks":
         schema = {"type": "array", "items": _object(TASK_FIELDS, {
-            "line": {"type": "integer"}, "key_lines": _LINES, "fields": {"type": "object"}})}
+            "line": {"type": "integer"}, "key_lines": _LINES, "fields": {"type": "object"}, "owners": _TEXTS})}
     elif kind == "dependencies":
         schema = {"type": "array", "items": _DEPENDENCY}
     elif kind == "approval":
         schema = {"anyOf": [{"type": "null"}, _object(APPROVAL_FIELDS, {})]}
+    elif kind == "invoice":
+        schema = {"anyOf": [{"type": "null"}, {
+            "type": "object", "required": ["share", "amount"],
+            "properties": {"share": {"type": ["number", "null"], "description": "Per cent of the budget."},
+                           "amount": {"type": ["number", "null"]}}}]}
     else:
         raise ValueError(f"no data.json schema for a field of kind {kind!r}")
     return {"description": spec.doc, **schema}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from plaintext_crm.delivery.status import is_active
+from plaintext_crm.delivery.status import is_active, makes_claims
 from plaintext_crm.delivery.status import promise_drift as drift_of_promise
 from plaintext_crm.findings import Finding, Severity
 from plaintext_crm.lint.registry import Example, Rule, rule
@@ -125,11 +125,11 @@ def promise_drift(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """The deal's `promised_timeline` (a date, or a span such as `12 weeks from kickoff` counted from
     its `kickoff_date`) is what the client was told at the sale. When the schedule's planned finish
     lies after it, the finding gives the drift in working days, so the promise can be renegotiated
-    early. Done and cancelled projects are not checked; a timeline that cannot be read is not
-    checked either (docs/delivery.md lists what is understood)."""
+    early. Done, cancelled and on-hold projects are not checked, nor a project with no work planned
+    yet (only milestones, like a kickoff); a timeline that cannot be read is not checked either (docs/delivery.md lists what is understood)."""
     plans = analysis.plan
     for project_id, project in analysis.workspace.projects.items():
-        if not project.deal or not is_active(project):
+        if not project.deal or not is_active(project) or not makes_claims(project):
             continue
         plan = plans.spans[project_id]
         promise, drift = drift_of_promise(analysis.workspace, project, plan, plans.calendar)
