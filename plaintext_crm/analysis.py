@@ -55,6 +55,8 @@ class Analysis:
     # Findings made elsewhere and given as they are: an audience's view shows the whole workspace's
     # findings about its records (site/audience.py), not what the rules would say of the view alone.
     given_findings: tuple[Finding, ...] | None = None
+    # Unfinished work is planned from this day (MS Project's status date); None: today.
+    status_date: dt.date | None = None
 
     # --- history facts the rules read ---------------------------------------------------------------
 
@@ -95,13 +97,13 @@ class Analysis:
     @cached_property
     def plan(self) -> PlannedWorkspace:
         """The forward pass over every project: cycles, schedule conflicts and planned spans."""
-        return plan_workspace(self.workspace, self.today)
+        return plan_workspace(self.workspace, self.today, self.status_date)
 
     @cached_property
     def delivery(self) -> DeliveryFigures:
         """Every project's schedule (completing `plan`) and its status: task states, health, drift."""
         schedule = self.plan.schedule()
-        return DeliveryFigures(schedule, project_statuses(self.workspace, schedule, self.today))
+        return DeliveryFigures(schedule, project_statuses(self.workspace, schedule, self.status_date or self.today))
 
     # --- findings --------------------------------------------------------------------------------
 

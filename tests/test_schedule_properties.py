@@ -93,7 +93,6 @@ def test_early_due_date_makes_the_critical_path_negative(dag: tuple[list[Task], 
     tasks, config = dag
     plain = schedule_workspace(make_workspace(tasks, None, config), TODAY)
     calendar = plain.calendar
-    finish = plain.projects["p"].finish
     # standard CPM: the project ends at the latest start + duration (a milestone's start) on working-day offsets
     end = max(calendar.number(item.earliest_start) + item.duration for item in plain.projects["p"].tasks.values())
     due = calendar.date(end - 1 - early)

@@ -358,10 +358,11 @@ class DeliveryFigures:
         return {project_id: self.project_data(project_id) for project_id in sorted(self.statuses)}
 
 
-def delivery_figures(workspace: Workspace, today: dt.date) -> DeliveryFigures:
-    """Schedule the workspace and derive every project's status."""
-    schedule = schedule_workspace(workspace, today)
-    return DeliveryFigures(schedule, project_statuses(workspace, schedule, today))
+def delivery_figures(workspace: Workspace, today: dt.date, status_date: dt.date | None = None) -> DeliveryFigures:
+    """Schedule the workspace (unfinished work from `status_date`, default today) and derive every project's
+    status as of the status date."""
+    schedule = schedule_workspace(workspace, today, status_date)
+    return DeliveryFigures(schedule, project_statuses(workspace, schedule, status_date or today))
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -384,6 +385,7 @@ def _project_data(planned: ProjectSchedule, status: ProjectStatus) -> dict[str, 
         "promised": {"text": promise.text, "finish": _iso(promise.finish), "kickoff": _iso(promise.anchor)}
         if promise else None,
         "drift": status.drift,
+        "plan_note": status.plan_note,
         "critical_path": list(planned.critical_path),
         "pending_approvals": [{"task": task, "by": who} for task, who in status.pending_approvals],
         "checklist": {"done": status.checklist.done, "total": len(status.checklist.items)},
@@ -393,5 +395,6 @@ def _project_data(planned: ProjectSchedule, status: ProjectStatus) -> dict[str, 
             "slack": item.slack, "critical": item.critical, "duration": item.duration,
             "state": status.tasks[task_id].state, "late": status.tasks[task_id].late,
             "blocked_by": [blocker.message for blocker in status.tasks[task_id].blockers],
+            "rescheduled": item.rescheduled,
         } for task_id, item in planned.tasks.items()},
     }
