@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from plaintext_crm.delivery.invoices import ProjectInvoices, project_invoices
 from plaintext_crm.delivery.schedule import PlannedWorkspace, plan_workspace
 from plaintext_crm.delivery.status import DeliveryFigures, project_statuses
+from plaintext_crm.delivery.workload import Workload, workload
 from plaintext_crm.findings import Finding
 from plaintext_crm.history.activity import HistoryFigures, history_figures
 from plaintext_crm.history.reader import GitHistory
 from plaintext_crm.history.stages import StageDates, lint_notices, stage_dates
 from plaintext_crm.lint.registry import apply_policy, run_rules
 from plaintext_crm.records.model import OPEN_WORK, Deal, DealStatus, Workspace, stage_status
+from plaintext_crm.revenue import RevenueForecast, revenue_forecast
 from plaintext_crm.sales.analytics import CrmAnalytics, owner_boards, sales_figures
 from plaintext_crm.sales.figures import Board
 
@@ -105,6 +108,21 @@ class Analysis:
         schedule = self.plan.schedule()
         return DeliveryFigures(schedule, project_statuses(self.workspace, schedule, self.status_date or self.today))
 
+    @property
+    def status_day(self) -> dt.date:
+        """The status date: unfinished work is planned from it (today unless given)."""
+        return self.status_date or self.today
+
+    @cached_property
+    def workload(self) -> Workload:
+        """Each person's booked days per week against capacity, for 12 weeks from the status date (P004)."""
+        return workload(self.workspace, self.delivery.schedule, self.status_day)
+
+    @cached_property
+    def invoices(self) -> Mapping[str, ProjectInvoices]:
+        """Each project's invoices, planned from the status-date plan, and its budget (P005)."""
+        return project_invoices(self.workspace, self.delivery.schedule, self.status_day)
+
     # --- findings --------------------------------------------------------------------------------
 
     @cached_property
@@ -133,6 +151,12 @@ class Analysis:
         """What git history shows: stage histories, activity, the funnel, this week's changes."""
         return history_figures(self.workspace, self.today, self.git.history_as_of(self.today),
                                figures=self.crm.deals)
+
+
+    @cached_property
+    def revenue(self) -> RevenueForecast:
+        """Sales and delivery in one forecast: invoices sent and planned beside the weighted pipeline, by month."""
+        return revenue_forecast(self.workspace, self.invoices, self.crm.deals.values(), self.status_day)
 
 
 def analyze(workspace: Workspace, today: dt.date, history: GitHistory | None = None,

@@ -24,6 +24,7 @@ DEFAULT_CURRENCY = "EUR"
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Rates outside this range are mistakes (or .inf/.nan): deal values times rates stay exact in Decimal.
 MIN_RATE, MAX_RATE = 1e-6, 1e6
+DEFAULT_CAPACITY = 5.0  # a member's working days a week unless crm.yaml's team says otherwise
 MAX_DAYS = 100_000  # rot_days: no stage lasts centuries
 BODY = "body"  # in an audience's `hide`: the Markdown notes under the front matter
 NOT_A_LIST = "<not a list of names>"  # an audience's list that is not one: matches no section, key or client
@@ -37,6 +38,12 @@ class Member:
     name: str
     email: str | None = None
     active: bool = True
+    capacity: float = DEFAULT_CAPACITY  # working days a week they can be booked for
+    away: tuple[tuple[dt.date, dt.date], ...] = ()  # holidays and leave: (first, last day), both included
+
+    def is_away(self, day: dt.date) -> bool:
+        """Whether `day` falls in one of the member's `away` ranges."""
+        return any(first <= day <= last for first, last in self.away)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +185,37 @@ class _ConfigReader:
                 self.problem(("team", member_id, "active"), f"'active' of '{member_id}' must be true or false")
                 active = True
             team[member_id] = Member(member_id, str(details.get("name") or member_id),
-                                     str(details["email"]) if details.get("email") else None, active)
+                                     str(details["email"]) if details.get("email") else None, active,
+                                     self.capacity(member_id, details.get("capacity")),
+                                     self.away(member_id, details.get("away")))
         return team
+
+    def capacity(self, member_id: str, value: Any) -> float:
+        if value is None:
+            return DEFAULT_CAPACITY
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 7:
+            self.problem(("team", member_id, "capacity"),
+                         f"'capacity' of '{member_id}' must be working days a week, from 0 to 7")
+            return DEFAULT_CAPACITY
+        return float(value)
+
+    def away(self, member_id: str, value: Any) -> tuple[tuple[dt.date, dt.date], ...]:
+        """`away:` as (first, last) ranges: each item a date, or {from, to} (both included)."""
+        if value is None:
+            return ()
+        where = ("team", member_id, "away")
+        items = value if isinstance(value, list) else [value]
+        ranges = []
+        for item in items:
+            first, last = (item.get("from"), item.get("to")) if isinstance(item, dict) else (item, item)
+            if last is None:
+                last = first
+            if not isinstance(first, dt.date) or not isinstance(last, dt.date) or last < first:
+                self.problem(where, f"'away' of '{member_id}' must list dates (YYYY-MM-DD) or ranges "
+                                    "{from: YYYY-MM-DD, to: YYYY-MM-DD}, each ending on or after it starts")
+                continue
+            ranges.append((first, last))
+        return tuple(ranges)
 
     def pipeline(self) -> tuple[Stage, ...]:
         raw = self.data.get("pipeline")

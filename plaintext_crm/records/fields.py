@@ -135,9 +135,11 @@ _ID_MAP = {"type": "object"}
 _NAMES = {"type": "array", "items": {"type": "string"}}
 _DATE = {"type": "string", "format": "date"}
 _NAME_LIST = {"type": ["array", "null"], "items": {"type": "string"}}
+_AWAY = {"anyOf": [_DATE, {"type": "object", "required": ["from"],
+                           "properties": {"from": _DATE, "to": _DATE}}]}
 # The page families an audience can publish (docs/publishing.md); the site maps each to its pages.
 SECTIONS = ("overview", "pipeline", "forecast", "followups", "clients", "deals", "projects", "portfolio", "history",
-            "problems", "handoffs")
+            "problems", "handoffs", "workload", "revenue")
 
 
 def _any_case(*words: str) -> str:
@@ -157,13 +159,17 @@ class Setting:
 SETTINGS = (
     Setting("name", "The workspace's name, shown in reports and on the site.", {"type": ["string", "number"]}),
     Setting("currency", "Currency code of deal values (EUR unless set).", {"type": ["string", "number"]}),
-    Setting("team", "Everyone who can own clients, deals, projects and tasks: id -> {name, email, active}.", {
+    Setting("team", "Everyone who can own clients, deals, projects and tasks: id -> {name, email, active, "
+                    "capacity (working days a week, 5 unless set), away (dates or {from, to} ranges of leave)}.", {
         **_ID_MAP,
         "additionalProperties": {"anyOf": [
             {"type": "null"}, {"type": "string"},
             {"type": "object", "properties": {"name": {"type": ["string", "number", "null"]},
                                               "email": {"type": ["string", "null"]},
-                                              "active": {"type": "boolean"}}},
+                                              "active": {"type": "boolean"},
+                                              "capacity": {"type": ["number", "null"], "minimum": 0, "maximum": 7},
+                                              "away": {"anyOf": [{"type": "null"}, _AWAY, {"type": "array",
+                                                                                           "items": _AWAY}]}}},
         ]},
     }),
     Setting("pipeline", "The sales stages, in order: {stage, probability, rot_days, closed}.", {

@@ -37,11 +37,11 @@ from plaintext_crm.records.model import (
     Contact,
     Deal,
     Dependency,
-    Invoice,
     Project,
     Task,
     Workspace,
 )
+from plaintext_crm.records.plan_values import PlanValues
 from plaintext_crm.records.reading import ParseProblem, kind_of, link_problem, read_inside
 
 ParseFiles = Callable[[Path, list[str]], list[ParsedFile]]
@@ -188,7 +188,7 @@ def load_workspace(root: Path, *, parse: ParseFiles = parse_files, load_files: L
     return workspace, findings
 
 
-class _Fields:
+class _Fields(PlanValues):
     """Typed reads of one front matter mapping; a value of the wrong type becomes an F002 finding."""
 
     def __init__(self, data: Mapping[str, Any], line_of: Callable[[str], int], path: str,
@@ -288,38 +288,6 @@ class _Fields:
             return None
         return value
 
-    def effort(self, key: str) -> float | None:
-        value = self.number(key)
-        if value is not None and not 0 <= value <= MAX_WORKING_DAYS:
-            self.invalid(key, f"'{key}': {shown_number(value)} must be working days from 0 to {MAX_WORKING_DAYS}")
-            return None
-        return value
-
-    def percent(self, key: str) -> float | None:
-        value = self.data.get(key)
-        if isinstance(value, str) and value.strip().endswith("%"):
-            value = _percent_number(value)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-            self.invalid(key, f"'{key}': '{shown_number(value)}' must be a per cent from 0 to 100")
-            return None
-        return float(value)
-
-    def invoice(self, key: str) -> Invoice | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, str) and value.strip().endswith("%"):
-            share = _percent_number(value)
-            if isinstance(share, float) and 0 < share <= 100:
-                return Invoice(share=share)
-        elif not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= MAX_AMOUNT:
-            return Invoice(amount=float(value))
-        self.invalid(key, f"'{key}': '{shown_number(value)}' must be a share of the budget like 30% or an amount "
-                          "like 12000")
-        return None
-
     def choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
         value = self.text(key)
         if value is not None and value not in allowed:
@@ -371,15 +339,6 @@ def _read_plan(fields: tuple[Field, ...]) -> tuple[tuple[tuple[str, Reader], ...
     plan = (tuple(readers), tuple(spec.name for spec in fields if spec.upper))
     _READ_PLANS[id(fields)] = (fields, plan)  # the declaration is kept alive, so its id is not reused
     return plan
-
-
-def _percent_number(text: str) -> float | str:
-    """'30%' -> 30.0; the text itself when it is not a number followed by %."""
-    try:
-        number = float(text.strip()[:-1].strip())
-    except ValueError:
-        return text
-    return number if math.isfinite(number) else text
 
 
 def _read_choice(fields: _Fields, key: str, choices: tuple[str, ...]) -> str | None:

@@ -17,7 +17,16 @@ from typing import Any
 
 from plaintext_crm import __version__
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.records import cache_store, dated_notes, frontmatter, loader, model, reading, yaml_aliases
+from plaintext_crm.records import (
+    cache_store,
+    dated_notes,
+    frontmatter,
+    loader,
+    model,
+    plan_values,
+    reading,
+    yaml_aliases,
+)
 from plaintext_crm.records.frontmatter import InvalidDate, YamlTrap
 from plaintext_crm.records.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.records.model import (
@@ -187,7 +196,8 @@ def _code_stamp(module: Any) -> int:
 def cache_signature() -> tuple[Any, ...]:
     """What cached records depend on besides the files: formats, versions and the loader's own code."""
     return (CACHE_FORMAT, __version__, sys.version_info[:2], frontmatter.HAVE_LIBYAML,
-            *(_code_stamp(module) for module in (frontmatter, loader, model, dated_notes, reading, yaml_aliases)))
+            *(_code_stamp(module) for module in (frontmatter, loader, model, plan_values, dated_notes, reading,
+                                                     yaml_aliases)))
 
 
 def shard_of(rel: str) -> int:

@@ -44,6 +44,8 @@ def _site_data(site: SiteData, clients: Any, deals: Any, projects: Any) -> dict[
         "figures": site.figures.crm.to_data(),
         "pages": {path: output for path, output in sorted(site.links.items())},
         "history": site.figures.history.to_data(),
+        "workload": site.figures.workload.to_data(),
+        "revenue": site.figures.revenue.to_data(),
     }
 
 

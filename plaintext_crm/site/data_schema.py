@@ -96,6 +96,13 @@ _SCHEDULE = {"type": "object", "description": "Planned dates, health, drift and 
              "properties": {"health": {"type": "string"}, "planned_start": _OPTIONAL_DAY,
                             "planned_finish": _OPTIONAL_DAY, "critical_path": _TEXTS,
                             "tasks": {"type": "object", "additionalProperties": {"type": "object"}}}}
+_WEEK_LOAD = {"type": "object", "required": ["week", "booked", "capacity", "tasks"], "properties": {
+    "week": _DAY, "booked": {"type": "number"}, "capacity": {"type": "number"},
+    "tasks": {"type": "array", "items": {"type": "object", "required": ["project", "task", "days"], "properties": {
+        "project": {"type": "string"}, "task": {"type": "string"}, "days": {"type": "number"}}}}}}
+_REVENUE_MONTH = {"type": "object", "required": ["month", "invoiced", "booked", "weighted_pipeline"], "properties": {
+    "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "invoiced": {"type": "number"},
+    "booked": {"type": "number"}, "weighted_pipeline": {"type": "number"}}}
 _STAGE = {"type": "object", "required": ["id", "probability", "rot_days", "closed"], "properties": {
     "id": {"type": "string"}, "probability": {"type": "number", "minimum": 0, "maximum": 1},
     "rot_days": {"type": ["integer", "null"]}, "closed": {"enum": ["won", "lost", None]},
@@ -137,6 +144,11 @@ def data_schema() -> dict[str, Any]:
                   "additionalProperties": {"type": "string"}},
         "history": {"type": "object", "description": "What git history says (docs/history.md).",
                     "required": ["available"]},
+        "workload": {"type": ["object", "null"], "description": "Working days booked per member and week against "
+                     "capacity, 12 weeks from the status date (docs/delivery.md).",
+                     "additionalProperties": {"type": "array", "items": _WEEK_LOAD}},
+        "revenue": {"type": ["array", "null"], "description": "Invoices sent and planned beside the weighted "
+                    "pipeline, by month (docs/delivery.md).", "items": _REVENUE_MONTH},
     }
     return {"$schema": DIALECT, "$id": SCHEMA_BASE + "data", "title": "plaintext-crm data.json",
             "type": "object", "required": list(properties), "additionalProperties": False,

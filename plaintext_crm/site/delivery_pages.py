@@ -180,6 +180,8 @@ def _project_context(project: Project) -> Any:
             "graph": project_graph(site, project, rows, output),
             "blocked": [row for row in rows if row.state.blocked],
             "waiting": [row for row in rows if row.state.waiting],
+            "workload": site.figures.workload.for_project(project.id),
+            "invoices": site.figures.invoices.get(project.id),
             "approvals": approvals,
             "cycles": [cycle for cycle in delivery.schedule.cycles if cycle.location.path == project.path],
             "conflicts": [conflict for conflict in delivery.schedule.conflicts if conflict.project == project.id],
