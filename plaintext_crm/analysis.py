@@ -28,7 +28,13 @@ from plaintext_crm.history.stages import StageDates, lint_notices, stage_dates
 from plaintext_crm.lint.registry import apply_policy, run_rules
 from plaintext_crm.records.model import OPEN_WORK, Deal, DealStatus, Workspace, stage_status
 from plaintext_crm.revenue import RevenueForecast, revenue_forecast
-from plaintext_crm.sales.analytics import CrmAnalytics, owner_boards, sales_figures
+from plaintext_crm.sales.analytics import (
+    CrmAnalytics,
+    OwnerFigures,
+    owner_boards,
+    owner_figures,
+    sales_figures,
+)
 from plaintext_crm.sales.figures import Board
 
 
@@ -145,6 +151,11 @@ class Analysis:
     def owner_boards(self) -> Mapping[str, Board]:
         """The board of each owner's deals, by owner key (sales.analytics.owner_key)."""
         return owner_boards(self.crm, self.workspace.config)
+
+    @cached_property
+    def owner_figures(self) -> Mapping[str, OwnerFigures]:
+        """Each owner's overview, forecast and targets, by owner key (the owner filter of the sales pages)."""
+        return owner_figures(self.crm, self.workspace.config, self.findings)
 
     @cached_property
     def history(self) -> HistoryFigures:

@@ -83,3 +83,32 @@ def test_revenue_page_by_month_and_client(site: Path, page) -> None:
     assert page.locator('nav a[href="workload.html"]').count() == 1
     page.screenshot(path=str(ARTIFACTS / "revenue.png"), full_page=True)
     assert page.errors == []
+
+
+def test_forecast_targets_and_the_owner_filter_carried_from_the_board(site: Path, page) -> None:
+    page.errors.clear()
+    page.goto((site / "board.html").as_uri())
+    lede = page.locator(".page-head .lede")
+    assert lede.inner_text().startswith("23 open deals")
+    page.select_option("#owner-select", "ana")
+    ana_count = page.locator('[data-count="_all"]').inner_text()
+    assert ana_count == "5" and lede.inner_text().startswith(f"{ana_count} open deals")  # follows the filter
+    forecast_link = page.locator('nav a[href^="forecast.html"]')
+    assert forecast_link.get_attribute("href") == "forecast.html#owner=ana"
+    forecast_link.click()
+    assert page.url.endswith("forecast.html#owner=ana")
+    assert page.locator("#owner-select").input_value() == "ana"
+    rows = page.locator("#targets tbody tr")
+    visible = [rows.nth(index).get_attribute("data-target-owner") for index in range(rows.count())
+               if rows.nth(index).is_visible()]
+    assert visible == ["team", "ana"]  # the team's target and Ana's
+    assert "115%" in page.locator('#targets tr[data-target-owner="ana"]').inner_text()
+    weighted = page.locator('[data-figure="weighted_total"] .stat-value').inner_text()
+    assert weighted == "€123,100"  # Ana's open deals, weighted (everyone's: €477,680)
+    page.locator('nav a[href^="index.html"]').click()
+    assert page.url.endswith("index.html#owner=ana")
+    assert page.locator("#owner-select").input_value() == "ana"
+    assert page.locator('[data-figure="open_pipeline"] .stat-note').inner_text() == f"{ana_count} open deals"
+    page.select_option("#owner-select", "")
+    assert page.locator('[data-figure="open_pipeline"] .stat-note').inner_text() == "23 open deals"
+    assert page.errors == []

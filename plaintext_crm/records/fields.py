@@ -213,6 +213,12 @@ SETTINGS = (
                             "sections": {"type": ["array", "null"], "items": {"enum": list(SECTIONS)}}}},
         ]},
     }),
+    Setting("targets", "Sales targets by quarter or month, for the team and per owner: "
+                       "{2026-Q4: {team: 400000, ana: 150000}} (won + weighted pipeline is measured against them).", {
+        "type": ["object", "null"],
+        "propertyNames": {"pattern": "^[0-9]{4}-(?:Q[1-4]|0[1-9]|1[0-2])$"},
+        "additionalProperties": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+    }),
     Setting("publish", "What `build --publish` and the CI workflows build: {audience, encrypt, allow_indexing}; "
                        "the audience must be one of `audiences`.", {
         "type": ["object", "null"], "additionalProperties": False,

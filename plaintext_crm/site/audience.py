@@ -73,7 +73,7 @@ def view_site_data(root: Any, today: dt.date, audience_name: str, *, use_cache: 
     figures = Figures(analysis.crm, analysis.owner_boards,
                       view_history_figures(view, today, history, figures=analysis.crm.deals, with_git=with_git),
                       analysis.delivery, analysis.workload, analysis.revenue,
-                      analysis.invoices)
+                      analysis.invoices, analysis.owner_figures)
     return SiteData(view.workspace, today, list(findings), figures), view
 
 

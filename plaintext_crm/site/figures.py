@@ -11,7 +11,7 @@ from plaintext_crm.delivery.status import DeliveryFigures
 from plaintext_crm.delivery.workload import Workload
 from plaintext_crm.history.activity import HistoryFigures
 from plaintext_crm.revenue import RevenueForecast
-from plaintext_crm.sales.analytics import CrmAnalytics
+from plaintext_crm.sales.analytics import CrmAnalytics, OwnerFigures
 from plaintext_crm.sales.figures import Board
 
 
@@ -26,9 +26,10 @@ class Figures:
     workload: Workload  # people's booked days per week across projects
     revenue: RevenueForecast  # invoices sent and planned beside the weighted pipeline, by month
     invoices: Mapping[str, ProjectInvoices]  # each project's invoices and budget
+    owner_figures: Mapping[str, OwnerFigures]  # owner key -> their overview, forecast and targets
 
     @classmethod
     def of(cls, analysis: Analysis) -> Figures:
         """The analysis's figures (computing those not computed yet)."""
         return cls(analysis.crm, analysis.owner_boards, analysis.history, analysis.delivery, analysis.workload,
-                   analysis.revenue, analysis.invoices)
+                   analysis.revenue, analysis.invoices, analysis.owner_figures)
