@@ -9,8 +9,9 @@ import pytest
 
 from plaintext_crm.analysis import analyze
 from plaintext_crm.history.reader import GitHistory
-from plaintext_crm.records.config import config_from_text, period_span
+from plaintext_crm.records.config import config_from_text
 from plaintext_crm.records.loader import load_workspace
+from plaintext_crm.records.targets import period_span
 
 D = dt.date
 
