@@ -107,3 +107,10 @@ def test_workload_command_on_the_example() -> None:
         {"project": "helix-website", "task": "qa", "days": 1.0},
         {"project": "kite-mobile-app", "task": "app-build", "days": 0.9}]}
     assert data["sam"][1]["capacity"] == 3.0 and data["maya"][5]["capacity"] == 0.0  # part-time; away at new year
+
+
+def test_every_owner_of_a_task_must_be_in_the_team(make_workspace) -> None:
+    analysis = analysis_of(make_workspace, {"p": project([{"id": "a", "duration": 2, "owner": ["ana", "zed"]}])})
+    assert [finding.message for finding in analysis.findings
+            if finding.code == "R001" and "owner" in finding.message] == ["task 'a': owner 'zed' is not in the team"]
+    assert analysis.workspace.projects["p"].tasks[0].owners == ("ana", "zed")

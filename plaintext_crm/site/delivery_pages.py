@@ -232,8 +232,9 @@ def _portfolio_context(site: SiteData) -> Mapping[str, Any]:
     timeline = gantt.timeline("Portfolio timeline", "Every active project from its planned start to its planned "
                               "finish, coloured by health; a tick marks the due date, a flag a plan past the "
                               "promise; arrows for projects waiting for others.", bars,
-                              [link for link in links if link.pred in active and link.succ in active], site.today,
-                              css_class="gantt portfolio")
+                              [link for link in links if link.pred in active and link.succ in active],
+                              delivery.schedule.status_date or site.today, css_class="gantt portfolio",
+                              today_label="status date")
     graph = gantt.dependency_graph("Cross-project dependencies", "Projects after the projects they wait for "
                                    "(whole-project or task dependencies).", nodes,
                                    [link for link in links if link.pred in shown and link.succ in shown],
