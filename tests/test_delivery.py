@@ -290,3 +290,16 @@ def test_cycle_finding_names_the_cycle(make_workspace) -> None:
     assert [(finding.code, finding.message) for finding in result.findings if finding.code == "P001"] == [
         ("P001", ("dependency cycle: design -> review -> design (each depends on the next); scheduled as if the "
                  "dependency of 'design' on 'review' were not written"))]
+
+
+def test_no_early_or_late_claims_without_a_plan_or_on_hold(make_workspace) -> None:
+    kickoff_only = [{"id": "kickoff", "milestone": True}]
+    result = statuses(make_workspace, {"p": project(kickoff_only, deal="d", status="planned")},
+                      deals={"d": DEAL.format(promise="6 weeks from kickoff")})["p"]
+    assert (result.plan_note, result.drift, result.drifted) == ("not planned yet", None, False)
+    held = statuses(make_workspace, {"p": project([{"id": "a", "duration": 40}], deal="d", status="on_hold")},
+                    deals={"d": DEAL.format(promise="6 weeks from kickoff")}, name="held")["p"]
+    assert (held.health, held.plan_note, held.drift) == ("on hold", "on hold", None)
+    working = statuses(make_workspace, {"p": project([{"id": "a", "duration": 40}], deal="d")},
+                       deals={"d": DEAL.format(promise="6 weeks from kickoff")}, name="working")["p"]
+    assert working.plan_note is None and working.drift is not None and working.drift > 0
