@@ -272,12 +272,19 @@ def test_example_delivery_findings() -> None:
     found = [(finding.path, finding.line, finding.code, finding.message) for finding in result.findings
              if finding.code.startswith("P")]
     assert found == [
-        ("projects/atlas-dashboard.md", 62, "P002",
+        # the invoices of the example's atlas-dashboard come 9000 short of the deal's value
+        ("projects/atlas-dashboard.md", 9, "P005", "invoices add up to 89,000.00 EUR, but the budget is 98,000.00 EUR"),
+        # effort lines and invoices were added to the example's tasks: uat's due date moved from line 62 to 66
+        ("projects/atlas-dashboard.md", 66, "P002",
          ("task 'uat' is due 2026-12-09, but is planned to finish 2026-12-16: it waits for 'frontend-build', "
          "which finishes 2026-12-11, and takes 3 working days from 2026-12-14")),
         ("projects/helix-website.md", 4, "P003",
          ("planned to finish 2026-12-30, 26 working days after the 2026-11-20 promised at the sale "
          "(deal 'helix-health-website': promised_timeline '16 weeks from kickoff', kickoff 2026-08-03)")),
+        ("projects/quanta-launch.md", 45, "P004",
+         ("'leo' is booked 5.07 working days in the week of 2026-12-07, over a capacity of 5: "
+          "quanta-launch/launch-site-build (1.67), atlas-dashboard/frontend-build (1.5), helix-website/qa (1), "
+          "kite-mobile-app/app-build (0.9)")),
     ]
 
 

@@ -67,7 +67,7 @@ def test_blocked_and_late_colours_and_blockers(site: Path, page) -> None:
     assert bar.get_attribute("data-state") == "blocked"
     assert bar.evaluate("bar => getComputedStyle(bar).fill") == BLOCKED_FILL
     assert "marked blocked" in page.locator("#blocked-title").locator("..").inner_text()
-    assert page.locator("svg.gantt .gantt-today-label").inner_text().startswith("status date")
+    assert page.locator("svg.gantt .gantt-today-label").text_content().startswith("status date")
     page.goto((site / "projects" / "atlas-dashboard.html").as_uri())
     # uat only waits for work in progress: "waiting", not "blocked"
     assert page.locator('#gantt .gantt-bar[data-key="uat"]').get_attribute("data-state") == "waiting"
