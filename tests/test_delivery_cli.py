@@ -58,3 +58,21 @@ def test_unknown_project_is_a_tool_error() -> None:
     assert code == 2
     assert "no project 'helix-websit' (did you mean 'helix-website'?)" in output
     assert "Traceback" not in output
+
+
+def test_status_date_option_replans_unfinished_work() -> None:
+    code, output = run("--status-date", "2026-12-16", "--format", "json")
+    assert code == 0
+    helix = json.loads(output)["helix-website"]
+    # on 2026-12-16 build (doing, planned to end 12-04) is not done: it ends on the status date at the
+    # earliest, and qa (planned from 12-07) follows it on 12-17
+    build, qa = helix["tasks"]["build"], helix["tasks"]["qa"]
+    assert (build["earliest_finish"], build["rescheduled"]) == ("2026-12-16", True)
+    assert qa["earliest_start"] == "2026-12-17"
+    assert helix["planned_finish"] > "2026-12-30"
+    code, text = run("--status-date", "2026-12-16")
+    assert text.splitlines()[0] == "Schedule on Thu 2026-11-26, status date Wed 2026-12-16"
+    code, _ = run("--status-date", "16.12.2026")
+    assert code == 2
+    museum = json.loads(run("--format", "json")[1])["museum-website"]
+    assert (museum["plan_note"], museum["drift"]) == ("on hold", None)
