@@ -17,10 +17,12 @@ import statistics
 import time
 from pathlib import Path
 
+from plaintext_crm.delivery.invoices import project_invoices
 from plaintext_crm.delivery.schedule import schedule_workspace
 from plaintext_crm.delivery.status import project_statuses
+from plaintext_crm.delivery.workload import workload
 from plaintext_crm.records.config import Config
-from plaintext_crm.records.model import Approval, Dependency, Project, Task, Workspace
+from plaintext_crm.records.model import Approval, Dependency, Invoice, Project, Task, Workspace
 
 TODAY = dt.date(2026, 11, 26)
 HOLIDAYS = frozenset({dt.date(2026, 12, 24), dt.date(2026, 12, 25), dt.date(2026, 12, 31), dt.date(2027, 1, 1)})
@@ -50,14 +52,16 @@ def synthetic_workspace(projects: int, tasks: int, seed: int = 5) -> Workspace:
                 due=explicit + dt.timedelta(days=10) if explicit and status == "done" else None,
                 duration=0 if milestone else rng.randint(1, 15), status=status, depends_on=tuple(depends),
                 milestone=milestone, approval=Approval("Client", "pending", None) if index % 9 == 4 else None,
-                line=index + 2))
+                line=index + 2, owners=("ana",) if index % 3 else ("ana", "ben"),
+                invoice=Invoice(share=25) if milestone else None))
         if number % 5 == 2:  # a fifth of the projects list their tasks out of dependency order
             rng.shuffle(items)
         built[project_id] = Project(
             id=project_id, path=f"projects/{project_id}.md", fields={}, key_lines={}, body="- [x] Kickoff\n- [ ] Go",
             body_line=20, history=(), lint_ignore=(), traps=(), title=project_id, client="acme", deal=None,
             owner="ana", status="active", start=start, due=start + dt.timedelta(days=rng.randrange(150, 400)),
-            depends_on=(f"project-{number - 1:04d}",) if number % 25 == 24 else (), tasks=tuple(items))
+            depends_on=(f"project-{number - 1:04d}",) if number % 25 == 24 else (), tasks=tuple(items),
+            budget=100000)
     config = Config(holidays=HOLIDAYS)
     return Workspace(Path("."), config, {}, {}, built, tuple(project.path for project in built.values()))
 
@@ -98,13 +102,21 @@ def main() -> None:
         project_statuses(workspace, schedule_workspace(workspace, TODAY), TODAY)
 
     full = timed(everything, args.repeat)
+    planned = schedule_workspace(workspace, TODAY)
+
+    def planning() -> None:
+        workload(workspace, planned, TODAY)
+        project_invoices(workspace, planned, TODAY)
+
+    plans = timed(planning, args.repeat)
     schedule = schedule_workspace(workspace, TODAY)
     print(f"{args.projects} projects x {args.tasks} tasks = {count} tasks; {len(schedule.conflicts)} conflicts, "
           f"{len(schedule.cycles)} cycles; median of {args.repeat} runs")
     base_wall, base_cpu = (statistics.median(times) for times in floor)
     for label, (wall, cpu) in (("baseline: graphlib order only", floor), ("schedule_workspace (CPM)", schedule_times),
-                               ("schedule + project_statuses", full)):
-        print(f"  {label:32} wall {statistics.median(wall) * 1000:7.1f} ms ({statistics.median(wall) / base_wall:4.1f}x)"
+                               ("schedule + project_statuses", full),
+                               ("workload + invoices (given the schedule)", plans)):
+        print(f"  {label:42} wall {statistics.median(wall) * 1000:7.1f} ms ({statistics.median(wall) / base_wall:4.1f}x)"
               f"   cpu {statistics.median(cpu) * 1000:7.1f} ms ({statistics.median(cpu) / base_cpu:4.1f}x baseline)")
 
 if __name__ == "__main__":

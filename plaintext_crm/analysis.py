@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from plaintext_crm.delivery.invoices import ProjectInvoices, project_invoices
 from plaintext_crm.delivery.schedule import PlannedWorkspace, plan_workspace
 from plaintext_crm.delivery.status import DeliveryFigures, project_statuses
+from plaintext_crm.delivery.workload import Workload, workload
 from plaintext_crm.findings import Finding
 from plaintext_crm.history.accuracy import MonthAccuracy, Slippage, forecast_accuracy, slippage
 from plaintext_crm.history.activity import HistoryFigures, history_figures
@@ -27,7 +29,14 @@ from plaintext_crm.history.stages import StageDates, lint_notices, stage_dates
 from plaintext_crm.history.transitions import Transition, transitions
 from plaintext_crm.lint.registry import apply_policy, run_rules
 from plaintext_crm.records.model import OPEN_WORK, Deal, DealStatus, Workspace, stage_status
-from plaintext_crm.sales.analytics import CrmAnalytics, owner_boards, sales_figures
+from plaintext_crm.revenue import RevenueForecast, revenue_forecast
+from plaintext_crm.sales.analytics import (
+    CrmAnalytics,
+    OwnerFigures,
+    owner_boards,
+    owner_figures,
+    sales_figures,
+)
 from plaintext_crm.sales.figures import Board
 
 
@@ -60,6 +69,8 @@ class Analysis:
     # The workspace at a base revision (the hook's HEAD, `lint --base REV`): the transition rules compare
     # with it. None: no base known, and those rules stay silent.
     base: Workspace | None = None
+    # Unfinished work is planned from this day (MS Project's status date); None: today.
+    status_date: dt.date | None = None
 
     # --- history facts the rules read ---------------------------------------------------------------
 
@@ -110,13 +121,28 @@ class Analysis:
     @cached_property
     def plan(self) -> PlannedWorkspace:
         """The forward pass over every project: cycles, schedule conflicts and planned spans."""
-        return plan_workspace(self.workspace, self.today)
+        return plan_workspace(self.workspace, self.today, self.status_date)
 
     @cached_property
     def delivery(self) -> DeliveryFigures:
         """Every project's schedule (completing `plan`) and its status: task states, health, drift."""
         schedule = self.plan.schedule()
-        return DeliveryFigures(schedule, project_statuses(self.workspace, schedule, self.today))
+        return DeliveryFigures(schedule, project_statuses(self.workspace, schedule, self.status_date or self.today))
+
+    @property
+    def status_day(self) -> dt.date:
+        """The status date: unfinished work is planned from it (today unless given)."""
+        return self.status_date or self.today
+
+    @cached_property
+    def workload(self) -> Workload:
+        """Each person's booked days per week against capacity, for 12 weeks from the status date (P004)."""
+        return workload(self.workspace, self.delivery.schedule, self.status_day)
+
+    @cached_property
+    def invoices(self) -> Mapping[str, ProjectInvoices]:
+        """Each project's invoices, planned from the status-date plan, and its budget (P005)."""
+        return project_invoices(self.workspace, self.delivery.schedule, self.status_day)
 
     # --- findings --------------------------------------------------------------------------------
 
@@ -142,17 +168,26 @@ class Analysis:
         return owner_boards(self.crm, self.workspace.config)
 
     @cached_property
+    def owner_figures(self) -> Mapping[str, OwnerFigures]:
+        """Each owner's overview, forecast and targets, by owner key (the owner filter of the sales pages)."""
+        return owner_figures(self.crm, self.workspace.config, self.findings)
+
+    @cached_property
     def history(self) -> HistoryFigures:
         """What git history shows: stage histories, activity, the funnel, this week's changes."""
         return history_figures(self.workspace, self.today, self.git.history_as_of(self.today),
                                figures=self.crm.deals)
-
 
     @cached_property
     def forecast_accuracy(self) -> tuple[MonthAccuracy, ...]:
         """Each of the last 12 complete months: the weighted forecast at its first day against what was won."""
         return forecast_accuracy(self.git.history_as_of(self.today), self.workspace.config, self.crm.deals,
                                  self.today)
+
+    @cached_property
+    def revenue(self) -> RevenueForecast:
+        """Sales and delivery in one forecast: invoices sent and planned beside the weighted pipeline, by month."""
+        return revenue_forecast(self.workspace, self.invoices, self.crm.deals.values(), self.status_day)
 
 
 def analyze(workspace: Workspace, today: dt.date, history: GitHistory | None = None,

@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "notify": "plaintext_crm.commands.notify:notify",
     "report": "plaintext_crm.commands.report:report",
     "schedule": "plaintext_crm.commands.schedule:schedule",
+    "workload": "plaintext_crm.commands.workload:workload_command",
+    "revenue": "plaintext_crm.commands.revenue:revenue_command",
     "import": "plaintext_crm.commands.import_:import_group",
     "export": "plaintext_crm.commands.export:export_group",
     "schema": "plaintext_crm.commands.schema:schema",

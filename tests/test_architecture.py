@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "sales": 2,
     "delivery": 2,
     "history": 3,
+    "revenue": 3,  # joins sales and delivery (which never import each other)
     "lint.registry": 4,
     "lint.rules": 4,
     "analysis": 5,

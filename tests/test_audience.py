@@ -165,7 +165,7 @@ def test_an_audience_site_links_only_to_pages_it_has(tmp_path: Path, name: str) 
             "index.html", "northwind-rebrand.html", "northwind-webshop.html"]
         assert not (out / "deals").exists() and not list(out.glob("*.ics"))
     else:
-        assert len(re.findall(r"<li><a ", nav)) == 10
+        assert len(re.findall(r"<li><a ", nav)) == 12  # with Workload and Revenue
         emails = {email for client in (root / "clients").glob("*.md")
                   for email in re.findall(r"[\w.+-]+@[\w.-]+", client.read_text(encoding="utf-8"))}
         assert len(emails) > 5

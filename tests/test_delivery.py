@@ -47,7 +47,7 @@ def test_task_states_and_blockers(make_workspace) -> None:
         "copy": ("blocked", ["waits for Jane's approval of 'design' (pending)"]),
         "test": ("ready", []),  # start-to-start: build has started
         "docs": ("ready", []),  # finish-to-finish holds up the finish only
-        "launch": ("blocked", ["waits for 'build' to be done (it is doing)", ("waits for 'test' to be done "
+        "launch": ("waiting", ["waits for 'build' to be done (it is doing)", ("waits for 'test' to be done "
                                                                           "(it is todo)")]),
         "stuck": ("blocked", ["marked blocked"]),
         "overdue": ("late", []),
@@ -79,18 +79,19 @@ HEALTH_TASKS = [
 @pytest.mark.parametrize(("fields", "health", "reasons"), [
     ({"due": D(2027, 1, 29)}, "on track", ()),
     ({"due": D(2026, 12, 14)}, "at risk",
-     ("the critical path finishes 2026-12-15, 1 working days after the due date 2026-12-14",)),
+     ("the critical path runs 2 working days past the due date 2026-12-14 (planned finish 2026-12-17)",)),
     ({"due": D(2026, 12, 9)}, "late", ("the due date 2026-12-09 has passed",)),
     ({"due": D(2027, 1, 29), "status": "on_hold"}, "on hold", ()),
     ({"due": D(2027, 1, 29), "status": "cancelled"}, "cancelled", ()),
     ({"due": D(2027, 1, 29), "status": "done"}, "done", ()),
 ])
 def test_health(make_workspace, fields: dict[str, Any], health: str, reasons: tuple[str, ...]) -> None:
-    # b runs 8..14, the milestone sits on Tue 12-15
+    # b could start Tue 12-08 but is not done on the status date (Thu 12-10): it runs 10..16, and the
+    # milestone sits on Thu 12-17; its work ends Wed 12-16, 2 working days past a due date of Mon 12-14
     result = statuses(make_workspace, {"p": project(HEALTH_TASKS, start=D(2026, 12, 1), **fields)})["p"]
     assert (result.health, result.reasons) == (health, reasons)
     assert result.percent_complete == 50
-    assert result.next_milestone is not None and result.next_milestone.date == D(2026, 12, 15)
+    assert result.next_milestone is not None and result.next_milestone.date == D(2026, 12, 17)
 
 
 def test_a_late_critical_task_puts_the_project_at_risk(make_workspace) -> None:
@@ -99,7 +100,8 @@ def test_a_late_critical_task_puts_the_project_at_risk(make_workspace) -> None:
         {"id": "b", "duration": 1, "depends_on": ["a"]},
     ], start=D(2026, 12, 1), due=D(2027, 1, 29))})["p"]
     assert result.health == "at risk"
-    assert result.reasons == ("late on the critical path: a, b",)
+    # a is not done on the status date 12-10: it runs to 12-10, so b (from 12-11) is not late any more
+    assert result.reasons == ("late on the critical path: a",)
 
 
 def test_percent_complete_counts_milestones_when_nothing_has_duration(make_workspace) -> None:
@@ -156,9 +158,10 @@ def test_drift_in_working_days(make_workspace) -> None:
     tasks = [{"id": "a", "duration": 15}, {"id": "b", "duration": 20, "depends_on": ["a"]}]  # 7 weeks
     result = statuses(make_workspace, {"p": project(tasks, deal="d")},
                       deals={"d": DEAL.format(promise="6 weeks from kickoff")})["p"]
-    assert result.planned_finish == D(2027, 1, 28)  # 35 working days, 4 holidays inside
+    # from the status date Thu 12-10 (the kickoff 12-07 has passed): 35 working days, 4 holidays inside
+    assert result.planned_finish == D(2027, 2, 2)
     assert result.promise is not None and result.promise.finish == D(2027, 1, 15)
-    assert result.drift == 9 and result.drifted
+    assert result.drift == 12 and result.drifted
     unreadable = statuses(make_workspace, {"p": project(tasks, deal="d")},
                           deals={"d": DEAL.format(promise="after the summer")}, name="other")["p"]
     assert unreadable.drift is None and not unreadable.drifted
@@ -182,14 +185,16 @@ def test_example_project_plans(example) -> None:
     _workspace, schedule, _statuses = example
     planned = {project_id: (item.start, item.finish, item.slack) for project_id, item in schedule.projects.items()}
     assert planned == {
-        "atlas-dashboard": (D(2026, 10, 12), D(2027, 1, 12), 13),
-        "helix-website": (D(2026, 8, 3), D(2026, 12, 30), -11),
-        "kite-mobile-app": (D(2026, 11, 9), D(2027, 3, 8), 14),
-        "museum-website": (D(2026, 7, 1), D(2026, 9, 17), 135),
+        # projects closed by a milestone gain a day of slack (standard CPM: the work before the milestone ends
+        # a working day before the milestone's date); museum's unfinished work is planned from the status date
+        "atlas-dashboard": (D(2026, 10, 12), D(2027, 1, 12), 14),
+        "helix-website": (D(2026, 8, 3), D(2026, 12, 30), -10),
+        "kite-mobile-app": (D(2026, 11, 9), D(2027, 3, 8), 15),
+        "museum-website": (D(2026, 7, 1), D(2027, 1, 27), 46),
         "northwind-rebrand": (D(2026, 9, 14), D(2026, 12, 16), 2),
-        "northwind-webshop": (D(2027, 1, 11), D(2027, 3, 22), 9),
-        "quanta-launch": (D(2026, 11, 16), D(2027, 2, 2), 13),
-        "verde-brand": (D(2026, 4, 6), D(2026, 6, 16), 8),
+        "northwind-webshop": (D(2027, 1, 11), D(2027, 3, 22), 10),
+        "quanta-launch": (D(2026, 11, 16), D(2027, 2, 2), 14),
+        "verde-brand": (D(2026, 4, 6), D(2026, 6, 16), 9),
     }
     assert schedule.cycles == ()
 
@@ -198,13 +203,17 @@ def test_example_helix_critical_path_and_slack(example) -> None:
     _workspace, schedule, _statuses = example
     helix = schedule.projects["helix-website"]
     assert helix.critical_path == ("content-migration", "build", "accessibility-audit", "qa", "a11y-fixes", "launch")
+    museum = schedule.projects["museum-website"]  # on hold: its blocked import is planned from the status date
+    assert museum.tasks["collection-import"].rescheduled
+    assert museum.tasks["collection-import"].earliest_start == EXAMPLE_TODAY
     expected = {  # task: (earliest start, earliest finish, latest start, latest finish, slack)
-        "content-migration": (D(2026, 9, 7), D(2026, 11, 27), D(2026, 8, 28), D(2026, 11, 19), -6),
-        "build": (D(2026, 9, 23), D(2026, 12, 4), D(2026, 9, 8), D(2026, 11, 19), -11),
-        "accessibility-audit": (D(2026, 11, 30), D(2026, 12, 4), D(2026, 11, 27), D(2026, 12, 3), -1),
-        "qa": (D(2026, 12, 7), D(2026, 12, 18), D(2026, 11, 20), D(2026, 12, 3), -11),
-        "a11y-fixes": (D(2026, 12, 21), D(2026, 12, 29), D(2026, 12, 4), D(2026, 12, 10), -11),
-        "launch": (D(2026, 12, 30), D(2026, 12, 30), D(2026, 12, 11), D(2026, 12, 11), -11),
+        # standard CPM: the launch milestone may sit as late as the working day after the due date 12-11
+        "content-migration": (D(2026, 9, 7), D(2026, 11, 27), D(2026, 8, 31), D(2026, 11, 20), -5),
+        "build": (D(2026, 9, 23), D(2026, 12, 4), D(2026, 9, 9), D(2026, 11, 20), -10),
+        "accessibility-audit": (D(2026, 11, 30), D(2026, 12, 4), D(2026, 11, 30), D(2026, 12, 4), 0),
+        "qa": (D(2026, 12, 7), D(2026, 12, 18), D(2026, 11, 23), D(2026, 12, 4), -10),
+        "a11y-fixes": (D(2026, 12, 21), D(2026, 12, 29), D(2026, 12, 7), D(2026, 12, 11), -10),
+        "launch": (D(2026, 12, 30), D(2026, 12, 30), D(2026, 12, 14), D(2026, 12, 14), -10),
     }
     for task_id, values in expected.items():
         item = helix.tasks[task_id]
@@ -237,7 +246,7 @@ def test_example_health_progress_milestones(example) -> None:
         "atlas-dashboard": ("on track", 38, "go-live", -13, "3/5"),
         "helix-website": ("at risk", 21, "launch", 26, "4/6"),
         "kite-mobile-app": ("on track", 9, "design-signoff", -14, "3/5"),
-        "museum-website": ("on hold", 44, "launch", -72, "3/5"),
+        "museum-website": ("on hold", 44, "launch", None, "3/5"),
         "northwind-rebrand": ("on track", 51, "identity-signoff", -2, "4/6"),
         "northwind-webshop": ("on track", 0, "launch", -9, "2/5"),
         "quanta-launch": ("on track", 14, "content-freeze", -8, "3/5"),
@@ -246,7 +255,8 @@ def test_example_health_progress_milestones(example) -> None:
     assert statuses["kite-mobile-app"].pending_approvals == (("design-signoff", "Nina Park"),)
     assert statuses["northwind-rebrand"].pending_approvals == (("packaging-design", "Jana Holm"),)
     museum = statuses["museum-website"].tasks["collection-import"]
-    assert museum.state == "late" and museum.blocked
+    # marked blocked; no longer "late": its work is planned from the status date instead of in the past
+    assert museum.state == "blocked" and museum.blocked and not museum.late
     atlas = statuses["atlas-dashboard"].tasks
     assert [blocker.ref for blocker in atlas["uat"].blockers] == ["api-integration", "frontend-build"]
     shop = statuses["northwind-webshop"].tasks["visual-design"]
@@ -262,12 +272,19 @@ def test_example_delivery_findings() -> None:
     found = [(finding.path, finding.line, finding.code, finding.message) for finding in result.findings
              if finding.code.startswith("P")]
     assert found == [
-        ("projects/atlas-dashboard.md", 62, "P002",
+        # the invoices of the example's atlas-dashboard come 9000 short of the deal's value
+        ("projects/atlas-dashboard.md", 9, "P005", "invoices add up to 89,000.00 EUR, but the budget is 98,000.00 EUR"),
+        # effort lines and invoices were added to the example's tasks: uat's due date moved from line 62 to 66
+        ("projects/atlas-dashboard.md", 66, "P002",
          ("task 'uat' is due 2026-12-09, but is planned to finish 2026-12-16: it waits for 'frontend-build', "
          "which finishes 2026-12-11, and takes 3 working days from 2026-12-14")),
         ("projects/helix-website.md", 4, "P003",
          ("planned to finish 2026-12-30, 26 working days after the 2026-11-20 promised at the sale "
          "(deal 'helix-health-website': promised_timeline '16 weeks from kickoff', kickoff 2026-08-03)")),
+        ("projects/quanta-launch.md", 45, "P004",
+         ("'leo' is booked 5.07 working days in the week of 2026-12-07, over a capacity of 5: "
+          "quanta-launch/launch-site-build (1.67), atlas-dashboard/frontend-build (1.5), helix-website/qa (1), "
+          "kite-mobile-app/app-build (0.9)")),
     ]
 
 
@@ -280,3 +297,16 @@ def test_cycle_finding_names_the_cycle(make_workspace) -> None:
     assert [(finding.code, finding.message) for finding in result.findings if finding.code == "P001"] == [
         ("P001", ("dependency cycle: design -> review -> design (each depends on the next); scheduled as if the "
                  "dependency of 'design' on 'review' were not written"))]
+
+
+def test_no_early_or_late_claims_without_a_plan_or_on_hold(make_workspace) -> None:
+    kickoff_only = [{"id": "kickoff", "milestone": True}]
+    result = statuses(make_workspace, {"p": project(kickoff_only, deal="d", status="planned")},
+                      deals={"d": DEAL.format(promise="6 weeks from kickoff")})["p"]
+    assert (result.plan_note, result.drift, result.drifted) == ("not planned yet", None, False)
+    held = statuses(make_workspace, {"p": project([{"id": "a", "duration": 40}], deal="d", status="on_hold")},
+                    deals={"d": DEAL.format(promise="6 weeks from kickoff")}, name="held")["p"]
+    assert (held.health, held.plan_note, held.drift) == ("on hold", "on hold", None)
+    working = statuses(make_workspace, {"p": project([{"id": "a", "duration": 40}], deal="d")},
+                       deals={"d": DEAL.format(promise="6 weeks from kickoff")}, name="working")["p"]
+    assert working.plan_note is None and working.drift is not None and working.drift > 0

@@ -12,6 +12,8 @@ import pytest
 from plaintext_crm.site.builder import build_site
 from tests.support import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY
 
+BLOCKED_FILL = "rgb(224, 165, 38)"  # --blocked in delivery.css
+
 pytestmark = pytest.mark.browser
 
 
@@ -61,12 +63,16 @@ def test_blocked_and_late_colours_and_blockers(site: Path, page) -> None:
     page.errors.clear()
     page.goto((site / "projects" / "museum-website.html").as_uri())
     bar = page.locator('#gantt .gantt-bar[data-key="collection-import"]')
-    assert bar.get_attribute("data-state") == "late"
-    assert bar.evaluate("bar => getComputedStyle(bar).fill") == "rgb(212, 87, 76)"
+    # marked blocked; planned from the status date rather than late in the past
+    assert bar.get_attribute("data-state") == "blocked"
+    assert bar.evaluate("bar => getComputedStyle(bar).fill") == BLOCKED_FILL
+    assert "marked blocked" in page.locator("#blocked-title").locator("..").inner_text()
+    assert page.locator("svg.gantt .gantt-today-label").text_content().startswith("status date")
     page.goto((site / "projects" / "atlas-dashboard.html").as_uri())
-    assert page.locator('#gantt .gantt-bar[data-key="uat"]').get_attribute("data-state") == "blocked"
-    blocked = page.locator("#blocked-title").locator("..")
-    assert "waits for 'frontend-build' to be done (it is doing)" in blocked.inner_text()
+    # uat only waits for work in progress: "waiting", not "blocked"
+    assert page.locator('#gantt .gantt-bar[data-key="uat"]').get_attribute("data-state") == "waiting"
+    waiting = page.locator("#waiting-title").locator("..")
+    assert "waits for 'frontend-build' to be done (it is doing)" in waiting.inner_text()
     assert "P002" in page.locator("#gantt-title").locator("../..").inner_text()
     assert page.errors == []
 

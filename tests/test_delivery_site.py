@@ -19,15 +19,15 @@ def test_data_json_schedule(site: Path) -> None:
     data = json.loads((site / "data.json").read_text(encoding="utf-8"))
     helix = data["projects"]["helix-website"]["schedule"]
     assert (helix["health"], helix["planned_start"], helix["planned_finish"], helix["due"], helix["slack"],
-            helix["drift"], helix["percent_complete"]) == ("at risk", "2026-08-03", "2026-12-30", "2026-12-11", -11,
+            helix["drift"], helix["percent_complete"]) == ("at risk", "2026-08-03", "2026-12-30", "2026-12-11", -10,
                                                          26, 21)
     assert helix["promised"] == {"text": "16 weeks from kickoff", "finish": "2026-11-20", "kickoff": "2026-08-03"}
     assert helix["next_milestone"] == {"task": "launch", "title": "Launch", "date": "2026-12-30"}
     qa = helix["tasks"]["qa"]
     assert {key: qa[key] for key in ("earliest_start", "earliest_finish", "latest_start", "latest_finish", "slack",
                                      "critical", "state")} == {
-        "earliest_start": "2026-12-07", "earliest_finish": "2026-12-18", "latest_start": "2026-11-20",
-        "latest_finish": "2026-12-03", "slack": -11, "critical": True, "state": "blocked"}
+        "earliest_start": "2026-12-07", "earliest_finish": "2026-12-18", "latest_start": "2026-11-23",
+        "latest_finish": "2026-12-04", "slack": -10, "critical": True, "state": "waiting"}
     done = helix["tasks"]["discovery"]
     assert (done["latest_start"], done["slack"], done["critical"]) == (None, None, False)
     for project in data["projects"].values():
@@ -108,3 +108,13 @@ def test_rebuild_refreshes_health_changed_by_another_project(make_workspace, tmp
     build_site(root, out, today)  # acme's page reads no file that changed, but p's health did
     assert 'data-health="at risk"' in (out / "clients" / "acme.html").read_text(encoding="utf-8")
     assert 'data-health="at risk"' in (out / "projects" / "p.html").read_text(encoding="utf-8")
+
+
+def test_gantt_draws_cross_project_dependencies(site: Path) -> None:
+    page = (site / "projects" / "northwind-webshop.html").read_text(encoding="utf-8")
+    gantt = page.split('class="chart gantt"', 1)[1].split("</svg>", 1)[0]
+    # the other project's task is a dashed row labelled with its reference, with an arrow to the task waiting for it
+    assert 'class="gantt-bar state-external is-external" data-key="northwind-rebrand/brand-guidelines"' in gantt
+    assert 'data-link="northwind-rebrand/brand-guidelines>visual-design"' in gantt
+    assert "<title>northwind-rebrand/brand-guidelines (another project)" in gantt
+    assert "status date 26 Nov" in gantt

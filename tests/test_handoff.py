@@ -153,6 +153,15 @@ def test_plan_handoff_status_due_and_notes(make_workspace) -> None:
     assert "status: planned\n" in plan.project.after and "    status: todo\n" in plan.project.after
     assert "due:\n" in plan.project.after
     assert not (root / "projects").exists()  # planning writes nothing
+    assert "budget: 24000\n" in plan.project.after  # the deal's value: its invoices share it
+
+
+def test_handoff_leaves_the_budget_out_for_a_deal_in_another_currency(make_workspace) -> None:
+    deal = WON_DEAL.format(timeline="whenever", kickoff="2026-12-07", budget="B").replace(
+        "value: 24000\n", "value: 24000\ncurrency: USD\n")
+    root = make_workspace({"clients/acme.md": CLIENT, "deals/web.md": deal})
+    workspace, _ = load_workspace(root)
+    assert "budget:" not in plan_handoff(workspace, workspace.deals["web"], TODAY).project.after
 
 
 def test_missing_handoff_fields_matches_lint(make_workspace) -> None:

@@ -30,8 +30,10 @@ EXAMPLE_FINDINGS = [
     ("deals/quanta-robotics-website.md", 13, "D003"),
     ("deals/tidewater-bikes-app.md", 1, "D002"),
     ("deals/verde-energy-community-app.md", 12, "D003"),
-    ("projects/atlas-dashboard.md", 62, "P002"),  # task uat
+    ("projects/atlas-dashboard.md", 9, "P005"),  # invoices 9000 short of the budget
+    ("projects/atlas-dashboard.md", 66, "P002"),  # task uat
     ("projects/helix-website.md", 4, "P003"),  # planned finish drifts past the promise
+    ("projects/quanta-launch.md", 45, "P004"),  # leo overbooked in the week of 2026-12-07
 ]
 
 DEAL = """\

@@ -229,7 +229,8 @@ def test_hover_on_a_task_shows_its_plan_slack_and_criticality(snapshot: state.Sn
     text = hover(snapshot, "projects/site.md", PROJECT, 16, 21)
     assert text is not None
     assert "**Design** (task site/design, doing)" in text
-    assert "planned 2026-11-02 to 2026-11-06 (5 working days)" in text
+    # in progress without a recorded start, and not done on the status date (today): planned from today
+    assert "planned 2026-11-26 to 2026-12-02 (5 working days)" in text
     assert "on the critical path" in text
     other = hover(snapshot, "projects/launch.md", OTHER_PROJECT, 9, 12)
     assert other is not None and "task site/build" in other

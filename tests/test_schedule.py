@@ -118,7 +118,9 @@ def test_slack_and_critical_path(make_workspace) -> None:
     assert {task_id: item.slack for task_id, item in far.tasks.items()} == {"a": 0, "b": 4, "c": 0, "end": 0}
     assert far.critical_path == ("a", "c", "end")  # a far due date gives the critical path no slack
     assert far.tasks["b"].latest_start == D(2026, 12, 11) and far.tasks["b"].latest_finish == D(2026, 12, 11)
-    assert far.slack == 51  # working days to 2027-03-01, without the four holidays
+    # standard CPM: the work ends Fri 12-11 (the milestone at its end), 52 working days before 2027-03-01
+    # (without the four holidays)
+    assert far.slack == 52
 
 
 def test_early_due_date_gives_negative_slack(make_workspace, tmp_path) -> None:

@@ -93,13 +93,15 @@ def test_early_due_date_makes_the_critical_path_negative(dag: tuple[list[Task], 
     tasks, config = dag
     plain = schedule_workspace(make_workspace(tasks, None, config), TODAY)
     calendar = plain.calendar
-    finish = plain.projects["p"].finish
-    due = calendar.date(calendar.number(finish) - early)
+    # standard CPM: the project ends at the latest start + duration (a milestone's start) on working-day offsets
+    end = max(calendar.number(item.earliest_start) + item.duration for item in plain.projects["p"].tasks.values())
+    due = calendar.date(end - 1 - early)
     project = schedule_workspace(make_workspace(tasks, due, config), TODAY).projects["p"]
     assert project.slack == -early
     assert min(item.slack for item in project.tasks.values() if item.slack is not None) == -early
-    # the tasks that set the finish are the ones with the least slack
-    last = [item for item in project.tasks.values() if item.earliest_finish == finish]
+    # the tasks that set the end are the ones with the least slack
+    last = [item for item in project.tasks.values()
+            if calendar.number(item.earliest_start) + item.duration == end]
     assert all(item.slack == -early for item in last)
 
 

@@ -31,12 +31,16 @@ def render_projects(workspace: Workspace, figures: DeliveryFigures, today: dt.da
 
     Each line is escaped as a whole (plaintext_crm.escape.terminal): titles, ids and reasons hold
     workspace text, and their control and bidi characters are shown as escapes."""
-    lines = [f"Schedule on {today:%a %Y-%m-%d}"]
+    status_date = figures.schedule.status_date or today
+    lines = [f"Schedule on {today:%a %Y-%m-%d}" + (f", status date {status_date:%a %Y-%m-%d}"
+                                                   if status_date != today else "")]
     for project_id, project in sorted(workspace.projects.items()):
         planned, status = figures.schedule.projects[project_id], figures.statuses[project_id]
         lines += ["", f"{project.path}: {project.display_title} - {status.health}, {status.percent_complete}% done"]
         when = f"  planned {planned.start} -> {planned.finish}"
-        if planned.due is not None and planned.slack is not None:
+        if status.plan_note is not None:
+            when += f" ({status.plan_note}: no early or late claims)"
+        elif planned.due is not None and planned.slack is not None:
             when += f", due {planned.due} ({_relative(planned.slack, 'to spare', 'behind')})"
         if status.promise is not None and status.promise.finish is not None and status.drift is not None:
             when += f"; promised {status.promise.finish} ({_relative(status.drift, 'late', 'early')})"
@@ -83,9 +87,12 @@ def render_tasks(workspace: Workspace, figures: DeliveryFigures, project_id: str
 @workspace_argument
 @today_option
 @click.option("--project", "project_id", metavar="ID", help="Show this project's tasks (id = file name).")
+@click.option("--status-date", "status_date", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Plan unfinished work from this day (default: today).")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people, json for tools (the `schedule` of data.json).")
-def schedule(workspace: Path | None, today: dt.date, project_id: str | None, output_format: str) -> None:
+def schedule(workspace: Path | None, today: dt.date, project_id: str | None, status_date: dt.datetime | None,
+             output_format: str) -> None:
     """Show each project's planned dates, health, critical path and drift from the promise.
 
     See docs/delivery.md for how the schedule is computed.
@@ -100,7 +107,7 @@ def schedule(workspace: Path | None, today: dt.date, project_id: str | None, out
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ToolError(terminal(f"no project '{project_id}'{hint}: projects are "
                                  f"{', '.join(sorted(loaded.projects)) or 'none'}"))
-    figures = delivery_figures(loaded, today)
+    figures = delivery_figures(loaded, today, status_date.date() if status_date is not None else None)
     if output_format == "json":
         data = figures.project_data(project_id) if project_id else figures.to_data()
         click.echo(json_dumps(data))

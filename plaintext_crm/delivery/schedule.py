@@ -6,13 +6,16 @@ a project a forward pass in task order gives earliest starts and finishes and a 
 latest dates, slack and the critical path. Cycles are reported and one link of each is left out.
 All arithmetic is on working-day numbers (see workdays.py). The conventions are documented in
 docs/delivery.md: a task occupies the working days from its start to its finish, both included;
-a milestone takes no time and sits on the first working day its dependencies allow.
+a milestone takes no time and sits on the first working day its dependencies allow; latest dates
+follow standard CPM (finish = start + duration on working-day offsets). Unfinished work is planned
+from the status date ("reschedule uncompleted work"): never in the past.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import graphlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -39,6 +42,7 @@ class TaskSchedule:
     critical: bool
     actual: bool  # start (and for a done task, finish) are recorded facts, not computed
     driver: str | None  # the dependency that set the earliest start ("design", "other/launch"), if one did
+    rescheduled: bool = False  # the status date moved it: unfinished work planned before the status date
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,7 @@ class Schedule:
     conflicts: tuple[Conflict, ...]
     calendar: WorkCalendar
     order: tuple[str, ...] = ()  # project ids in the order they were scheduled (dependencies first)
+    status_date: dt.date | None = None  # unfinished work is planned from this day (today unless given)
 
     def task(self, project_id: str, task_id: str) -> TaskSchedule | None:
         project = self.projects.get(project_id)
@@ -102,6 +107,15 @@ def task_duration(task: Task, calendar: WorkCalendar) -> int:
     if task.start is not None and task.due is not None:
         return max(1, calendar.between(task.start, task.due))
     return DEFAULT_DURATION
+
+
+def remaining_days(task: Task, duration: int) -> int | None:
+    """Working days left on a task in progress: `remaining`, else from `percent` (rounded up), else None."""
+    if task.remaining is not None:
+        return task.remaining
+    if task.percent is not None:
+        return math.ceil(duration * (100 - task.percent) / 100)
+    return None
 
 
 def _has_actual_start(task: Task) -> bool:
@@ -144,16 +158,19 @@ class _Plan:
     duration: dict[str, int] = field(default_factory=dict)
     driver: dict[str, Dependency | None] = field(default_factory=dict)
     finishes: dict[str, int] = field(default_factory=dict)  # inclusive: a task's last working day
+    rescheduled: set[str] = field(default_factory=set)  # tasks the status date moved
     finish: int = 0  # the latest of the finishes (the project's start when it has no task)
 
 
 class _Scheduler:
     """Orders projects and tasks, breaks cycles, runs the passes; `run()` returns the Schedule."""
 
-    def __init__(self, workspace: Workspace, today: dt.date) -> None:
+    def __init__(self, workspace: Workspace, today: dt.date, status_date: dt.date | None = None) -> None:
         self.workspace = workspace
         self.today = today
+        self.status_date = status_date or today
         self.calendar = WorkCalendar.from_config(workspace.config)
+        self.now = self.calendar.number(self.status_date)  # unfinished work starts no earlier
         self.projects = workspace.projects
         self.plans: dict[str, _Plan] = {}
         self.dropped: set[tuple[str, str]] = set()  # (project, project it depends on) links left out
@@ -254,19 +271,28 @@ class _Scheduler:
         ef: dict[str, int] = {}
         durations: dict[str, int] = {}
         drivers: dict[str, Dependency | None] = {}
+        now = self.now
         for task_id in plan.order:
             task = plan.tasks[task_id]
             duration = task_duration(task, calendar)
             driver = None
             done = task.status == "done"
-            if done and task.due is not None and duration == 0:
-                start = calendar.number(task.start or task.due)
-            elif done and task.due is not None:
-                finish = calendar.number_on_or_before(task.due) + 1
+            ended = task.finished or task.due  # a done task's actual finish
+            if done and ended is not None and duration == 0:
+                start = calendar.number(task.start or ended)
+            elif done and ended is not None:
+                finish = calendar.number_on_or_before(ended) + 1
                 start = calendar.number(task.start) if task.start is not None else finish - duration
                 duration = max(0, finish - start)
             elif _has_actual_start(task):
                 start = calendar.number(task.start)  # type: ignore[arg-type]
+                if task.status == "doing" and duration:
+                    # in progress: finishes at the status date plus the work left, never before the status date
+                    left = remaining_days(task, duration)
+                    finish = max(start, now) + max(left, 1) if left is not None else max(start + duration, now + 1)
+                    if finish != start + duration:
+                        plan.rescheduled.add(task_id)
+                    duration = finish - start
             else:
                 start = floor
                 if task.start is not None:
@@ -280,6 +306,12 @@ class _Scheduler:
                                              other_plan.ef[dependency.task], duration)
                     if candidate > start:
                         start, driver = candidate, dependency
+                if not done and start < now:  # unfinished work is never planned in the past
+                    start, driver = now, None
+                    plan.rescheduled.add(task_id)
+                    if task.status == "doing" and duration:
+                        left = remaining_days(task, duration)
+                        duration = max(left, 1) if left is not None else duration
             es[task_id], ef[task_id] = start, start + duration
             durations[task_id], drivers[task_id] = duration, driver
         plan.start = floor
@@ -296,7 +328,9 @@ class _Scheduler:
         es, durations, drivers = plan.es, plan.duration, plan.driver
         finishes, finish = plan.finishes, plan.finish
         due = calendar.number_on_or_before(project.due) if project.due is not None else None
-        target = finish if due is None else min(finish, due)  # a far due date gives no slack
+        # Standard CPM on working-day offsets: every task (a milestone too) finishes at start + duration, and
+        # the project ends at the latest of those; a far due date gives no slack.
+        target = plan.end if due is None else min(plan.end, due + 1)
         successors: dict[str, list[tuple[str, Dependency]]] = {task_id: [] for task_id in plan.order}
         for task_id, dependencies in plan.internal.items():
             for dependency in dependencies:
@@ -307,7 +341,7 @@ class _Scheduler:
             if plan.tasks[task_id].status == "done":
                 continue  # done work has no slack to spend and holds nothing up
             duration = durations[task_id]
-            latest = target + 1 if duration else target
+            latest = target
             for succ, dependency in successors[task_id]:
                 if succ not in lf:
                     continue
@@ -339,10 +373,10 @@ class _Scheduler:
                 date(latest_start) if latest_start is not None else None,
                 date(lf[task_id] - 1 if duration else lf[task_id]) if latest_start is not None else None,
                 slack, is_critical,
-                _has_actual_start(task) or (task.status == "done" and task.due is not None),
-                driver.ref if driver is not None else None)
+                _has_actual_start(task) or (task.status == "done" and (task.finished or task.due) is not None),
+                driver.ref if driver is not None else None, task_id in plan.rescheduled)
         return ProjectSchedule(project.id, date(plan.start), date(finish), project.due,
-                               due - finish if due is not None else None, results, tuple(critical))
+                               due + 1 - plan.end if due is not None else None, results, tuple(critical))
 
     # -- conflicts --------------------------------------------------------------------------------
 
@@ -376,6 +410,9 @@ class _Scheduler:
             driver = plan.driver[task.id]
             if driver is not None:
                 why = (f"it waits for '{driver.ref}', which finishes {self._finish_of(plan, driver)}, and takes "
+                       f"{duration} working days from {calendar.date(start)}")
+            elif task.id in plan.rescheduled:
+                why = (f"unfinished work is planned from the status date {self.status_date}, and it takes "
                        f"{duration} working days from {calendar.date(start)}")
             else:
                 verb = "started" if _has_actual_start(task) else "starts"
@@ -442,16 +479,18 @@ class PlannedWorkspace:
             scheduler = self._scheduler
             schedules = {project_id: scheduler.backward(plan) for project_id, plan in scheduler.plans.items()}
             ordered = {project_id: schedules[project_id] for project_id in scheduler.projects}
-            self._schedule = Schedule(ordered, self.cycles, self.conflicts, self.calendar, tuple(schedules))
+            self._schedule = Schedule(ordered, self.cycles, self.conflicts, self.calendar, tuple(schedules),
+                                      scheduler.status_date)
         return self._schedule
 
 
-def plan_workspace(workspace: Workspace, today: dt.date) -> PlannedWorkspace:
+def plan_workspace(workspace: Workspace, today: dt.date, status_date: dt.date | None = None) -> PlannedWorkspace:
     """The forward pass over every project: enough for cycles, conflicts and planned spans; call
     `.schedule()` on the result for the full Schedule without planning again."""
-    return _Scheduler(workspace, today).plan_all()
+    return _Scheduler(workspace, today, status_date).plan_all()
 
 
-def schedule_workspace(workspace: Workspace, today: dt.date) -> Schedule:
-    """Schedule every project of the workspace; `today` is only the start of a project that gives no other."""
-    return _Scheduler(workspace, today).run()
+def schedule_workspace(workspace: Workspace, today: dt.date, status_date: dt.date | None = None) -> Schedule:
+    """Schedule every project of the workspace: unfinished work no earlier than `status_date` (default `today`);
+    `today` is also the start of a project that gives no other."""
+    return _Scheduler(workspace, today, status_date).run()

@@ -20,7 +20,7 @@ from plaintext_crm.records.dates import promised_finish
 from plaintext_crm.records.model import Deal, Project, Task, Workspace
 from plaintext_crm.records.workdays import WorkCalendar
 
-TASK_STATES = ("done", "late", "blocked", "in progress", "ready")
+TASK_STATES = ("done", "late", "blocked", "waiting", "in progress", "ready")
 HEALTHS = ("on track", "at risk", "late", "on hold", "done", "cancelled")
 
 _CHECKBOX = re.compile(r"^[ ]{0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\[([ xX])\][ \t]+(.*?)\s*$")
@@ -34,6 +34,12 @@ class Blocker:
     ref: str  # the task ref or project id it waits for ("" for its own status)
     needed: str = ""  # dependency: "done" or "started"; approval: who approves
     status: str = ""  # the status of what it waits for (a task's or an approval's)
+    overdue: bool = False  # a dependency past its date: it should have finished (or started) by the status date
+
+    @property
+    def blocking(self) -> bool:
+        """Something stops the task (its status, an approval, a dependency past its date); else it only waits."""
+        return self.kind in ("status", "approval") or self.overdue
 
     @property
     def message(self) -> str:
@@ -44,7 +50,8 @@ class Blocker:
             return f"waits for project '{self.ref}' to finish"
         if self.kind == "approval":
             return f"waits for {self.needed}'s approval of '{self.ref}' ({self.status})"
-        return f"waits for '{self.ref}' to be {self.needed} (it is {self.status})"
+        past = ", past its date" if self.overdue else ""
+        return f"waits for '{self.ref}' to be {self.needed} (it is {self.status}{past})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +65,13 @@ class TaskState:
 
     @property
     def blocked(self) -> bool:
-        """Held up: marked blocked, or not started while something it waits for is unfinished."""
-        return self.state == "blocked" or (self.state == "late" and bool(self.blockers))
+        """Something stops it: marked blocked, an approval, or a dependency past its date."""
+        return self.state == "blocked" or (self.state == "late" and any(item.blocking for item in self.blockers))
+
+    @property
+    def waiting(self) -> bool:
+        """Not stopped, but waiting for unfinished work before it (dependencies or projects on schedule)."""
+        return self.state == "waiting" or (self.state == "late" and bool(self.blockers) and not self.blocked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +127,12 @@ class ProjectStatus:
     next_milestone: Milestone | None
     milestones: tuple[Milestone, ...]
     promise: Promise | None
-    drift: int | None  # working days the planned finish lies after the promised one (negative: earlier)
+    drift: int | None  # working days the planned finish lies after the promised one (negative: earlier);
+    # None when there is no readable promise, or no claim can be made (`plan_note`)
     tasks: Mapping[str, TaskState]
     pending_approvals: tuple[tuple[str, str], ...]  # (task id, who approves)
     checklist: Checklist
+    plan_note: str | None = None  # "on hold", "cancelled", "not planned yet": no early or late claims
 
     @property
     def active(self) -> bool:
@@ -158,6 +172,22 @@ def is_active(project: Project) -> bool:
     return project.status != "cancelled" and not _project_finished(project)
 
 
+def plan_note(project: Project, health: str) -> str | None:
+    """Why a project's plan makes no early or late claim: on hold, cancelled, or no work planned yet (only
+    milestones, like a kickoff); None when it does."""
+    if health in ("on hold", "cancelled"):
+        return health
+    if health != "done" and not any(not task.milestone for task in project.tasks):
+        return "not planned yet"
+    return None
+
+
+def makes_claims(project: Project) -> bool:
+    """Whether the plan of an active project may be called early or late (P003): not on hold, and some work
+    is planned (not only milestones)."""
+    return project.status != "on_hold" and any(not task.milestone for task in project.tasks)
+
+
 def promise_drift(workspace: Workspace, project: Project, planned: ProjectSchedule | ProjectSpan,
                   calendar: WorkCalendar) -> tuple[Promise | None, int | None]:
     """What the project's deal promised, and the working days its planned finish lies after that promise
@@ -186,6 +216,15 @@ class _Assessor:
                 index.setdefault(task.id, task)
         self.finished = {project_id: _project_finished(project) for project_id, project in workspace.projects.items()}
 
+    def overdue(self, ref_project: str, task: Task, kind: str) -> bool:
+        """A dependency past its date: not done (FS) or not started (SS) by a date it gives or was planned to."""
+        planned = self.schedule.task(ref_project, task.id)
+        if kind == "SS":
+            when = task.start or (planned.earliest_start if planned and not planned.rescheduled else None)
+        else:
+            when = task.due or (planned.earliest_finish if planned and not planned.rescheduled else None)
+        return when is not None and when < self.today
+
     def blockers(self, project: Project, task: Task) -> list[Blocker]:
         found = []
         if task.status == "blocked":
@@ -208,7 +247,8 @@ class _Assessor:
                 if kind == "FS" and approval is not None and approval.status in ("pending", "rejected"):
                     found.append(Blocker("approval", dependency.ref, approval.by or "the client", approval.status))
             else:
-                found.append(Blocker("dependency", dependency.ref, "done" if kind == "FS" else "started", status))
+                found.append(Blocker("dependency", dependency.ref, "done" if kind == "FS" else "started", status,
+                                     self.overdue(dependency.project or project.id, pred, kind)))
         return found
 
     def task_state(self, project: Project, task: Task, planned: TaskSchedule) -> TaskState:
@@ -221,8 +261,10 @@ class _Assessor:
             state = "late"
         elif task.status == "doing":
             state = "in progress"
-        elif blockers:
+        elif any(blocker.blocking for blocker in blockers):
             state = "blocked"
+        elif blockers:
+            state = "waiting"
         else:
             state = "ready"
         return TaskState(task.id, state, late, blockers)
@@ -244,13 +286,17 @@ class _Assessor:
         upcoming = [milestone for milestone in milestones if not milestone.done]
         promise, drift = promise_drift(self.workspace, project, planned, calendar)
         health, reasons = self.health(project, planned, states)
+        note = plan_note(project, health)
+        if note is not None:
+            drift = None
         approvals = tuple((task.id, task.approval.by or "the client") for task in tasks
                           if task.approval is not None and task.approval.status == "pending")
         return ProjectStatus(
             project=project.id, health=health, reasons=tuple(reasons), percent_complete=percent,
             planned_start=planned.start, planned_finish=planned.finish, due=project.due,
             next_milestone=upcoming[0] if upcoming else None, milestones=milestones, promise=promise, drift=drift,
-            tasks=states, pending_approvals=approvals, checklist=parse_checklist(project.body, project.body_line))
+            tasks=states, pending_approvals=approvals, checklist=parse_checklist(project.body, project.body_line),
+            plan_note=note)
 
     def health(self, project: Project, planned: ProjectSchedule,
                states: Mapping[str, TaskState]) -> tuple[str, list[str]]:
@@ -265,8 +311,8 @@ class _Assessor:
             reasons.append(f"the due date {project.due} has passed")
             return "late", reasons
         if planned.slack is not None and planned.slack < 0:
-            reasons.append(f"the critical path finishes {planned.finish}, {-planned.slack} working days after "
-                           f"the due date {project.due}")
+            reasons.append(f"the critical path runs {-planned.slack} working days past the due date {project.due} "
+                           f"(planned finish {planned.finish})")
         late_critical = [task_id for task_id in planned.critical_path if states[task_id].late]
         if late_critical:
             reasons.append("late on the critical path: " + ", ".join(late_critical))
@@ -312,10 +358,11 @@ class DeliveryFigures:
         return {project_id: self.project_data(project_id) for project_id in sorted(self.statuses)}
 
 
-def delivery_figures(workspace: Workspace, today: dt.date) -> DeliveryFigures:
-    """Schedule the workspace and derive every project's status."""
-    schedule = schedule_workspace(workspace, today)
-    return DeliveryFigures(schedule, project_statuses(workspace, schedule, today))
+def delivery_figures(workspace: Workspace, today: dt.date, status_date: dt.date | None = None) -> DeliveryFigures:
+    """Schedule the workspace (unfinished work from `status_date`, default today) and derive every project's
+    status as of the status date."""
+    schedule = schedule_workspace(workspace, today, status_date)
+    return DeliveryFigures(schedule, project_statuses(workspace, schedule, status_date or today))
 
 
 def _iso(day: dt.date | None) -> str | None:
@@ -338,6 +385,7 @@ def _project_data(planned: ProjectSchedule, status: ProjectStatus) -> dict[str, 
         "promised": {"text": promise.text, "finish": _iso(promise.finish), "kickoff": _iso(promise.anchor)}
         if promise else None,
         "drift": status.drift,
+        "plan_note": status.plan_note,
         "critical_path": list(planned.critical_path),
         "pending_approvals": [{"task": task, "by": who} for task, who in status.pending_approvals],
         "checklist": {"done": status.checklist.done, "total": len(status.checklist.items)},
@@ -347,5 +395,6 @@ def _project_data(planned: ProjectSchedule, status: ProjectStatus) -> dict[str, 
             "slack": item.slack, "critical": item.critical, "duration": item.duration,
             "state": status.tasks[task_id].state, "late": status.tasks[task_id].late,
             "blocked_by": [blocker.message for blocker in status.tasks[task_id].blockers],
+            "rescheduled": item.rescheduled,
         } for task_id, item in planned.tasks.items()},
     }

@@ -104,6 +104,9 @@ def kickoff_context(workspace: Workspace, deal: Deal, today: dt.date, owner: str
         "status": "active" if kickoff is not None and kickoff <= today else "planned",
         "kickoff_status": "done" if kickoff is not None and kickoff < today else "todo",
         "start": kickoff, "due": due, "value": deal.value, "currency": deal.currency or config.currency,
+        # the project's budget (invoices share it): the deal's value when it is in the workspace currency
+        "budget": (int(deal.value) if float(deal.value).is_integer() else deal.value)
+        if deal.value is not None and deal.currency in (None, config.currency) else None,
         "closed_on": deal.closed_on, "scope_summary": deal.scope_summary,
         "promised_timeline": deal.promised_timeline, "key_constraints": list(deal.key_constraints),
         "main_stakeholder": deal.main_stakeholder, "kickoff_date": kickoff,

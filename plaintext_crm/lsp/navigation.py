@@ -103,7 +103,7 @@ def references(workspace: Workspace, target: Target) -> Iterator[Location]:
     if target.kind == "team":
         for project in workspace.projects.values():
             for task in project.tasks:
-                if task.owner == target.id:
+                if target.id in task.owners:
                     yield Location(project.path, task.line_of("owner"))
 
 

@@ -16,6 +16,7 @@ from plaintext_crm.records.fields import SECTIONS, SETTINGS
 from plaintext_crm.records.frontmatter import InvalidDate, KeyPath, YamlTrap, parse_yaml_mapping, shown_number
 from plaintext_crm.records.notify_settings import NotifySettings, read_notify, read_site_url
 from plaintext_crm.records.reading import ParseProblem, decode, read_inside
+from plaintext_crm.records.targets import Target, read_targets
 
 CONFIG_FILE = "crm.yaml"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -25,6 +26,7 @@ DEFAULT_CURRENCY = "EUR"
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Rates outside this range are mistakes (or .inf/.nan): deal values times rates stay exact in Decimal.
 MIN_RATE, MAX_RATE = 1e-6, 1e6
+DEFAULT_CAPACITY = 5.0  # a member's working days a week unless crm.yaml's team says otherwise
 MAX_DAYS = 100_000  # rot_days: no stage lasts centuries
 BODY = "body"  # in an audience's `hide`: the Markdown notes under the front matter
 NOT_A_LIST = "<not a list of names>"  # an audience's list that is not one: matches no section, key or client
@@ -38,6 +40,12 @@ class Member:
     name: str
     email: str | None = None
     active: bool = True
+    capacity: float = DEFAULT_CAPACITY  # working days a week they can be booked for
+    away: tuple[tuple[dt.date, dt.date], ...] = ()  # holidays and leave: (first, last day), both included
+
+    def is_away(self, day: dt.date) -> bool:
+        """Whether `day` falls in one of the member's `away` ranges."""
+        return any(first <= day <= last for first, last in self.away)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,7 @@ class Config:
     publish: Publish = Publish()
     site_url: str | None = None  # the published site's address, with a trailing slash (digest links)
     notify: NotifySettings = field(default_factory=NotifySettings)  # daily digests by email and chat (docs/notify.md)
+    targets: tuple[Target, ...] = ()  # by period, the team's first
     path: str | None = None  # "crm.yaml" when the file exists
     key_lines: Mapping[KeyPath, int] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)  # settings this version does not know
@@ -182,8 +191,37 @@ class _ConfigReader:
                 self.problem(("team", member_id, "active"), f"'active' of '{member_id}' must be true or false")
                 active = True
             team[member_id] = Member(member_id, str(details.get("name") or member_id),
-                                     str(details["email"]) if details.get("email") else None, active)
+                                     str(details["email"]) if details.get("email") else None, active,
+                                     self.capacity(member_id, details.get("capacity")),
+                                     self.away(member_id, details.get("away")))
         return team
+
+    def capacity(self, member_id: str, value: Any) -> float:
+        if value is None:
+            return DEFAULT_CAPACITY
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 7:
+            self.problem(("team", member_id, "capacity"),
+                         f"'capacity' of '{member_id}' must be working days a week, from 0 to 7")
+            return DEFAULT_CAPACITY
+        return float(value)
+
+    def away(self, member_id: str, value: Any) -> tuple[tuple[dt.date, dt.date], ...]:
+        """`away:` as (first, last) ranges: each item a date, or {from, to} (both included)."""
+        if value is None:
+            return ()
+        where = ("team", member_id, "away")
+        items = value if isinstance(value, list) else [value]
+        ranges = []
+        for item in items:
+            first, last = (item.get("from"), item.get("to")) if isinstance(item, dict) else (item, item)
+            if last is None:
+                last = first
+            if not isinstance(first, dt.date) or not isinstance(last, dt.date) or last < first:
+                self.problem(where, f"'away' of '{member_id}' must list dates (YYYY-MM-DD) or ranges "
+                                    "{from: YYYY-MM-DD, to: YYYY-MM-DD}, each ending on or after it starts")
+                continue
+            ranges.append((first, last))
+        return tuple(ranges)
 
     def pipeline(self) -> tuple[Stage, ...]:
         raw = self.data.get("pipeline")
@@ -226,6 +264,10 @@ class _ConfigReader:
         if not any(stage.is_won for stage in stages):
             self.problem(("pipeline",), "the pipeline has no stage with 'closed: won'")
         return tuple(stages)
+
+    def targets(self, team: Mapping[str, Member]) -> tuple[Target, ...]:
+        """`targets: {2026-Q4: {team: 400000, ana: 150000}}` (quarters or months; `team` or member ids)."""
+        return read_targets(self.data.get("targets"), team, self.problem)
 
     def string_list(self, key: str, default: tuple[str, ...] | None) -> tuple[str, ...] | None:
         raw = self.data.get(key)
@@ -427,7 +469,7 @@ def config_from_text(text: str) -> tuple[Config, list[Finding]]:
     config = Config(
         name=reader.text("name", "Workspace"),
         currency=currency,
-        team=reader.team(),
+        team=(team := reader.team()),
         stages=reader.pipeline(),
         handoff_fields=reader.string_list("handoff_fields", DEFAULT_HANDOFF_FIELDS) or (),
         lost_reasons=reader.string_list("lost_reasons", None),
@@ -441,6 +483,7 @@ def config_from_text(text: str) -> tuple[Config, list[Finding]]:
         publish=reader.publish(audiences),
         site_url=read_site_url(data.get("site_url"), reader.problem),
         notify=read_notify(data.get("notify"), reader.problem),
+        targets=reader.targets(team),
         path=CONFIG_FILE,
         key_lines=key_lines,
         extra={key: value for key, value in data.items() if key not in KNOWN_SETTINGS},

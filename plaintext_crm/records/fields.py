@@ -17,7 +17,8 @@ MAX_WORKING_DAYS = 10_000  # task durations and dependency lags: forty years of 
 
 # How the loader reads a value of each kind (loader._Fields has one method per simple kind); the
 # other kinds (contacts, tasks, dependencies, approval) have builders of their own in the loader.
-SIMPLE_KINDS = ("text", "texts", "date", "number", "probability", "whole", "choice", "flag")
+SIMPLE_KINDS = ("text", "texts", "date", "number", "probability", "whole", "choice", "flag", "effort", "percent",
+                "invoice", "owners")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ DEAL_FIELDS = (
 TASK_FIELDS = (
     Field("id", "text", "Unique within the project; kebab-case."),
     Field("title", "text", "What the task is."),
-    Field("owner", "text", "Who does it: a member id of crm.yaml's team.", refers_to="team"),
+    Field("owner", "owners", "Who does it: a member id of crm.yaml's team, or a list of them.", refers_to="team"),
     Field("start", "date", "Planned start (YYYY-MM-DD)."),
     Field("due", "date", "Planned end, inclusive (YYYY-MM-DD)."),
     Field("duration", "whole", "Length in working days."),
@@ -85,6 +86,12 @@ TASK_FIELDS = (
           "Tasks this one waits for: `design`, `other-project/launch` or {task: build, type: SS, lag: 2}."),
     Field("milestone", "flag", "A point in time: duration 0, start = due."),
     Field("approval", "approval", "A sign-off on this task: {by, status, date}."),
+    Field("effort", "effort", "Working days of work, shared by its owners (default: its duration)."),
+    Field("remaining", "whole", "Working days of work left on a task in progress (plans it from the status date)."),
+    Field("percent", "percent", "Per cent of a task in progress that is done, 0..100 (when `remaining` is not given)."),
+    Field("finished", "date", "When a done task actually finished (YYYY-MM-DD)."),
+    Field("invoice", "invoice", "What is invoiced when this finishes: `30%` of the project budget or an amount."),
+    Field("invoiced", "date", "When that invoice was sent (YYYY-MM-DD)."),
 )
 
 APPROVAL_FIELDS = (
@@ -102,6 +109,7 @@ PROJECT_FIELDS = (
     Field("start", "date", "Project start, usually the deal's kickoff_date."),
     Field("due", "date", "Committed end date."),
     Field("depends_on", "texts", "Projects that must finish before this one starts (ids).", refers_to="projects"),
+    Field("budget", "number", "What the project is sold for (hand-off copies the deal's value): invoices share it."),
     Field("tasks", "tasks", "The work plan: a list of tasks."),
 )
 
@@ -129,9 +137,11 @@ _ID_MAP = {"type": "object"}
 _NAMES = {"type": "array", "items": {"type": "string"}}
 _DATE = {"type": "string", "format": "date"}
 _NAME_LIST = {"type": ["array", "null"], "items": {"type": "string"}}
+_AWAY = {"anyOf": [_DATE, {"type": "object", "required": ["from"],
+                           "properties": {"from": _DATE, "to": _DATE}}]}
 # The page families an audience can publish (docs/publishing.md); the site maps each to its pages.
 SECTIONS = ("overview", "pipeline", "forecast", "followups", "clients", "deals", "projects", "portfolio", "history",
-            "problems", "handoffs")
+            "problems", "handoffs", "workload", "revenue")
 
 
 def _any_case(*words: str) -> str:
@@ -151,13 +161,17 @@ class Setting:
 SETTINGS = (
     Setting("name", "The workspace's name, shown in reports and on the site.", {"type": ["string", "number"]}),
     Setting("currency", "Currency code of deal values (EUR unless set).", {"type": ["string", "number"]}),
-    Setting("team", "Everyone who can own clients, deals, projects and tasks: id -> {name, email, active}.", {
+    Setting("team", "Everyone who can own clients, deals, projects and tasks: id -> {name, email, active, "
+                    "capacity (working days a week, 5 unless set), away (dates or {from, to} ranges of leave)}.", {
         **_ID_MAP,
         "additionalProperties": {"anyOf": [
             {"type": "null"}, {"type": "string"},
             {"type": "object", "properties": {"name": {"type": ["string", "number", "null"]},
                                               "email": {"type": ["string", "null"]},
-                                              "active": {"type": "boolean"}}},
+                                              "active": {"type": "boolean"},
+                                              "capacity": {"type": ["number", "null"], "minimum": 0, "maximum": 7},
+                                              "away": {"anyOf": [{"type": "null"}, _AWAY, {"type": "array",
+                                                                                           "items": _AWAY}]}}},
         ]},
     }),
     Setting("pipeline", "The sales stages, in order: {stage, probability, rot_days, closed}.", {
@@ -205,6 +219,12 @@ SETTINGS = (
              "properties": {"clients": _NAME_LIST, "hide": _NAME_LIST,
                             "sections": {"type": ["array", "null"], "items": {"enum": list(SECTIONS)}}}},
         ]},
+    }),
+    Setting("targets", "Sales targets by quarter or month, for the team and per owner: "
+                       "{2026-Q4: {team: 400000, ana: 150000}} (won + weighted pipeline is measured against them).", {
+        "type": ["object", "null"],
+        "propertyNames": {"pattern": "^[0-9]{4}-(?:Q[1-4]|0[1-9]|1[0-2])$"},
+        "additionalProperties": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
     }),
     Setting("publish", "What `build --publish` and the CI workflows build: {audience, encrypt, allow_indexing}; "
                        "the audience must be one of `audiences`.", {

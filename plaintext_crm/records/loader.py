@@ -41,6 +41,7 @@ from plaintext_crm.records.model import (
     Task,
     Workspace,
 )
+from plaintext_crm.records.plan_values import PlanValues
 from plaintext_crm.records.reading import ParseProblem, kind_of, link_problem, read_inside
 
 ParseFiles = Callable[[Path, list[str]], list[ParsedFile]]
@@ -187,7 +188,7 @@ def load_workspace(root: Path, *, parse: ParseFiles = parse_files, load_files: L
     return workspace, findings
 
 
-class _Fields:
+class _Fields(PlanValues):
     """Typed reads of one front matter mapping; a value of the wrong type becomes an F002 finding."""
 
     def __init__(self, data: Mapping[str, Any], line_of: Callable[[str], int], path: str,
@@ -328,7 +329,7 @@ def _read_plan(fields: tuple[Field, ...]) -> tuple[tuple[tuple[str, Reader], ...
         reader: Reader
         if spec.kind == "choice":
             reader = functools.partial(_read_choice, choices=spec.choices)
-        elif spec.kind == "texts":
+        elif spec.kind in ("texts", "owners"):
             reader = _Fields.text_list
         elif spec.kind in SIMPLE_KINDS:
             reader = getattr(_Fields, spec.kind)
@@ -437,6 +438,8 @@ def _build_task(item: ParsedFile, index: int, raw: Any, findings: list[Finding])
     f = _Fields(raw, lambda key: lines.get(key, first_line), item.path, findings, f"task '{task_id}': ")
     values = f.read(_TASK_VALUES)
     values["status"] = values["status"] or "todo"
+    owners = values.pop("owner")
+    values["owner"], values["owners"] = (owners[0] if owners else None), owners
     return Task(id=task_id, **values, depends_on=tuple(_dependencies(item, index, raw.get("depends_on"), f)),
                 approval=_approval(raw.get("approval"), f), line=first_line, key_lines=lines, fields=raw)
 

@@ -205,6 +205,20 @@ class Approval:
 
 
 @dataclass(frozen=True, slots=True)
+class Invoice:
+    """What a task or milestone invoices when it finishes: a share of the project budget (per cent) or an amount."""
+
+    share: float | None = None  # per cent of the project's budget
+    amount: float | None = None
+
+    def value(self, budget: float | None) -> float | None:
+        """The amount in the workspace currency (None for a share of a project without a budget)."""
+        if self.amount is not None:
+            return self.amount
+        return budget * self.share / 100 if budget is not None and self.share is not None else None
+
+
+@dataclass(frozen=True, slots=True)
 class Task:
     """A unit of delivery work inside a project."""
 
@@ -221,6 +235,13 @@ class Task:
     line: int  # the line of the task's first key
     key_lines: Mapping[str, int] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
+    owners: tuple[str, ...] = ()  # every owner (`owner` is the first)
+    effort: float | None = None  # working days of work shared by the owners; None: its duration
+    remaining: int | None = None  # working days left on a task in progress
+    percent: float | None = None  # per cent done of a task in progress
+    finished: dt.date | None = None  # the actual finish of a done task
+    invoice: Invoice | None = None
+    invoiced: dt.date | None = None  # when its invoice was sent
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -239,6 +260,7 @@ class Project(Record):
     due: dt.date | None
     depends_on: tuple[str, ...]
     tasks: tuple[Task, ...]
+    budget: float | None = None
 
     @property
     def display_title(self) -> str:

@@ -17,7 +17,16 @@ from typing import Any
 
 from plaintext_crm import __version__
 from plaintext_crm.findings import Finding, Severity
-from plaintext_crm.records import cache_store, dated_notes, frontmatter, loader, model, reading, yaml_aliases
+from plaintext_crm.records import (
+    cache_store,
+    dated_notes,
+    frontmatter,
+    loader,
+    model,
+    plan_values,
+    reading,
+    yaml_aliases,
+)
 from plaintext_crm.records.frontmatter import InvalidDate, YamlTrap
 from plaintext_crm.records.loader import LoadedFile, build_record, load_workspace, read_file
 from plaintext_crm.records.model import (
@@ -27,13 +36,14 @@ from plaintext_crm.records.model import (
     DatedNote,
     Deal,
     Dependency,
+    Invoice,
     Project,
     Task,
     Workspace,
 )
 
 # Bump when the packed layout changes; the parser's and model's code are part of the signature anyway.
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 CACHE_KIND = "records"  # the kind of cache_store entry a shard is
 # Entries are spread over this many files, so a run that re-parses a few files rewrites only their shards.
 SHARDS = 16
@@ -47,7 +57,7 @@ def _field_names(cls: type) -> tuple[str, ...]:
 
 
 _NAMES = {cls: _field_names(cls) for cls in
-          (Client, Deal, Project, Task, Dependency, Approval, Contact, DatedNote, YamlTrap, Finding)}
+          (Client, Deal, Project, Task, Dependency, Approval, Invoice, Contact, DatedNote, YamlTrap, Finding)}
 
 
 class _RecordPickler(pickle.Pickler):
@@ -186,7 +196,8 @@ def _code_stamp(module: Any) -> int:
 def cache_signature() -> tuple[Any, ...]:
     """What cached records depend on besides the files: formats, versions and the loader's own code."""
     return (CACHE_FORMAT, __version__, sys.version_info[:2], frontmatter.HAVE_LIBYAML,
-            *(_code_stamp(module) for module in (frontmatter, loader, model, dated_notes, reading, yaml_aliases)))
+            *(_code_stamp(module) for module in (frontmatter, loader, model, plan_values, dated_notes, reading,
+                                                     yaml_aliases)))
 
 
 def shard_of(rel: str) -> int:

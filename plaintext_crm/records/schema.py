@@ -50,7 +50,7 @@ def value_schema(spec: Field) -> dict[str, Any]:
     schema: dict[str, Any]
     if kind == "text":
         schema = dict(_TEXT)
-    elif kind == "texts":
+    elif kind in ("texts", "owners"):
         schema = dict(_TEXTS)
     elif kind == "date":
         schema = dict(_DATE)
@@ -60,6 +60,14 @@ def value_schema(spec: Field) -> dict[str, Any]:
         schema = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
     elif kind == "whole":
         schema = {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_WORKING_DAYS}
+    elif kind == "effort":
+        schema = {"type": ["number", "null"], "minimum": 0, "maximum": MAX_WORKING_DAYS}
+    elif kind == "percent":
+        schema = {"anyOf": [{"type": ["number", "null"], "minimum": 0, "maximum": 100},
+                            {"type": "string", "pattern": "^\\s*[0-9]+(?:\\.[0-9]+)?\\s*%\\s*$"}]}
+    elif kind == "invoice":
+        schema = {"anyOf": [{"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": MAX_AMOUNT},
+                            {"type": "string", "pattern": "^\\s*[0-9]+(?:\\.[0-9]+)?\\s*%\\s*$"}]}
     elif kind == "choice":
         # the loader strips the text, and reads a blank value as missing
         pattern = "^\\s*(?:" + "|".join(re.escape(choice) for choice in spec.choices) + ")?\\s*$"

@@ -28,6 +28,7 @@ from plaintext_crm.sales.figures import (
     overview_from,
 )
 from plaintext_crm.sales.forecast import Forecast, forecast_from
+from plaintext_crm.sales.targets import TargetProgress, target_progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class CrmAnalytics:
     overview: Overview
     handoffs: Handoffs
     forecast: Forecast
+    targets: tuple[TargetProgress, ...]  # crm.yaml's targets, won + weighted against each
 
     def to_data(self, *, deals_in_full: bool = True) -> dict[str, Any]:
         """JSON-able dict for data.json: deals in full, everywhere else deals by id (with `deals_in_full`
@@ -59,7 +61,8 @@ def sales_figures(workspace: Workspace, today: dt.date, findings: Sequence[Findi
     config = workspace.config
     return CrmAnalytics(today, config.currency, deals, board_from(deals, config, today),
                         followups_from(deals, config, today), overview_from(deals, config, today, findings),
-                        handoffs_from(deals, workspace, today), forecast_from(deals, config, today))
+                        handoffs_from(deals, workspace, today), forecast_from(deals, config, today),
+                        target_progress(deals.values(), config))
 
 
 NO_OWNER = "_none"  # the owner-filter key of deals without an owner
@@ -68,6 +71,27 @@ NO_OWNER = "_none"  # the owner-filter key of deals without an owner
 def owner_key(owner: str | None) -> str:
     """The owner-filter key of an owner id."""
     return owner or NO_OWNER
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerFigures:
+    """One owner's share of the overview, the forecast and the targets: what the owner filter shows."""
+
+    overview: Overview
+    forecast: Forecast
+    targets: tuple[TargetProgress, ...]  # the team's and this owner's
+
+
+def owner_figures(crm: CrmAnalytics, config: Config, findings: Sequence[Finding] = ()) -> dict[str, OwnerFigures]:
+    """Each owner's overview, forecast and targets (owner key -> figures), for the owner filter of the board,
+    the forecast and the overview."""
+    found = {}
+    for ref in crm.board.owners:
+        mine = {deal_id: figures for deal_id, figures in crm.deals.items() if figures.owner == ref.id}
+        found[owner_key(ref.id)] = OwnerFigures(
+            overview_from(mine, config, crm.today, findings), forecast_from(mine, config, crm.today),
+            tuple(item for item in crm.targets if item.owner is None or item.owner == ref.id))
+    return found
 
 
 def owner_boards(crm: CrmAnalytics, config: Config) -> dict[str, Board]:

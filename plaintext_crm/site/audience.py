@@ -33,6 +33,8 @@ SECTION_PAGES: dict[str, tuple[str, ...]] = {
     "history": ("this-week.html",),
     "problems": ("problems.html",),
     "handoffs": ("handoffs.html",),
+    "workload": ("workload.html",),
+    "revenue": ("revenue.html",),
 }
 EVERY_AUDIENCE = ("data.json", "robots.txt")  # built for every audience (data.json holds only what it sees)
 # Sections whose pages show sales figures (the overview's, the board's, the forecast's...): data.json
@@ -70,7 +72,8 @@ def view_site_data(root: Any, today: dt.date, audience_name: str, *, use_cache: 
     analysis = analyze(view.workspace, today, GitHistory.of(history), findings=findings)
     figures = Figures(analysis.crm, analysis.owner_boards,
                       view_history_figures(view, today, history, figures=analysis.crm.deals, with_git=with_git),
-                      analysis.delivery)
+                      analysis.delivery, analysis.workload, analysis.revenue,
+                      analysis.invoices, analysis.owner_figures)
     return SiteData(view.workspace, today, list(findings), figures), view
 
 
@@ -133,6 +136,9 @@ def view_data_page(view: View) -> Page:
             data["figures"] = None
         if "history" not in view.sections:
             data["history"] = None
+        for section in ("workload", "revenue"):
+            if section not in view.sections:
+                data[section] = None
         data["audience"] = {"name": view.audience.name,
                             "sections": [section for section in SECTIONS if section in view.sections],
                             "hidden": list(view.audience.hide)}

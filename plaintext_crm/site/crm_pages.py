@@ -13,6 +13,7 @@ from plaintext_crm.site import svg
 from plaintext_crm.site.data import data_json
 from plaintext_crm.site.filters import compact_money, money, percent
 from plaintext_crm.site.history_pages import timeline_with_commits
+from plaintext_crm.site.owner_filter import forecast_island, overview_island
 from plaintext_crm.site.pages import (
     Page,
     SiteData,
@@ -45,7 +46,9 @@ def overview_pages(site: SiteData) -> list[Page]:
     def context(site: SiteData) -> Mapping[str, Any]:
         return {"overview": overview, "board": site.figures.crm.board, "list_url": list_urls.__getitem__,
                 "overdue": _deals(site, overview.overdue.deal_ids)[:8],
-                "rotting": _deals(site, overview.rotting.deal_ids)[:8]}
+                "rotting": _deals(site, overview.rotting.deal_ids)[:8],
+                "owner_filter": {"owners": site.figures.crm.board.owners, "key": owner_key,
+                                 "island": overview_island(site.figures.owner_figures, overview.currency)}}
 
     pages = [Page("index.html", "Overview", "overview.html", context, section="overview")]
     for group in shared.values():
@@ -125,7 +128,9 @@ def forecast_pages(site: SiteData) -> list[Page]:
             lambda value: f"{value:.0f}", stacked=True,
             notes=[f"win rate {percent(row.win_rate)}" for row in sources])
         return {"forecast": forecast, "month_chart": month_chart, "stage_chart": stage_chart,
-                "source_chart": source_chart, "this_month": this_month}
+                "source_chart": source_chart, "this_month": this_month, "targets": site.figures.crm.targets,
+                "owner_filter": {"owners": site.figures.crm.board.owners, "key": owner_key,
+                                 "island": forecast_island(site.figures.owner_figures, currency)}}
 
     return [Page("forecast.html", "Forecast", "forecast.html", context, section="forecast", records_only=True)]
 

@@ -52,6 +52,8 @@ def _site_data(site: SiteData, clients: Any, deals: Any, projects: Any, deal_fig
         "history": site.figures.history.to_data(),
         "forecast_accuracy": [month.to_data() for month in site.figures.forecast_accuracy],
         "slippage": {deal_id: item.to_data() for deal_id, item in sorted((site.figures.slippage or {}).items())},
+        "workload": site.figures.workload.to_data(),
+        "revenue": site.figures.revenue.to_data(),
     }
 
 

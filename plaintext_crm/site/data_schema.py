@@ -38,7 +38,9 @@ def _typed(spec: Field) -> dict[str, Any]:
         schema = _TEXTS
     elif kind == "date":
         schema = _OPTIONAL_DAY
-    elif kind in ("number", "probability"):
+    elif kind == "owners":
+        schema = {"type": ["string", "null"], "description": "The first owner (`owners` lists them all)."}
+    elif kind in ("number", "probability", "effort", "percent"):
         schema = {"type": ["number", "null"]}
     elif kind == "whole":
         schema = {"type": ["integer", "null"]}
@@ -50,11 +52,16 @@ def _typed(spec: Field) -> dict[str, Any]:
         schema = {"type": "array", "items": _CONTACT}
     elif kind == "tasks":
         schema = {"type": "array", "items": _object(TASK_FIELDS, {
-            "line": {"type": "integer"}, "key_lines": _LINES, "fields": {"type": "object"}})}
+            "line": {"type": "integer"}, "key_lines": _LINES, "fields": {"type": "object"}, "owners": _TEXTS})}
     elif kind == "dependencies":
         schema = {"type": "array", "items": _DEPENDENCY}
     elif kind == "approval":
         schema = {"anyOf": [{"type": "null"}, _object(APPROVAL_FIELDS, {})]}
+    elif kind == "invoice":
+        schema = {"anyOf": [{"type": "null"}, {
+            "type": "object", "required": ["share", "amount"],
+            "properties": {"share": {"type": ["number", "null"], "description": "Per cent of the budget."},
+                           "amount": {"type": ["number", "null"]}}}]}
     else:
         raise ValueError(f"no data.json schema for a field of kind {kind!r}")
     return {"description": spec.doc, **schema}
@@ -89,6 +96,13 @@ _SCHEDULE = {"type": "object", "description": "Planned dates, health, drift and 
              "properties": {"health": {"type": "string"}, "planned_start": _OPTIONAL_DAY,
                             "planned_finish": _OPTIONAL_DAY, "critical_path": _TEXTS,
                             "tasks": {"type": "object", "additionalProperties": {"type": "object"}}}}
+_WEEK_LOAD = {"type": "object", "required": ["week", "booked", "capacity", "tasks"], "properties": {
+    "week": _DAY, "booked": {"type": "number"}, "capacity": {"type": "number"},
+    "tasks": {"type": "array", "items": {"type": "object", "required": ["project", "task", "days"], "properties": {
+        "project": {"type": "string"}, "task": {"type": "string"}, "days": {"type": "number"}}}}}}
+_REVENUE_MONTH = {"type": "object", "required": ["month", "invoiced", "booked", "weighted_pipeline"], "properties": {
+    "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}, "invoiced": {"type": "number"},
+    "booked": {"type": "number"}, "weighted_pipeline": {"type": "number"}}}
 _STAGE = {"type": "object", "required": ["id", "probability", "rot_days", "closed"], "properties": {
     "id": {"type": "string"}, "probability": {"type": "number", "minimum": 0, "maximum": 1},
     "rot_days": {"type": ["integer", "null"]}, "closed": {"enum": ["won", "lost", None]},
@@ -140,6 +154,11 @@ def data_schema() -> dict[str, Any]:
         "slippage": {"type": "object", "description": "Deal id -> how often its expected_close moved later "
                      "(docs/history.md).", "additionalProperties": {
                          "type": "object", "required": ["count", "days", "moves"]}},
+        "workload": {"type": ["object", "null"], "description": "Working days booked per member and week against "
+                     "capacity, 12 weeks from the status date (docs/delivery.md).",
+                     "additionalProperties": {"type": "array", "items": _WEEK_LOAD}},
+        "revenue": {"type": ["array", "null"], "description": "Invoices sent and planned beside the weighted "
+                    "pipeline, by month (docs/delivery.md).", "items": _REVENUE_MONTH},
     }
     return {"$schema": DIALECT, "$id": SCHEMA_BASE + "data", "title": "plaintext-crm data.json",
             "type": "object", "required": list(properties), "additionalProperties": False,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plaintext_crm.delivery.schedule import ProjectSchedule, TaskSchedule
+from plaintext_crm.delivery.schedule import ProjectSchedule, Schedule, TaskSchedule
 from plaintext_crm.delivery.status import HEALTHS, DeliveryFigures, ProjectStatus, TaskState
 from plaintext_crm.escape import file_name_part
 from plaintext_crm.records.audience import ANOTHER_PROJECT
@@ -48,19 +48,38 @@ def _tooltip(row: TaskRow) -> str:
             f" · {row.state.state}" + (" · critical" if item.critical else ""))
 
 
-def project_gantt(project: Project, rows: list[TaskRow], today: Any) -> Any:
-    """The project's Gantt chart as inline SVG."""
-    bars = [gantt.Bar(row.task.id, row.task.title or row.task.id, row.planned.earliest_start,
-                      row.planned.earliest_finish, row.task.milestone, row.planned.critical, css(row.state.state),
-                      _tooltip(row), marker=row.task.due if row.state.state != "done" else None) for row in rows]
+def project_gantt(project: Project, rows: list[TaskRow], status_date: Any,
+                  schedule: Schedule | None = None) -> Any:
+    """The project's Gantt chart as inline SVG; tasks of other projects it waits for (found in `schedule`)
+    come first, dashed, labelled `project/task`, with an arrow to the task waiting for each."""
+    bars = []
+    links = []
+    outside: set[str] = set()
     critical = {row.task.id for row in rows if row.planned.critical}
-    links = [gantt.Link(dependency.task, row.task.id, dependency.type,
-                        dependency.task in critical and row.task.id in critical)
-             for row in rows for dependency in row.task.depends_on if dependency.project in (None, project.id)]
+    for row in rows:
+        for dependency in row.task.depends_on:
+            if dependency.project in (None, project.id):
+                links.append(gantt.Link(dependency.task, row.task.id, dependency.type,
+                                        dependency.task in critical and row.task.id in critical))
+                continue
+            other = schedule.task(dependency.project or "", dependency.task) if schedule is not None else None
+            if other is None:
+                continue  # unknown (R001) or hidden from this audience
+            if dependency.ref not in outside:
+                outside.add(dependency.ref)
+                bars.append(gantt.Bar(dependency.ref, dependency.ref, other.earliest_start, other.earliest_finish,
+                                      other.duration == 0, False, "external",
+                                      f"{dependency.ref} (another project): {other.earliest_start} → "
+                                      f"{other.earliest_finish}", external=True))
+            links.append(gantt.Link(dependency.ref, row.task.id, dependency.type))
+    bars += [gantt.Bar(row.task.id, row.task.title or row.task.id, row.planned.earliest_start,
+                       row.planned.earliest_finish, row.task.milestone, row.planned.critical, css(row.state.state),
+                       _tooltip(row), marker=row.task.due if row.state.state != "done" else None) for row in rows]
     return gantt.timeline(f"Schedule of {project.display_title}",
-                          "Each task from its earliest start to its earliest finish; milestones as diamonds; the "
-                          "critical path in red; arrows from each task to the tasks waiting for it; a tick marks "
-                          "a task's due date.", bars, links, today)
+                          "Each task from its earliest start to its earliest finish, unfinished work never before "
+                          "the status date; milestones as diamonds; the critical path in red; arrows from each "
+                          "task to the tasks waiting for it (dashed rows are tasks of other projects); a tick "
+                          "marks a task's due date.", bars, links, status_date, today_label="status date")
 
 
 def project_graph(site: SiteData, project: Project, rows: list[TaskRow], page_output: str) -> Any:
@@ -157,9 +176,12 @@ def _project_context(project: Project) -> Any:
         return {
             "project": project, "planned": planned, "status": status, "rows": rows, "deal": deal,
             "client": site.workspace.clients.get(project.client or ""),
-            "gantt": project_gantt(project, rows, site.today),
+            "gantt": project_gantt(project, rows, delivery.schedule.status_date or site.today, delivery.schedule),
             "graph": project_graph(site, project, rows, output),
             "blocked": [row for row in rows if row.state.blocked],
+            "waiting": [row for row in rows if row.state.waiting],
+            "workload": site.figures.workload.for_project(project.id),
+            "invoices": site.figures.invoices.get(project.id),
             "approvals": approvals,
             "cycles": [cycle for cycle in delivery.schedule.cycles if cycle.location.path == project.path],
             "conflicts": [conflict for conflict in delivery.schedule.conflicts if conflict.project == project.id],
@@ -210,8 +232,9 @@ def _portfolio_context(site: SiteData) -> Mapping[str, Any]:
     timeline = gantt.timeline("Portfolio timeline", "Every active project from its planned start to its planned "
                               "finish, coloured by health; a tick marks the due date, a flag a plan past the "
                               "promise; arrows for projects waiting for others.", bars,
-                              [link for link in links if link.pred in active and link.succ in active], site.today,
-                              css_class="gantt portfolio")
+                              [link for link in links if link.pred in active and link.succ in active],
+                              delivery.schedule.status_date or site.today, css_class="gantt portfolio",
+                              today_label="status date")
     graph = gantt.dependency_graph("Cross-project dependencies", "Projects after the projects they wait for "
                                    "(whole-project or task dependencies).", nodes,
                                    [link for link in links if link.pred in shown and link.succ in shown],

@@ -35,6 +35,7 @@ class Bar:
     href: str | None = None
     marker: dt.date | None = None  # a due date tick drawn on the row
     flagged: bool = False  # drawn with a warning mark (a project planned past its promise)
+    external: bool = False  # a task of another project this one waits for (drawn dashed)
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ class _Axis:
 
 
 def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[Link], today: dt.date,
-             *, width: int = 1100, css_class: str = "gantt") -> Markup:
-    """A Gantt chart: one row per bar, calendar days across, month labels, a today line and arrows."""
+             *, width: int = 1100, css_class: str = "gantt", today_label: str = "today") -> Markup:
+    """A Gantt chart: one row per bar, calendar days across, month labels, a today (or status-date) line and
+    arrows."""
     first, last = _span(bars, today)
     scale = (width - LABEL_W - 16) / ((last - first).days + 1)
     height = HEAD_H + ROW_H * max(len(bars), 1) + 10
@@ -116,7 +118,7 @@ def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[
     if first <= today <= last:
         tx = axis.x_of(today) + scale / 2
         parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{HEAD_H - 20}" y2="{height - 4}" class="gantt-today"/>')
-        parts.append(_text(tx + 3, HEAD_H - 24, f"today {today:%d %b}", "gantt-today-label", "start"))
+        parts.append(_text(tx + 3, HEAD_H - 24, f"{today_label} {today:%d %b}", "gantt-today-label", "start"))
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -167,7 +169,8 @@ def _bar_row(parts: list[str], axis: _Axis, bar: Bar, index: int, width: int) ->
         text = f'<a href="{escape(bar.href)}">{text}</a>'
     parts.append(text)
     left, right = axis.x_of(bar.start), axis.x_of(bar.finish + dt.timedelta(days=1))
-    classes = f"gantt-bar state-{bar.state}" + (" is-critical" if bar.critical else "")
+    classes = (f"gantt-bar state-{bar.state}" + (" is-critical" if bar.critical else "")
+               + (" is-external" if bar.external else ""))
     data = (f' data-key="{escape(bar.key)}" data-critical="{str(bar.critical).lower()}" '
             f'data-state="{escape(bar.state)}" data-start="{bar.start}" data-finish="{bar.finish}"')
     tip = f"<title>{escape(bar.tooltip or bar.label)}</title>"

@@ -293,12 +293,15 @@ NAV: list[tuple[str, str, str]] = [
     ("handoffs", "Hand-offs", "handoffs.html"),
     ("projects", "Projects", "projects/index.html"),
     ("portfolio", "Portfolio", "portfolio.html"),
+    ("workload", "Workload", "workload.html"),
+    ("revenue", "Revenue", "revenue.html"),
     ("problems", "Problems", "problems.html"),
 ]
 
 # Modules whose @page_type functions make up the site, in NAV order; importing them registers them.
 PAGE_MODULES: tuple[str, ...] = ("plaintext_crm.site.crm_pages", "plaintext_crm.site.history_pages",
-                                 "plaintext_crm.site.delivery_pages", "plaintext_crm.site.robots")
+                                 "plaintext_crm.site.delivery_pages", "plaintext_crm.site.planning_pages",
+                                 "plaintext_crm.site.robots")
 PAGE_TYPES: list[Callable[[SiteData], list[Page]]] = []
 
 

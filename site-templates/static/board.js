@@ -32,7 +32,19 @@
         }
       });
     });
+    carry(owner);
     document.body.classList.toggle("is-filtered", owner !== "");
+  }
+
+  // links to the forecast and the overview (and this board) carry the choice: their filters pick it up
+  var FILTERED = /^(\.\.\/)*(board|forecast|index)\.html(#.*)?$/;
+  function carry(owner) {
+    document.querySelectorAll("a[href]").forEach(function (link) {
+      var href = link.getAttribute("href");
+      if (FILTERED.test(href)) {
+        link.setAttribute("href", href.split("#")[0] + (owner ? "#owner=" + encodeURIComponent(owner) : ""));
+      }
+    });
   }
 
   function fromHash() {

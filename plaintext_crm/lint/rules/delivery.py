@@ -1,13 +1,14 @@
-"""Delivery rules (project side): dependency cycles, schedule conflicts, plans that drift past the promise."""
+"""Delivery rules (project side): dependency cycles, schedule conflicts, plans that drift past the promise,
+people booked over capacity."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from plaintext_crm.delivery.status import is_active
+from plaintext_crm.delivery.status import is_active, makes_claims
 from plaintext_crm.delivery.status import promise_drift as drift_of_promise
-from plaintext_crm.findings import Finding, Severity
+from plaintext_crm.findings import Finding, Location, Severity
 from plaintext_crm.lint.registry import Example, Rule, rule
 from plaintext_crm.lint.rules.references import LINKED_DEAL
 
@@ -125,11 +126,11 @@ def promise_drift(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """The deal's `promised_timeline` (a date, or a span such as `12 weeks from kickoff` counted from
     its `kickoff_date`) is what the client was told at the sale. When the schedule's planned finish
     lies after it, the finding gives the drift in working days, so the promise can be renegotiated
-    early. Done and cancelled projects are not checked; a timeline that cannot be read is not
-    checked either (docs/delivery.md lists what is understood)."""
+    early. Done, cancelled and on-hold projects are not checked, nor a project with no work planned
+    yet (only milestones, like a kickoff); a timeline that cannot be read is not checked either (docs/delivery.md lists what is understood)."""
     plans = analysis.plan
     for project_id, project in analysis.workspace.projects.items():
-        if not project.deal or not is_active(project):
+        if not project.deal or not is_active(project) or not makes_claims(project):
             continue
         plan = plans.spans[project_id]
         promise, drift = drift_of_promise(analysis.workspace, project, plan, plans.calendar)
@@ -141,3 +142,75 @@ def promise_drift(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
                            f"{promise.finish} promised at the sale (deal '{project.deal}': "
                            f"promised_timeline '{promise.text}'{counted})")
 
+
+
+OVERBOOKED_PROJECT = PROJECT_HEAD + """\
+      - {{id: design, owner: ana, duration: 5}}
+      - {{id: copy, owner: {copy_owner}, duration: 5}}
+    ---
+    """
+
+
+@rule("P004", "over-allocation", Severity.WARNING,
+      "A team member is booked for more working days in a week than their capacity.",
+      examples=[Example({"projects/website.md": OVERBOOKED_PROJECT.format(copy_owner="ana")},
+                        {"projects/website.md": OVERBOOKED_PROJECT.format(copy_owner="ben")},
+                        "Design and copy at the same time, both on Ana")])
+def over_allocation(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
+    """Each unfinished task books its owners for its `effort` (working days, default its duration),
+    spread over the working days the schedule plans it on and shared by its owners; a member's week
+    holds `capacity` days (crm.yaml's team, 5 unless set) less holidays and `away` days. For the next
+    12 weeks from the status date, a week booked over capacity is reported on the line of the biggest
+    task behind it, naming the week and every task (docs/delivery.md#workload-across-projects).
+    Projects on hold, done or cancelled book nobody."""
+    workspace = analysis.workspace
+    for member, load in analysis.workload.overbooked():
+        first = load.tasks[0]
+        project = workspace.projects[first.project]
+        task = project.task(first.task)
+        line = task.line_of("owner") if task is not None else 1
+        tasks = ", ".join(f"{item.project}/{item.task} ({item.days:g})" for item in load.tasks)
+        yield rule.finding(Location(project.path, line),
+                           f"'{member}' is booked {load.booked:g} working days in the week of {load.week}, over "
+                           f"a capacity of {load.capacity:g}: {tasks}")
+
+
+INVOICED_PROJECT = PROJECT_HEAD.replace("    tasks:", "    budget: 20000\n    tasks:") + """\
+      - {{id: design, owner: ana, duration: 5, invoice: 30%}}
+      - {{id: launch, milestone: true, depends_on: [design], invoice: {last_invoice}}}
+    ---
+    """
+
+
+@rule("P005", "invoices-budget", Severity.WARNING,
+      "A project's invoices do not add up to its budget, or an invoiced milestone is late.",
+      examples=[Example({"projects/website.md": INVOICED_PROJECT.format(last_invoice="50%")},
+                        {"projects/website.md": INVOICED_PROJECT.format(last_invoice="70%")},
+                        "30 % and 50 % of the budget: a fifth is never invoiced")])
+def invoices_budget(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
+    """Tasks and milestones carry `invoice: 30%` (of the project's `budget`, else its deal's value) or an
+    amount. When a project has invoices, they should add up to its budget: the finding gives both sums
+    (shares without any budget are reported too). An invoice whose task is not done and not `invoiced`
+    is late when its `due` date has passed or the plan finishes it after its due date: money comes in
+    later than agreed. Cancelled projects are not checked."""
+    workspace = analysis.workspace
+    currency = workspace.config.currency
+    for project_id, found in analysis.invoices.items():
+        project = workspace.projects[project_id]
+        if project.status == "cancelled" or not found.invoices:
+            continue
+        if not found.balanced:
+            if found.budget is None:
+                yield rule.finding(project.location("tasks"),
+                                   "invoices are given as shares of the budget, but the project has no `budget` "
+                                   "(and no deal value in " + currency + ")")
+            else:
+                yield rule.finding(project.location("budget") if "budget" in project.key_lines
+                                   else project.location("tasks"),
+                                   f"invoices add up to {found.total:,.2f} {currency}, but the budget is "
+                                   f"{found.budget:,.2f} {currency}")
+        for item in found.invoices:
+            if item.late:
+                yield rule.finding(Location(project.path, item.line),
+                                   f"invoice of '{item.task}' is late: due {item.due}, planned to finish "
+                                   f"{item.date}")

@@ -87,7 +87,8 @@ def unknown_reference(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
                                    _missing("project", other, projects, "projects"))
         task_ids = {task.id for task in project.tasks}
         for task in project.tasks:
-            yield from owner(Location(project.path, task.line_of("owner")), task.owner, f"task '{task.id}': owner")
+            for name in task.owners or (task.owner,):
+                yield from owner(Location(project.path, task.line_of("owner")), name, f"task '{task.id}': owner")
             for dependency in task.depends_on:
                 where = Location(project.path, dependency.line)
                 if dependency.project is None or dependency.project == project.id:
