@@ -107,7 +107,7 @@ def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[
     # so labels never overlap, and past a year per label only labelled months get a line
     every = next((months for months in MONTHS_PER_LABEL if months * 30 * scale >= 64), MONTHS_PER_LABEL[-1])
     axis = _Axis(first, last, scale, every, height)
-    ident, head = _open(title, description, width, height)
+    ident, head = _open(title, description, width, height, links=any(bar.href for bar in bars))
     parts = [head.replace('class="chart"', f'class="chart {css_class}"', 1), _arrowheads(ident), *_grid(axis)]
     rows: dict[str, tuple[float, float, float]] = {}  # key -> (left x, right x, middle y)
     for index, bar in enumerate(bars):
@@ -266,11 +266,8 @@ def dependency_graph(title: str, description: str, nodes: Sequence[Node], links:
     tallest = max((len(column) for column in columns), default=1)
     width = max(len(columns), 1) * (NODE_W + GAP_X) - GAP_X + 24
     height = tallest * (NODE_H + GAP_Y) - GAP_Y + 24
-    ident, head = _open(title, description, width, height)
+    ident, head = _open(title, description, width, height, links=any(node.href for node in nodes))
     head = head.replace('class="chart"', 'class="chart depgraph"', 1)
-    # Drawn at its own size, narrower when the page is (svg.chart.depgraph in delivery.css): no inline style,
-    # which the pages' Content-Security-Policy refuses.
-    head = head.replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)
     spots: dict[str, tuple[float, float]] = {}
     for column_index, column in enumerate(columns):
         offset = (tallest - len(column)) * (NODE_H + GAP_Y) / 2

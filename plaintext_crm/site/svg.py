@@ -48,9 +48,16 @@ def _legend(series: Sequence[Series], x: float, y: float) -> str:
     return "".join(parts)
 
 
-def _open(title: str, description: str, width: int, height: int) -> tuple[str, str]:
+def _open(title: str, description: str, width: int, height: int, *, links: bool = False) -> tuple[str, str]:
+    """The opening tag, title and description of a chart, and its id prefix.
+
+    The chart is drawn at its own size (width and height attributes: its text stays legible, and a narrow
+    page scrolls it inside its figure); a chart holding links is a `group`, not an `img`, so that screen
+    readers and the keyboard reach the links inside it.
+    """
     ident = "chart-" + hashlib.blake2b(title.encode("utf-8"), digest_size=4).hexdigest()  # stable across builds
-    head = (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+    role = "group" if links else "img"
+    head = (f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="{role}" '
             f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">'
             f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(description)}</desc>')
     return ident, head
