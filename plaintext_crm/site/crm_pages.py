@@ -123,7 +123,8 @@ def forecast_pages(site: SiteData) -> list[Page]:
              svg.Series("Lost", "series-lost", [row.lost for row in sources]),
              svg.Series("Open", "series-open", [row.open for row in sources])],
             lambda value: f"{value:.0f}", stacked=True,
-            notes=[f"win rate {percent(row.win_rate)}" for row in sources])
+            notes=[f"{row.won} won · {row.lost} lost · {row.open} open · win rate {percent(row.win_rate)}"
+                   for row in sources], width=900)
         return {"forecast": forecast, "month_chart": month_chart, "stage_chart": stage_chart,
                 "source_chart": source_chart, "this_month": this_month}
 

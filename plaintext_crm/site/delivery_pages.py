@@ -180,8 +180,7 @@ def portfolio_pages(site: SiteData) -> list[Page]:
 def _portfolio_context(site: SiteData) -> Mapping[str, Any]:
     delivery: DeliveryFigures = site.figures.delivery
     workspace = site.workspace
-    active = [project_id for project_id in delivery.schedule.order if delivery.statuses[project_id].active]
-    active.sort(key=lambda project_id: (delivery.schedule.projects[project_id].start, project_id))
+    active = delivery.open_projects()
     bars = []
     for project_id in active:
         planned, status = delivery.schedule.projects[project_id], delivery.statuses[project_id]
