@@ -60,8 +60,10 @@ def test_dark_scheme_is_a_real_dark_theme(served: str, browser) -> None:
             return [luminance(style.backgroundColor), luminance(style.color)];
         }""")
         context.close()
-    assert colours["light"][0] > 200 > 60 > colours["light"][1]
-    assert colours["dark"][0] < 60 < 200 < colours["dark"][1]
+    light_background, light_text = colours["light"]
+    dark_background, dark_text = colours["dark"]
+    assert light_background > 200 and light_text < 60
+    assert dark_background < 60 and dark_text > 200
 
 
 def test_reduced_motion_turns_off_smooth_scrolling(served: str, browser) -> None:
@@ -105,7 +107,7 @@ def test_nu_html_checker_finds_no_error_on_any_page(example_site: Path) -> None:
         pytest.skip("the Nu HTML Checker needs java and vnu-jar: scripts/test installs them")
     pages = [str(example_site / name) for name in _pages(example_site)]
     result = subprocess.run([JAVA, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *pages],
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=600, check=False)
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
     errors = [f"{Path(m.get('url', '')).name}:{m.get('lastLine', '?')}: {m['message']}" for m in messages]
     assert errors == []

@@ -91,16 +91,20 @@ def _ask_handoff(loaded: Workspace, record: Deal, today: dt.date, values: dict[s
 @click.option("--set", "extra", metavar="FIELD=VALUE", multiple=True,
               help="Another hand-off field crm.yaml requires (repeatable).")
 @click.option("--reason", "--lost-reason", "lost_reason", metavar="REASON", help="Why the deal was lost.")
+@click.option("--keep-next-action", is_flag=True,
+              help="Moving to won or lost: keep next_action and next_action_due (by default they are removed).")
 @dry_run_option
 @today_option
 def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | None, promised_timeline: str | None,
          key_constraints: tuple[str, ...], main_stakeholder: str | None, kickoff_date: str | None,
-         extra: tuple[str, ...], lost_reason: str | None, dry_run: bool, today: dt.date) -> None:
+         extra: tuple[str, ...], lost_reason: str | None, keep_next_action: bool, dry_run: bool,
+         today: dt.date) -> None:
     """Move DEAL to STAGE and set stage_since to today.
 
     Moving to the won stage needs every hand-off field crm.yaml requires, already in the deal or given
-    here as options; moving to the lost stage needs a reason (--reason). Both set closed_on. Moving a
-    closed deal back to an open stage removes its closed_on.
+    here as options; moving to the lost stage needs a reason (--reason). Both set closed_on and remove the
+    open deal's next action (next_action, next_action_due) unless --keep-next-action. Moving a closed deal
+    back to an open stage removes its closed_on.
     """
     loaded, record = open_deal(workspace, deal)
     target = _stage(loaded, stage)
@@ -148,6 +152,13 @@ def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | Non
             updates["lost_reason"] = reason
     if (target.is_won or target.is_lost) and "stage" in updates:
         updates["closed_on"] = today
+        cleared = [key for key in ("next_action", "next_action_due") if key in record.fields]
+        if cleared and not keep_next_action:
+            # a closed deal has no follow-up: its old next action would sit in no list yet read as pending
+            updates.update(dict.fromkeys(cleared, REMOVE))
+            action = record.fields.get("next_action")
+            notes.append(f"removed the next action{f' {str(action)!r}' if action else ''}: "
+                         "a closed deal has none (--keep-next-action keeps it)")
     elif target.is_open and "closed_on" in record.fields:
         updates["closed_on"] = REMOVE
     if not updates:

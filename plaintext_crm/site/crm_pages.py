@@ -256,9 +256,15 @@ def problem_pages(site: SiteData) -> list[Page]:
     """problems.html: the lint findings by file, each linked to its record's page."""
 
     def context(site: SiteData) -> Mapping[str, Any]:
-        files = sorted(site.findings_by_path.items())
-        loaded = {record.path for record in site.workspace.records()}
-        return {"files": files, "counts": site.figures.crm.overview.lint_by_severity, "loaded": loaded}
+        owners = {record.path: getattr(record, "owner", None) for record in site.workspace.records()}
+        # errors first, then warnings, then notes: files by their worst finding, findings by severity then line
+        files = sorted(((path, sorted(findings, key=lambda f: (-f.severity, f.line, f.column, f.code)))
+                        for path, findings in site.findings_by_path.items()),
+                       key=lambda item: (-max(f.severity for f in item[1]), item[0]))
+        file_owners = {path: owners.get(path) for path, _ in files}
+        owner_ids = sorted({owner for owner in file_owners.values() if owner is not None})
+        return {"files": files, "counts": site.figures.crm.overview.lint_by_severity, "loaded": set(owners),
+                "file_owners": file_owners, "owner_ids": owner_ids, "owner_key": owner_key}
 
     return [Page("problems.html", "Problems", "problems.html", context, section="problems", records_only=True)]
 
