@@ -133,12 +133,17 @@ class Analysis:
                                figures=self.crm.deals)
 
 
+GIT_HISTORY_OFF = "crm.yaml sets git_history: false, so no commits are read"
+
+
 def analyze(workspace: Workspace, today: dt.date, history: GitHistory | None = None,
             load_findings: Iterable[Finding] = (), *, findings: Iterable[Finding] | None = None) -> Analysis:
     """The analysis of a loaded workspace on `today`; `history` defaults to the workspace's git history.
 
     `findings`: the findings to hold as they are, instead of running the rules (an audience's view).
     """
+    if not workspace.config.git_history:  # crm.yaml's `git_history: false`: the commits are not the story
+        history = GitHistory.none(GIT_HISTORY_OFF)
     return Analysis(workspace, today, history if history is not None else GitHistory(workspace.root),
                     tuple(load_findings), tuple(findings) if findings is not None else None)
 

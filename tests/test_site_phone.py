@@ -82,3 +82,20 @@ def test_the_board_shows_one_stage_at_a_time(phone) -> None:
     tab.click()
     page.wait_for_function(f"""() => {{ const c = document.querySelector({stage!r}).getBoundingClientRect();
                                        return c.left >= 0 && c.left < 40; }}""")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_headings_clear_the_navigation_and_cards_size_to_their_content(example_site: Path, browser,
+                                                                        width: int) -> None:
+    """main's top padding is not reset by .container's (the heading touched the nav), and stat cards in a
+    row are as tall as their own content, not stretched to the tallest."""
+    with static_server(example_site) as url:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        for name in ("index.html", "board.html", "forecast.html", "projects/helix-website.html", "problems.html"):
+            page.goto(url + name)
+            gap = page.evaluate("document.querySelector('h1').getBoundingClientRect().top"
+                                " - document.querySelector('.site-header').getBoundingClientRect().bottom")
+            assert gap >= 16, f"{name} at {width} px: {gap} px between the nav and the heading"
+        page.goto(url + "index.html")
+        assert page.evaluate("getComputedStyle(document.querySelector('.stats')).alignItems") == "start"
+        page.close()

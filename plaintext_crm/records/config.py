@@ -111,6 +111,7 @@ class Config:
     # Units of `currency` per unit of another currency: {"USD": Decimal("0.92")}.
     exchange_rates: Mapping[str, Decimal] = field(default_factory=dict)
     external_images: bool = False  # site pages may load images of notes from other sites
+    git_history: bool = True  # False: read no commits (docs/history.md#turning-git-history-off)
     audiences: Mapping[str, Audience] = field(default_factory=dict)
     publish: Publish = Publish()
     path: str | None = None  # "crm.yaml" when the file exists
@@ -415,6 +416,7 @@ def config_from_text(text: str) -> tuple[Config, list[Finding]]:
         rule_severity=reader.rule_severity(),
         exchange_rates=reader.exchange_rates(currency),
         external_images=reader.flag("external_images", False),
+        git_history=reader.flag("git_history", True),
         audiences=(audiences := reader.audiences()),
         publish=reader.publish(audiences),
         path=CONFIG_FILE,
