@@ -79,11 +79,15 @@ def test_reduced_motion_turns_off_smooth_scrolling(served: str, browser) -> None
     context.close()
 
 
-def test_chart_links_are_reached_by_the_keyboard(served: str, browser) -> None:
+@pytest.mark.parametrize("name", ["portfolio.html", "projects/helix-website.html"])
+def test_chart_links_are_reached_by_the_keyboard(served: str, browser, name: str) -> None:
     """A chart holding links is a group (not an img, whose children screen readers skip), and Tab reaches
-    every link in it."""
+    every link in it; a project's Gantt bars and graph boxes lead to their rows of the Tasks table."""
     page = browser.new_page()
-    page.goto(served + "portfolio.html")
+    page.goto(served + name)
+    for href in page.eval_on_selector_all("svg.chart a", "links => links.map(a => a.getAttribute('href'))"):
+        if href.startswith("#"):
+            assert page.locator(f"tr[id='{href[1:]}']").count() == 1, href
     graphs = page.locator("svg.chart:has(a)")
     assert graphs.count() >= 1
     for index in range(graphs.count()):

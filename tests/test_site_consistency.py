@@ -5,6 +5,7 @@ example's pinned date and its history turned off inside this repository."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -29,7 +30,7 @@ def _plain(html: str) -> str:
 
 def test_open_projects_on_the_overview_are_the_portfolio(example_site: Path) -> None:
     overview = _text(example_site, "index.html")
-    stat = re.search(r'data-figure="projects_active">.*?<strong class="stat-value">(\d+)</strong>', overview, re.S)
+    stat = re.search(r'data-figure="projects_active">.*?<strong class="stat-value">(\d+)</strong>', overview, re.DOTALL)
     assert stat is not None and "Open projects" in _plain(overview)
     portfolio = re.search(r"(\d+) open projects", _text(example_site, "portfolio.html"))
     assert portfolio is not None and stat.group(1) == portfolio.group(1) == "7"
@@ -53,7 +54,7 @@ def test_forecast_rows_charts_and_funnel(example_site: Path) -> None:
     assert "Average days in stage</th>" not in page  # no column of dashes: the example has no finished stays
     assert "Average days in stage: no deal has finished a stay" in _plain(page)
     sources = re.search(r'<svg class="chart"[^>]*aria-labelledby="(chart-\w+)-title[^>]*>'
-                        r"<title[^>]*>Lead source conversion</title>.*?</svg>", page, re.S)
+                        r"<title[^>]*>Lead source conversion</title>.*?</svg>", page, re.DOTALL)
     assert sources is not None
     assert re.search(r'class="chart-value"[^>]*>\d+</text>', sources.group(0))  # each source's number of deals
     assert re.search(r"\d+ won · \d+ lost · \d+ open · win rate", sources.group(0))
@@ -64,14 +65,14 @@ def test_column_chart_labels_never_run_together() -> None:
     chart = svg.column_chart("t", "d", categories, [svg.Series("s", "series-won", [1.0] * 24)], str)
     xs = [float(x) for x in re.findall(r'<text x="([\d.]+)"[^>]*class="chart-label"', chart)]
     assert len(xs) == 24
-    assert min(b - a for a, b in zip(xs, xs[1:], strict=False)) >= svg.COLUMN_SLOT - 0.1
+    assert min(b - a for a, b in itertools.pairwise(xs)) >= svg.COLUMN_SLOT - 0.1
     assert 'width="' in chart.split(">", 1)[0]  # drawn at its own size: a narrow page scrolls it
 
 
 def test_problems_page_errors_first_with_owners_and_a_filter(example_site: Path) -> None:
     page = _text(example_site, "problems.html")
     severities = re.findall(r'<span class="badge sev-(error|warning|info)">', page)
-    files = re.findall(r'<section class="panel problem-file".*?</section>', page, re.S)
+    files = re.findall(r'<section class="panel problem-file".*?</section>', page, re.DOTALL)
     worst = [max(("info", "warning", "error").index(s) for s in re.findall(r"sev-(error|warning|info)", f))
              for f in files]
     assert severities and worst == sorted(worst, reverse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from plaintext_crm.delivery.schedule import ProjectSchedule, TaskSchedule
 from plaintext_crm.delivery.status import HEALTHS, DeliveryFigures, ProjectStatus, TaskState
@@ -40,6 +41,12 @@ def task_rows(project: Project, planned: ProjectSchedule, status: ProjectStatus)
     return [TaskRow(first[task_id], item, status.tasks[task_id]) for task_id, item in planned.tasks.items()]
 
 
+def task_anchor(task_id: str) -> str:
+    """The id of a task's row in the project page's Tasks table, which its Gantt bar and graph box link to
+    (percent-quoted: an HTML id has no spaces, and the link's fragment is the same text)."""
+    return "task-" + quote(task_id, safe="")
+
+
 def _tooltip(row: TaskRow) -> str:
     item = row.planned
     when = f"{item.earliest_start}" if row.task.milestone else f"{item.earliest_start} → {item.earliest_finish}"
@@ -52,7 +59,8 @@ def project_gantt(project: Project, rows: list[TaskRow], today: Any) -> Any:
     """The project's Gantt chart as inline SVG."""
     bars = [gantt.Bar(row.task.id, row.task.title or row.task.id, row.planned.earliest_start,
                       row.planned.earliest_finish, row.task.milestone, row.planned.critical, css(row.state.state),
-                      _tooltip(row), marker=row.task.due if row.state.state != "done" else None) for row in rows]
+                      _tooltip(row), href="#" + task_anchor(row.task.id),
+                      marker=row.task.due if row.state.state != "done" else None) for row in rows]
     critical = {row.task.id for row in rows if row.planned.critical}
     links = [gantt.Link(dependency.task, row.task.id, dependency.type,
                         dependency.task in critical and row.task.id in critical)
@@ -66,7 +74,7 @@ def project_gantt(project: Project, rows: list[TaskRow], today: Any) -> Any:
 def project_graph(site: SiteData, project: Project, rows: list[TaskRow], page_output: str) -> Any:
     """The project's task dependency graph (layered), with tasks of other projects it waits for."""
     nodes = [gantt.Node(row.task.id, row.task.id, css(row.state.state), row.planned.critical,
-                        tooltip=_tooltip(row)) for row in rows]
+                        tooltip=_tooltip(row), href="#" + task_anchor(row.task.id)) for row in rows]
     critical = {row.task.id for row in rows if row.planned.critical}
     known = {row.task.id for row in rows}
     links = []
@@ -156,6 +164,7 @@ def _project_context(project: Project) -> Any:
         approvals = [row for row in rows if row.task.approval is not None]
         return {
             "project": project, "planned": planned, "status": status, "rows": rows, "deal": deal,
+            "task_anchor": task_anchor,
             "client": site.workspace.clients.get(project.client or ""),
             "gantt": project_gantt(project, rows, site.today),
             "graph": project_graph(site, project, rows, output),
