@@ -58,6 +58,9 @@ def test_forecast_rows_charts_and_funnel(example_site: Path) -> None:
     assert sources is not None
     assert re.search(r'class="chart-value"[^>]*>\d+</text>', sources.group(0))  # each source's number of deals
     assert re.search(r"\d+ won · \d+ lost · \d+ open · win rate", sources.group(0))
+    # each chart is described by the table beside it holding the same figures
+    for table in ("months-table", "stages-table", "sources-table"):
+        assert f'aria-describedby="{table}"' in page and f'<table class="data" id="{table}">' in page
 
 
 def test_column_chart_labels_never_run_together() -> None:

@@ -108,13 +108,15 @@ def forecast_pages(site: SiteData) -> list[Page]:
             [bucket.label.replace(" 20", " '") for bucket in months],
             [svg.Series("Won", "series-won", [float(bucket.won.value) for bucket in months]),
              svg.Series("Weighted open", "series-weighted", [float(bucket.weighted.value) for bucket in months])],
-            fmt, highlight=next((i for i, bucket in enumerate(months) if bucket.key == this_month), None))
+            fmt, highlight=next((i for i, bucket in enumerate(months) if bucket.key == this_month), None),
+            table="months-table")
         stages = forecast.stages
         stage_chart = svg.bar_chart(
             "Stage totals", f"Value and weighted value of the deals in each stage, in {currency}.",
             [stage.stage for stage in stages],
             [svg.Series("Value", "series-value", [float(stage.value.value) for stage in stages]),
-             svg.Series("Weighted", "series-weighted", [float(stage.weighted.value) for stage in stages])], fmt)
+             svg.Series("Weighted", "series-weighted", [float(stage.weighted.value) for stage in stages])], fmt,
+            table="stages-table")
         sources = forecast.sources
         source_chart = svg.bar_chart(
             "Lead source conversion", "Won, lost and open deals per lead source, with the win rate.",
@@ -124,7 +126,7 @@ def forecast_pages(site: SiteData) -> list[Page]:
              svg.Series("Open", "series-open", [row.open for row in sources])],
             lambda value: f"{value:.0f}", stacked=True,
             notes=[f"{row.won} won · {row.lost} lost · {row.open} open · win rate {percent(row.win_rate)}"
-                   for row in sources], width=900)
+                   for row in sources], width=900, table="sources-table")
         return {"forecast": forecast, "month_chart": month_chart, "stage_chart": stage_chart,
                 "source_chart": source_chart, "this_month": this_month}
 

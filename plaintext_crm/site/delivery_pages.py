@@ -68,7 +68,7 @@ def project_gantt(project: Project, rows: list[TaskRow], today: Any) -> Any:
     return gantt.timeline(f"Schedule of {project.display_title}",
                           "Each task from its earliest start to its earliest finish; milestones as diamonds; the "
                           "critical path in red; arrows from each task to the tasks waiting for it; a tick marks "
-                          "a task's due date.", bars, links, today)
+                          "a task's due date.", bars, links, today, table="tasks-table")
 
 
 def project_graph(site: SiteData, project: Project, rows: list[TaskRow], page_output: str) -> Any:
@@ -102,7 +102,7 @@ def project_graph(site: SiteData, project: Project, rows: list[TaskRow], page_ou
     return gantt.dependency_graph(f"Task dependencies of {project.display_title}",
                                   "Each task after the tasks it waits for, left to right; the critical path in red; "
                                   "dashed boxes are tasks of other projects.", nodes, links,
-                                  order=[*outside, *(row.task.id for row in rows)])
+                                  order=[*outside, *(row.task.id for row in rows)], table="tasks-table")
 
 
 def _sources(site: SiteData, project: Project) -> frozenset[str]:
@@ -219,7 +219,7 @@ def _portfolio_context(site: SiteData) -> Mapping[str, Any]:
                               "finish, coloured by health; a tick marks the due date, a flag a plan past the "
                               "promise; arrows for projects waiting for others.", bars,
                               [link for link in links if link.pred in active and link.succ in active], site.today,
-                              css_class="gantt portfolio")
+                              css_class="gantt portfolio", table="portfolio-table")
     graph = gantt.dependency_graph("Cross-project dependencies", "Projects after the projects they wait for "
                                    "(whole-project or task dependencies).", nodes,
                                    [link for link in links if link.pred in shown and link.succ in shown],
