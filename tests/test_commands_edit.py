@@ -92,7 +92,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(ws: Path) -> None:
     (("next", "tidewater-bikes-app", "Call", "--due", "soonish"), "--due: 'soonish' is not a date"),
     (("next", "tidewater-bikes-app", "Call"), "needs --due DATE"),
     (("next", "tidewater-bikes-app", "  ", "--due", "monday"), "ACTION is empty"),
-    (("move", "tidewater-bikes-app", "signed"), "no stage 'signed' in the pipeline; stages: lead, qualified"),
+    (("move", "tidewater-bikes-app", "signed"), "no stage 'signed' in the pipeline (stages: lead, qualified"),
     (("handoff", "tidewater-bikes-app"), "is in stage 'lead', not won"),
 ])
 def test_bad_input_is_a_clear_message_and_exit_2(ws: Path, args: tuple[str, ...], message: str) -> None:

@@ -160,3 +160,11 @@ def test_a_misspelt_stage_gets_did_you_mean(make_workspace) -> None:
     result = CliRunner().invoke(cli, ["lint", str(root), "--today", EXAMPLE_TODAY])
     assert "deals/web.md:5:1: D005 [error] stage 'proposl' is not in the pipeline" in result.output
     assert "did you mean 'proposal'?" in result.output
+
+
+def test_move_to_a_misspelt_stage_gets_did_you_mean(tmp_path: Path) -> None:
+    root = _example(tmp_path)
+    result = CliRunner().invoke(cli, ["move", "tidewater-bikes-app", "negotation", str(root), "--today", EXAMPLE_TODAY])
+    assert result.exit_code == 2
+    assert "no stage 'negotation' in the pipeline (stages: lead," in result.output
+    assert "did you mean 'negotiation'?" in result.output

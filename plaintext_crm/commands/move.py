@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,10 @@ def _stage(loaded: Workspace, name: str) -> Stage:
     stage = loaded.config.stage(name) or next(
         (candidate for candidate in loaded.config.stages if candidate.id.lower() == name.strip().lower()), None)
     if stage is None:
-        raise ToolError(f"no stage '{name}' in the pipeline; stages: {', '.join(s.id for s in loaded.config.stages)}")
+        ids = [candidate.id for candidate in loaded.config.stages]
+        close = difflib.get_close_matches(name.strip().lower(), ids, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ToolError(terminal(f"no stage '{name}' in the pipeline (stages: {', '.join(ids)}){hint}"))
     return stage
 
 
