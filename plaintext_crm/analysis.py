@@ -190,6 +190,9 @@ class Analysis:
         return revenue_forecast(self.workspace, self.invoices, self.crm.deals.values(), self.status_day)
 
 
+GIT_HISTORY_OFF = "crm.yaml sets git_history: false, so no commits are read"
+
+
 def analyze(workspace: Workspace, today: dt.date, history: GitHistory | None = None,
             load_findings: Iterable[Finding] = (), *, findings: Iterable[Finding] | None = None,
             base: Workspace | None = None) -> Analysis:
@@ -198,6 +201,8 @@ def analyze(workspace: Workspace, today: dt.date, history: GitHistory | None = N
     `findings`: the findings to hold as they are, instead of running the rules (an audience's view).
     `base`: the workspace at a base revision, for the transition rules.
     """
+    if not workspace.config.git_history:  # crm.yaml's `git_history: false`: the commits are not the story
+        history = GitHistory.none(GIT_HISTORY_OFF)
     return Analysis(workspace, today, history if history is not None else GitHistory(workspace.root),
                     tuple(load_findings), tuple(findings) if findings is not None else None, base)
 

@@ -15,6 +15,7 @@ import yaml
 from plaintext_crm.records.audience import restrict
 from plaintext_crm.records.config import BODY, Audience
 from plaintext_crm.records.loader import load_workspace
+from tests.support import EXAMPLE, copy_example_with_history
 
 VALUE_CANARY = 9876543  # a deal value no figure of the example reaches by itself
 ENV = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "GIT_COMMITTER_NAME": "Ana Ruiz",
@@ -129,6 +130,10 @@ def _touch(root: Path, rel: str) -> None:
 
 
 def copy_example(source: Path, target: Path) -> Path:
+    """A copy of the workspace at `source`; of workspace-example, with its git history read (the leak tests
+    plant canaries in commits)."""
+    if source == EXAMPLE:
+        return copy_example_with_history(target)
     shutil.copytree(source, target)
     return target
 

@@ -24,6 +24,17 @@ EXAMPLE = REPO / "workspace-example"
 EXAMPLE_TODAY = "2026-11-26"
 
 
+def copy_example_with_history(target: Path) -> Path:
+    """A copy of workspace-example at `target` that reads its git history: the example's crm.yaml turns it off
+    (its commits are this repository's development), a test committing its own story turns it back on."""
+    shutil.copytree(EXAMPLE, target, dirs_exist_ok=True)
+    config = target / "crm.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "\ngit_history: false\n" in text
+    config.write_text(text.replace("\ngit_history: false\n", "\n"), encoding="utf-8")
+    return target
+
+
 ARTIFACTS = REPO / "test-artifacts"  # screenshots the browser tests keep
 
 

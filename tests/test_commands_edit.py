@@ -92,7 +92,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(ws: Path) -> None:
     (("next", "tidewater-bikes-app", "Call", "--due", "soonish"), "--due: 'soonish' is not a date"),
     (("next", "tidewater-bikes-app", "Call"), "needs --due DATE"),
     (("next", "tidewater-bikes-app", "  ", "--due", "monday"), "ACTION is empty"),
-    (("move", "tidewater-bikes-app", "signed"), "no stage 'signed' in the pipeline; stages: lead, qualified"),
+    (("move", "tidewater-bikes-app", "signed"), "no stage 'signed' in the pipeline (stages: lead, qualified"),
     (("handoff", "tidewater-bikes-app"), "is in stage 'lead', not won"),
 ])
 def test_bad_input_is_a_clear_message_and_exit_2(ws: Path, args: tuple[str, ...], message: str) -> None:
@@ -128,6 +128,10 @@ def test_move_to_lost_needs_a_reason_from_the_list(ws: Path) -> None:
         "  stage_since: 2026-11-13 -> 2026-11-26",
         "  lost_reason: (new) 'price'",
         "  closed_on: (new) 2026-11-26",
+        "  next_action: 'Send the UX audit findings to Luca' -> (removed)",
+        "  next_action_due: 2026-11-19 -> (removed)",
+        ("  removed the next action 'Send the UX audit findings to Luca': a closed deal has none "
+         "(--keep-next-action keeps it)"),
     ]
     # Lost: the overdue next action no longer matters, and nothing new is reported.
     assert before - findings(ws) == Counter({("deals/pinecrest-hotels-booking-flow.md", "D003"): 1})
@@ -180,6 +184,7 @@ def test_handoff_creates_the_project_that_lints_clean_and_links_the_deal(ws: Pat
         "Updated deals/pinecrest-hotels-microsite.md",
         "  project: (new) 'pinecrest-hotels-microsite'",
         "  due 2026-12-18 from the promised timeline '5 weeks from kickoff'",
+        "  owner left empty: give --owner MEMBER, or set `owner:` in the project, for who runs it",
     ]
     assert before - findings(ws) == Counter({("deals/pinecrest-hotels-microsite.md", "H001"): 1})
     assert findings(ws) - before == Counter()
@@ -187,7 +192,8 @@ def test_handoff_creates_the_project_that_lints_clean_and_links_the_deal(ws: Pat
     assert load_findings == []
     project = workspace.projects["pinecrest-hotels-microsite"]
     assert (project.client, project.deal, project.owner, project.status) == (
-        "pinecrest-hotels", "pinecrest-hotels-microsite", "maya", "active")
+        "pinecrest-hotels", "pinecrest-hotels-microsite", None, "active")  # the salesperson is not made its owner
+    assert "Handed over by Maya Chen.\n" in project.body
     assert (project.start, project.due) == (dt.date(2026, 11, 16), dt.date(2026, 12, 18))
     assert project.fields["key_constraints"][0] == "Must be live before 21 December (first ski weekend)"
     assert project.fields["main_stakeholder"] == "Sofia Marino"

@@ -149,7 +149,11 @@ def test_plan_handoff_status_due_and_notes(make_workspace) -> None:
     workspace, _ = load_workspace(root)
     plan = plan_handoff(workspace, workspace.deals["web"], TODAY)
     assert plan.due is None
-    assert plan.notes == ("due left empty: cannot read a date from the promised timeline 'whenever'",)
+    # the salesperson is not made the project's owner: nobody is, until told (--owner)
+    assert plan.notes == ("due left empty: cannot read a date from the promised timeline 'whenever'",
+                          "owner left empty: give --owner MEMBER, or set `owner:` in the project, for who runs it")
+    assert "\nowner:\n" in plan.project.after and "Handed over by " in plan.project.after
+    assert " to (nobody)" not in plan.project.after
     assert "status: planned\n" in plan.project.after and "    status: todo\n" in plan.project.after
     assert "due:\n" in plan.project.after
     assert not (root / "projects").exists()  # planning writes nothing

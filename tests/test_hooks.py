@@ -72,7 +72,7 @@ def test_installed_hook_refuses_a_won_deal_without_handoff_then_accepts_it(tmp_p
     assert refused.returncode != 0
     prefix = f"{subfolder}/" if subfolder else ""
     output = refused.stdout + refused.stderr  # git shows the hook's output on stderr
-    assert f"{prefix}deals/website.md:1:1: D004 [error] won deal is missing hand-off field 'kickoff_date'" in output
+    assert f"{prefix}deals/website.md:5:1: D004 [error] won deal is missing hand-off field 'kickoff_date'" in output
     assert git(repo, "log", "--oneline", check=False).returncode != 0  # nothing was committed
     (workspace / "deals/website.md").write_text(WON_DEAL.replace("closed_on", HANDOFF + "closed_on"))
     git(repo, "add", "-A")
@@ -139,7 +139,7 @@ def test_pre_commit_framework_runs_the_system_hook(tmp_path: Path) -> None:
     source = pre_commit_hook_source(tmp_path)
     failed = _try_repo(workspace, source, "plaintext-crm-lint-system", tmp_path / "pre-commit-home")
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "deals/website.md:1:1: D004 [error] won deal is missing hand-off field 'scope_summary'" in failed.stdout
+    assert "deals/website.md:5:1: D004 [error] won deal is missing hand-off field 'scope_summary'" in failed.stdout
     (workspace / "deals/website.md").write_text(WON_DEAL.replace("closed_on", HANDOFF + "closed_on"))
     git(workspace, "add", "-A")
     passed = _try_repo(workspace, source, "plaintext-crm-lint-system", tmp_path / "pre-commit-home")
@@ -159,5 +159,5 @@ def test_pre_commit_framework_installs_and_runs_the_python_hook(tmp_path: Path) 
     workspace = _workspace_with_problem(tmp_path)
     failed = _try_repo(workspace, source, "plaintext-crm-lint", tmp_path / "pre-commit-home")
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "deals/website.md:1:1: D004 [error] won deal is missing hand-off field 'kickoff_date'" in failed.stdout
+    assert "deals/website.md:5:1: D004 [error] won deal is missing hand-off field 'kickoff_date'" in failed.stdout
     assert "Found 5 errors" in failed.stdout

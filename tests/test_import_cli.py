@@ -30,11 +30,11 @@ HUBSPOT_LINT = """\
 deals/acme-mobile-app.md:1:1: D002 [error] open deal has no next_action and no next_action_due
 deals/acme-mobile-app.md:1:1: D010 [error] deal has no client
 deals/acme-mobile-app.md:4:1: D005 [error] stage 'mystery-stage' is not in the pipeline (lead, qualified, proposal, negotiation, won, lost)
-deals/globex-brand-refresh.md:1:1: D004 [error] won deal is missing hand-off field 'key_constraints'
-deals/globex-brand-refresh.md:1:1: D004 [error] won deal is missing hand-off field 'kickoff_date'
-deals/globex-brand-refresh.md:1:1: D004 [error] won deal is missing hand-off field 'main_stakeholder'
-deals/globex-brand-refresh.md:1:1: D004 [error] won deal is missing hand-off field 'promised_timeline'
-deals/globex-brand-refresh.md:1:1: D004 [error] won deal is missing hand-off field 'scope_summary'
+deals/globex-brand-refresh.md:5:1: D004 [error] won deal is missing hand-off field 'key_constraints'
+deals/globex-brand-refresh.md:5:1: D004 [error] won deal is missing hand-off field 'kickoff_date'
+deals/globex-brand-refresh.md:5:1: D004 [error] won deal is missing hand-off field 'main_stakeholder'
+deals/globex-brand-refresh.md:5:1: D004 [error] won deal is missing hand-off field 'promised_timeline'
+deals/globex-brand-refresh.md:5:1: D004 [error] won deal is missing hand-off field 'scope_summary'
 deals/hooli-pitch.md:1:1: D001 [error] deal has no owner
 deals/hooli-pitch.md:1:1: D010 [error] deal has no client
 deals/initech-intranet.md:10:1: D007 [warning] lost_reason 'Went with a competitor' is not one of price, timing, competitor

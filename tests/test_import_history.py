@@ -79,12 +79,11 @@ def test_stage_durations_use_the_record_dates_until_git_sees_a_stage_change(tmp_
 
 def test_the_example_committed_at_once_is_not_a_week_of_new_business(tmp_path: Path) -> None:
     """The issue's case: the example workspace in one commit said 40 deals added and 10 won this week."""
-    import shutil
 
-    from tests.support import EXAMPLE
+    from tests.support import copy_example_with_history
 
     repo = ScriptedRepo(tmp_path / "ex")
-    shutil.copytree(EXAMPLE, repo.root, dirs_exist_ok=True)
+    copy_example_with_history(repo.root)
     repo.commit("2026-11-25T10:00:00+00:00", "ana", message="Our pipeline")
     workspace, _findings = load_workspace(repo.root)
     week = analyze(workspace, dt.date(2026, 11, 26), GitHistory(workspace.root, use_cache=False)).history.this_week

@@ -14,7 +14,7 @@ import pytest
 from plaintext_crm.site.builder import build_site
 from plaintext_crm.site.incremental import IncrementalSite, affects_site, is_record_file
 from tests.history_support import ScriptedRepo
-from tests.support import EXAMPLE
+from tests.support import EXAMPLE, copy_example_with_history
 
 TODAY = dt.date(2026, 11, 26)
 
@@ -196,7 +196,7 @@ def test_random_edits_in_a_git_repository_with_history(tmp_path: Path) -> None:
     """Stage histories, activity and commit timelines come from git: the site still equals a fresh build,
     including after a commit (HEAD changes: a full build)."""
     repo = ScriptedRepo(tmp_path / "repo")
-    shutil.copytree(EXAMPLE, repo.root, dirs_exist_ok=True)
+    copy_example_with_history(repo.root)
     repo.commit("2026-11-02T10:00:00+00:00", "ana", message="Example workspace")
     editor = Editor(repo.root, 5)
     for step in range(3):

@@ -16,8 +16,8 @@ from tests.support import EXAMPLE, EXAMPLE_TODAY
 
 # What workspace-example/README.md's "Deliberate problems" table implies, and nothing else.
 EXAMPLE_FINDINGS = [
-    ("deals/atlas-logistics-annual-report.md", 1, "D004"),  # key_constraints
-    ("deals/atlas-logistics-annual-report.md", 1, "D004"),  # kickoff_date
+    ("deals/atlas-logistics-annual-report.md", 5, "D004"),  # key_constraints, on the `stage: won` line
+    ("deals/atlas-logistics-annual-report.md", 5, "D004"),  # kickoff_date
     ("deals/atlas-logistics-tracking-portal.md", 11, "D006"),
     ("deals/helix-health-brand-guidelines.md", 10, "D006"),
     ("deals/helix-health-patient-portal.md", 11, "D006"),

@@ -188,8 +188,9 @@ def test_the_handoff_code_action_leaves_only_placeholder_values(make_workspace: 
     async def scenario(session: Session) -> None:
         uri = session.open("deals/report.md")
         found = await session.wait_for(uri, lambda found: "D004" in codes(found))
+        where = next(diagnostic.range for diagnostic in found if diagnostic.code == "D004")  # the `stage:` line
         actions = await session.client.text_document_code_action_async(types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri), range=types.Range(types.Position(0, 0), types.Position(0, 3)),
+            text_document=types.TextDocumentIdentifier(uri), range=where,
             context=types.CodeActionContext(diagnostics=found)))
         assert actions is not None
         handoff = [action for action in actions if isinstance(action, types.CodeAction)

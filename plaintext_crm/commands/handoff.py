@@ -23,14 +23,15 @@ from plaintext_crm.options import today_option, workspace_argument
 @click.command()
 @click.argument("deal")
 @workspace_argument
-@click.option("--owner", metavar="MEMBER", help="Who runs the project (default: the deal's owner).")
+@click.option("--owner", metavar="MEMBER", help="Who runs the project (default: nobody yet; the salesperson "
+              "who won the deal is not made its owner).")
 @dry_run_option
 @today_option
 def handoff(deal: str, workspace: Path | None, owner: str | None, dry_run: bool, today: dt.date) -> None:
     """Hand a won DEAL over to delivery: create projects/<deal-id>.md and set the deal's `project`.
 
     The project comes from templates/kickoff.md of the workspace (else the built-in one): client, deal,
-    owner, start on the kickoff date, due from the promised timeline when it can be read, the hand-off
+    owner (--owner; else left empty), start on the kickoff date, due from the promised timeline when it can be read, the hand-off
     fields in the front matter and the body, and the kickoff checklist as a Markdown task list.
     Refuses a deal that is not won, an incomplete hand-off, or a project that exists already.
     """

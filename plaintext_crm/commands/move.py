@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,10 @@ def _stage(loaded: Workspace, name: str) -> Stage:
     stage = loaded.config.stage(name) or next(
         (candidate for candidate in loaded.config.stages if candidate.id.lower() == name.strip().lower()), None)
     if stage is None:
-        raise ToolError(f"no stage '{name}' in the pipeline; stages: {', '.join(s.id for s in loaded.config.stages)}")
+        ids = [candidate.id for candidate in loaded.config.stages]
+        close = difflib.get_close_matches(name.strip().lower(), ids, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ToolError(terminal(f"no stage '{name}' in the pipeline (stages: {', '.join(ids)}){hint}"))
     return stage
 
 
@@ -92,16 +96,20 @@ def _ask_handoff(loaded: Workspace, record: Deal, today: dt.date, values: dict[s
               help="Another hand-off field crm.yaml requires (repeatable).")
 @click.option("--reason", "--lost-reason", "lost_reason", metavar="REASON",
               help="Why the deal was lost; or, moving a won or lost deal back to an open stage, why it is reopened.")
+@click.option("--keep-next-action", is_flag=True,
+              help="Moving to won or lost: keep next_action and next_action_due (by default they are removed).")
 @dry_run_option
 @today_option
 def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | None, promised_timeline: str | None,
          key_constraints: tuple[str, ...], main_stakeholder: str | None, kickoff_date: str | None,
-         extra: tuple[str, ...], lost_reason: str | None, dry_run: bool, today: dt.date) -> None:
+         extra: tuple[str, ...], lost_reason: str | None, keep_next_action: bool, dry_run: bool,
+         today: dt.date) -> None:
     """Move DEAL to STAGE and set stage_since to today.
 
     Moving to the won stage needs every hand-off field crm.yaml requires, already in the deal or given
-    here as options; moving to the lost stage needs a reason (--reason). Both set closed_on. Moving a
-    closed deal back to an open stage removes its closed_on and needs a reason too (--reason, written as
+    here as options; moving to the lost stage needs a reason (--reason). Both set closed_on and remove the
+    open deal's next action (next_action, next_action_due) unless --keep-next-action. Moving a closed deal
+    back to an open stage removes its closed_on and needs a reason too (--reason, written as
     reopen_reason).
     """
     loaded, record = open_deal(workspace, deal)
@@ -163,6 +171,13 @@ def move(deal: str, stage: str, workspace: Path | None, scope_summary: str | Non
         updates["reopen_reason"] = reopen
     if (target.is_won or target.is_lost) and "stage" in updates:
         updates["closed_on"] = today
+        cleared = [key for key in ("next_action", "next_action_due") if key in record.fields]
+        if cleared and not keep_next_action:
+            # a closed deal has no follow-up: its old next action would sit in no list yet read as pending
+            updates.update(dict.fromkeys(cleared, REMOVE))
+            action = record.fields.get("next_action")
+            notes.append(f"removed the next action{f' {str(action)!r}' if action else ''}: "
+                         "a closed deal has none (--keep-next-action keeps it)")
     elif target.is_open and "closed_on" in record.fields:
         updates["closed_on"] = REMOVE
     if not updates:

@@ -51,7 +51,8 @@ def render_projects(workspace: Workspace, figures: DeliveryFigures, today: dt.da
             lines.append(f"  next milestone: {status.next_milestone.title} {status.next_milestone.date}")
         lines += [f"  {reason}" for reason in status.reasons]
     groups = figures.by_health()
-    lines += ["", f"{len(workspace.projects)} projects: "
+    count = len(workspace.projects)
+    lines += ["", f"{count} project{'s' if count != 1 else ''}: "
               + (", ".join(f"{len(ids)} {health}" for health, ids in groups.items()) or "none")]
     problems = len(figures.schedule.cycles) + len(figures.schedule.conflicts)
     if problems:

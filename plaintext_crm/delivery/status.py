@@ -339,6 +339,14 @@ class DeliveryFigures:
             grouped[status.health].append(project_id)
         return {health: ids for health, ids in grouped.items() if ids}
 
+    def open_projects(self) -> list[str]:
+        """The open projects (every health but done and cancelled: on hold counts), by planned start then id.
+
+        The one definition of "open projects": the overview's count and the portfolio's timeline use it.
+        """
+        open_ids = [project_id for project_id in self.schedule.order if self.statuses[project_id].active]
+        return sorted(open_ids, key=lambda project_id: (self.schedule.projects[project_id].start, project_id))
+
     def health_key(self, project_ids: Iterable[str]) -> str:
         """What a page showing these projects' health line depends on, for page reuse between builds
         (a project's health can change with another project it waits for)."""

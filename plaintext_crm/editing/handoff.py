@@ -59,7 +59,9 @@ def plan_handoff(workspace: Workspace, deal: Deal, today: dt.date, owner: str | 
         notes.append(f"due {due} from the promised timeline '{deal.promised_timeline}'")
     elif deal.promised_timeline:
         notes.append(f"due left empty: cannot read a date from the promised timeline '{deal.promised_timeline}'")
-    context = kickoff_context(workspace, deal, today, owner or deal.owner, due)
+    if owner is None:  # the salesperson hands over; who runs delivery is a decision, not a default
+        notes.append("owner left empty: give --owner MEMBER, or set `owner:` in the project, for who runs it")
+    context = kickoff_context(workspace, deal, today, owner, due)
     template = find_template(workspace.root, "kickoff.md")
     text = render_record(template, context, rel)
     project = new_file(workspace.root, rel, text, (f"created from {template.source} for deal '{deal.id}'",))

@@ -121,6 +121,7 @@ class Config:
     exchange_rates: Mapping[str, Decimal] = field(default_factory=dict)
     external_images: bool = False  # site pages may load images of notes from other sites
     no_skip: bool = False  # stage_rules.no_skip: a deal may not pass over an open stage (lint T002)
+    git_history: bool = True  # False: read no commits (docs/history.md#turning-git-history-off)
     audiences: Mapping[str, Audience] = field(default_factory=dict)
     publish: Publish = Publish()
     site_url: str | None = None  # the published site's address, with a trailing slash (digest links)
@@ -479,6 +480,7 @@ def config_from_text(text: str) -> tuple[Config, list[Finding]]:
         exchange_rates=reader.exchange_rates(currency),
         external_images=reader.flag("external_images", False),
         no_skip=reader.stage_rules(),
+        git_history=reader.flag("git_history", True),
         audiences=(audiences := reader.audiences()),
         publish=reader.publish(audiences),
         site_url=read_site_url(data.get("site_url"), reader.problem),

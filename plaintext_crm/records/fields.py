@@ -210,6 +210,9 @@ SETTINGS = (
     }),
     Setting("external_images", "Whether site pages show images of notes that live on other sites.",
             {"type": "boolean"}),
+    Setting("git_history", "Whether commits are read (stage history, client timelines, This week); false: "
+                           "front matter only, for a workspace whose commits are not its story.",
+            {"type": "boolean"}),
     Setting("audiences", "Who sees what of a published site: name -> {clients, sections, hide} "
                          "(docs/publishing.md).", {
         "type": ["object", "null"],

@@ -466,7 +466,8 @@ def overview_from(deals: Mapping[str, DealFigures], config: Config, today: dt.da
         due_today=_figure("due_today", "Follow-ups due today", lists.due_today),
         due_this_week=_figure("due_this_week", "Follow-ups due later this week", lists.this_week),
         no_next_action=_figure("no_next_action", "Open deals with no next action", lists.missing),
-        rotting=_figure("rotting", "Rotting deals", [f for f in open_or_unknown if f.rotting]),
+        rotting=_figure("rotting", "Rotting deals", sorted((f for f in open_or_unknown if f.rotting),  # longest first
+                                                           key=lambda f: (-(f.days_in_stage or 0), f.id))),
         unknown_stage=_figure("unknown_stage", "Deals with an unknown stage",
                               [f for f in deals.values() if f.status is DealStatus.UNKNOWN]),
         lint_problems=len(findings),

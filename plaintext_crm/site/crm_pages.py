@@ -111,13 +111,15 @@ def forecast_pages(site: SiteData) -> list[Page]:
             [bucket.label.replace(" 20", " '") for bucket in months],
             [svg.Series("Won", "series-won", [float(bucket.won.value) for bucket in months]),
              svg.Series("Weighted open", "series-weighted", [float(bucket.weighted.value) for bucket in months])],
-            fmt, highlight=next((i for i, bucket in enumerate(months) if bucket.key == this_month), None))
+            fmt, highlight=next((i for i, bucket in enumerate(months) if bucket.key == this_month), None),
+            table="months-table")
         stages = forecast.stages
         stage_chart = svg.bar_chart(
             "Stage totals", f"Value and weighted value of the deals in each stage, in {currency}.",
             [stage.stage for stage in stages],
             [svg.Series("Value", "series-value", [float(stage.value.value) for stage in stages]),
-             svg.Series("Weighted", "series-weighted", [float(stage.weighted.value) for stage in stages])], fmt)
+             svg.Series("Weighted", "series-weighted", [float(stage.weighted.value) for stage in stages])], fmt,
+            table="stages-table")
         sources = forecast.sources
         source_chart = svg.bar_chart(
             "Lead source conversion", "Won, lost and open deals per lead source, with the win rate.",
@@ -126,7 +128,8 @@ def forecast_pages(site: SiteData) -> list[Page]:
              svg.Series("Lost", "series-lost", [row.lost for row in sources]),
              svg.Series("Open", "series-open", [row.open for row in sources])],
             lambda value: f"{value:.0f}", stacked=True,
-            notes=[f"win rate {percent(row.win_rate)}" for row in sources])
+            notes=[f"{row.won} won · {row.lost} lost · {row.open} open · win rate {percent(row.win_rate)}"
+                   for row in sources], width=900, table="sources-table")
         return {"forecast": forecast, "month_chart": month_chart, "stage_chart": stage_chart,
                 "source_chart": source_chart, "this_month": this_month, "targets": site.figures.crm.targets,
                 "owner_filter": {"owners": site.figures.crm.board.owners, "key": owner_key,
@@ -260,9 +263,15 @@ def problem_pages(site: SiteData) -> list[Page]:
     """problems.html: the lint findings by file, each linked to its record's page."""
 
     def context(site: SiteData) -> Mapping[str, Any]:
-        files = sorted(site.findings_by_path.items())
-        loaded = {record.path for record in site.workspace.records()}
-        return {"files": files, "counts": site.figures.crm.overview.lint_by_severity, "loaded": loaded}
+        owners = {record.path: getattr(record, "owner", None) for record in site.workspace.records()}
+        # errors first, then warnings, then notes: files by their worst finding, findings by severity then line
+        files = sorted(((path, sorted(findings, key=lambda f: (-f.severity, f.line, f.column, f.code)))
+                        for path, findings in site.findings_by_path.items()),
+                       key=lambda item: (-max(f.severity for f in item[1]), item[0]))
+        file_owners = {path: owners.get(path) for path, _ in files}
+        owner_ids = sorted({owner for owner in file_owners.values() if owner is not None})
+        return {"files": files, "counts": site.figures.crm.overview.lint_by_severity, "loaded": set(owners),
+                "file_owners": file_owners, "owner_ids": owner_ids, "owner_key": owner_key}
 
     return [Page("problems.html", "Problems", "problems.html", context, section="problems", records_only=True)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from plaintext_crm.delivery.schedule import ProjectSchedule, Schedule, TaskSchedule
 from plaintext_crm.delivery.status import HEALTHS, DeliveryFigures, ProjectStatus, TaskState
@@ -38,6 +39,12 @@ def task_rows(project: Project, planned: ProjectSchedule, status: ProjectStatus)
     for task in project.tasks:
         first.setdefault(task.id, task)
     return [TaskRow(first[task_id], item, status.tasks[task_id]) for task_id, item in planned.tasks.items()]
+
+
+def task_anchor(task_id: str) -> str:
+    """The id of a task's row in the project page's Tasks table, which its Gantt bar and graph box link to
+    (percent-quoted: an HTML id has no spaces, and the link's fragment is the same text)."""
+    return "task-" + quote(task_id, safe="")
 
 
 def _tooltip(row: TaskRow) -> str:
@@ -74,18 +81,20 @@ def project_gantt(project: Project, rows: list[TaskRow], status_date: Any,
             links.append(gantt.Link(dependency.ref, row.task.id, dependency.type))
     bars += [gantt.Bar(row.task.id, row.task.title or row.task.id, row.planned.earliest_start,
                        row.planned.earliest_finish, row.task.milestone, row.planned.critical, css(row.state.state),
-                       _tooltip(row), marker=row.task.due if row.state.state != "done" else None) for row in rows]
+                       _tooltip(row), href="#" + task_anchor(row.task.id),
+                       marker=row.task.due if row.state.state != "done" else None) for row in rows]
     return gantt.timeline(f"Schedule of {project.display_title}",
                           "Each task from its earliest start to its earliest finish, unfinished work never before "
                           "the status date; milestones as diamonds; the critical path in red; arrows from each "
                           "task to the tasks waiting for it (dashed rows are tasks of other projects); a tick "
-                          "marks a task's due date.", bars, links, status_date, today_label="status date")
+                          "marks a task's due date.", bars, links, status_date, today_label="status date",
+                          table="tasks-table")
 
 
 def project_graph(site: SiteData, project: Project, rows: list[TaskRow], page_output: str) -> Any:
     """The project's task dependency graph (layered), with tasks of other projects it waits for."""
     nodes = [gantt.Node(row.task.id, row.task.id, css(row.state.state), row.planned.critical,
-                        tooltip=_tooltip(row)) for row in rows]
+                        tooltip=_tooltip(row), href="#" + task_anchor(row.task.id)) for row in rows]
     critical = {row.task.id for row in rows if row.planned.critical}
     known = {row.task.id for row in rows}
     links = []
@@ -113,7 +122,7 @@ def project_graph(site: SiteData, project: Project, rows: list[TaskRow], page_ou
     return gantt.dependency_graph(f"Task dependencies of {project.display_title}",
                                   "Each task after the tasks it waits for, left to right; the critical path in red; "
                                   "dashed boxes are tasks of other projects.", nodes, links,
-                                  order=[*outside, *(row.task.id for row in rows)])
+                                  order=[*outside, *(row.task.id for row in rows)], table="tasks-table")
 
 
 def _sources(site: SiteData, project: Project) -> frozenset[str]:
@@ -175,6 +184,7 @@ def _project_context(project: Project) -> Any:
         approvals = [row for row in rows if row.task.approval is not None]
         return {
             "project": project, "planned": planned, "status": status, "rows": rows, "deal": deal,
+            "task_anchor": task_anchor,
             "client": site.workspace.clients.get(project.client or ""),
             "gantt": project_gantt(project, rows, delivery.schedule.status_date or site.today, delivery.schedule),
             "graph": project_graph(site, project, rows, output),
@@ -202,8 +212,7 @@ def portfolio_pages(site: SiteData) -> list[Page]:
 def _portfolio_context(site: SiteData) -> Mapping[str, Any]:
     delivery: DeliveryFigures = site.figures.delivery
     workspace = site.workspace
-    active = [project_id for project_id in delivery.schedule.order if delivery.statuses[project_id].active]
-    active.sort(key=lambda project_id: (delivery.schedule.projects[project_id].start, project_id))
+    active = delivery.open_projects()
     bars = []
     for project_id in active:
         planned, status = delivery.schedule.projects[project_id], delivery.statuses[project_id]
@@ -234,7 +243,7 @@ def _portfolio_context(site: SiteData) -> Mapping[str, Any]:
                               "promise; arrows for projects waiting for others.", bars,
                               [link for link in links if link.pred in active and link.succ in active],
                               delivery.schedule.status_date or site.today, css_class="gantt portfolio",
-                              today_label="status date")
+                              today_label="status date", table="portfolio-table")
     graph = gantt.dependency_graph("Cross-project dependencies", "Projects after the projects they wait for "
                                    "(whole-project or task dependencies).", nodes,
                                    [link for link in links if link.pred in shown and link.succ in shown],

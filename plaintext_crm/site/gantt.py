@@ -99,9 +99,10 @@ class _Axis:
 
 
 def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[Link], today: dt.date,
-             *, width: int = 1100, css_class: str = "gantt", today_label: str = "today") -> Markup:
+             *, width: int = 1100, css_class: str = "gantt", today_label: str = "today",
+             table: str | None = None) -> Markup:
     """A Gantt chart: one row per bar, calendar days across, month labels, a today (or status-date) line and
-    arrows."""
+    arrows; `table`: the id of the table beside it holding the same dates (aria-describedby)."""
     first, last = _span(bars, today)
     scale = (width - LABEL_W - 16) / ((last - first).days + 1)
     height = HEAD_H + ROW_H * max(len(bars), 1) + 10
@@ -109,7 +110,7 @@ def timeline(title: str, description: str, bars: Sequence[Bar], links: Sequence[
     # so labels never overlap, and past a year per label only labelled months get a line
     every = next((months for months in MONTHS_PER_LABEL if months * 30 * scale >= 64), MONTHS_PER_LABEL[-1])
     axis = _Axis(first, last, scale, every, height)
-    ident, head = _open(title, description, width, height)
+    ident, head = _open(title, description, width, height, links=any(bar.href for bar in bars), table=table)
     parts = [head.replace('class="chart"', f'class="chart {css_class}"', 1), _arrowheads(ident), *_grid(axis)]
     rows: dict[str, tuple[float, float, float]] = {}  # key -> (left x, right x, middle y)
     for index, bar in enumerate(bars):
@@ -259,7 +260,7 @@ def _arrange(order: Sequence[str], links: Sequence[Link], layer: Mapping[str, in
 
 
 def dependency_graph(title: str, description: str, nodes: Sequence[Node], links: Sequence[Link],
-                     *, order: Sequence[str] | None = None) -> Markup:
+                     *, order: Sequence[str] | None = None, table: str | None = None) -> Markup:
     """A layered (left to right) drawing of a dependency graph with curved arrows."""
     keys = list(order) if order is not None else [node.key for node in nodes]
     by_key = {node.key: node for node in nodes}
@@ -269,11 +270,8 @@ def dependency_graph(title: str, description: str, nodes: Sequence[Node], links:
     tallest = max((len(column) for column in columns), default=1)
     width = max(len(columns), 1) * (NODE_W + GAP_X) - GAP_X + 24
     height = tallest * (NODE_H + GAP_Y) - GAP_Y + 24
-    ident, head = _open(title, description, width, height)
+    ident, head = _open(title, description, width, height, links=any(node.href for node in nodes), table=table)
     head = head.replace('class="chart"', 'class="chart depgraph"', 1)
-    # Drawn at its own size, narrower when the page is (svg.chart.depgraph in delivery.css): no inline style,
-    # which the pages' Content-Security-Policy refuses.
-    head = head.replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)
     spots: dict[str, tuple[float, float]] = {}
     for column_index, column in enumerate(columns):
         offset = (tallest - len(column)) * (NODE_H + GAP_Y) / 2

@@ -24,11 +24,26 @@ INLINE_RULES = ("autolink", "backticks", "emphasis", "entity", "escape", "image"
                 "strikethrough")
 FAST_ENV = "PLAINTEXT_CRM_MARKDOWN"  # "py" forces markdown-it-py even when markdown-it-pyrs is installed
 
-RENDERING_VERSION = "2"  # part of body_key: a change to the HTML written here invalidates cached renderings
+RENDERING_VERSION = "3"  # part of body_key: a change to the HTML written here invalidates cached renderings
 _ALIGNMENTS = tuple((f' style="text-align:{side}"', f' class="align-{side}"')
                     for side in ("left", "center", "right"))
 
 Render = Callable[[str], str]
+
+# A task's checkbox shows a state the reader cannot change: disabled, and named so a screen reader says
+# what it is (WCAG 4.1.2; both renderers write exactly these two tags).
+_TASK_BOXES = (('<input class="task-list-item-checkbox" type="checkbox" checked="" />',
+                '<input class="task-list-item-checkbox" type="checkbox" checked="" disabled="" aria-label="Done" />'),
+               ('<input class="task-list-item-checkbox" type="checkbox" />',
+                '<input class="task-list-item-checkbox" type="checkbox" disabled="" aria-label="To do" />'))
+
+
+def _finished(html: str) -> str:
+    """The renderers' HTML with table alignment as classes and task checkboxes labelled."""
+    if "task-list-item-checkbox" in html:
+        for bare, labelled in _TASK_BOXES:
+            html = html.replace(bare, labelled)
+    return _aligned_by_class(html)
 
 
 def _aligned_by_class(html: str) -> str:
@@ -72,7 +87,7 @@ def _python_renderer() -> Render:
             _mark_list(tokens, index - 2)
 
     parser.core.ruler.after("inline", "task_lists", task_lists)
-    return lambda text: _aligned_by_class(parser.render(text))
+    return lambda text: _finished(parser.render(text))
 
 
 def _is_task(text: str) -> bool:
@@ -97,7 +112,7 @@ def _rust_renderer() -> Render | None:
         return None
     parser = markdown_it_pyrs.MarkdownIt("zero")
     parser.enable_many([*BLOCK_RULES, *INLINE_RULES, "tasklist"])  # type: ignore[list-item]  # names: see parity tests
-    return lambda text: _aligned_by_class(parser.render(text, xhtml=True))
+    return lambda text: _finished(parser.render(text, xhtml=True))
 
 
 _RENDERERS: dict[str, Render] = {}

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from plaintext_crm.escape import file_name_part
+from plaintext_crm.site.delivery_pages import task_anchor
 from plaintext_crm.site.pages import Page, SiteData, page_type
 
 
@@ -26,7 +27,7 @@ def planning_pages(site: SiteData) -> list[Page]:
 def _workload_context(site: SiteData) -> Mapping[str, Any]:
     workload = site.figures.workload
     return {"workload": workload, "overbooked": workload.overbooked(), "anchor": load_anchor,
-            "status_date": site.figures.delivery.schedule.status_date or site.today}
+            "task_anchor": task_anchor, "status_date": site.figures.delivery.schedule.status_date or site.today}
 
 
 def _revenue_context(site: SiteData) -> Mapping[str, Any]:

@@ -23,6 +23,9 @@ class Series:
     values: Sequence[float]
 
 
+COLUMN_SLOT = 64  # px per column of a column chart: room for "Dec '26" and "€123.4k" at 11 px
+
+
 def nice_ceiling(value: float) -> float:
     """The smallest 1, 2, 2.5 or 5 x 10^n at or above `value` (a round top for an axis)."""
     if value <= 0:
@@ -48,20 +51,35 @@ def _legend(series: Sequence[Series], x: float, y: float) -> str:
     return "".join(parts)
 
 
-def _open(title: str, description: str, width: int, height: int) -> tuple[str, str]:
+def _open(title: str, description: str, width: int, height: int, *, links: bool = False,
+          table: str | None = None) -> tuple[str, str]:
+    """The opening tag, title and description of a chart, and its id prefix.
+
+    The chart is drawn at its own size (width and height attributes: its text stays legible, and a narrow
+    page scrolls it inside its figure); a chart holding links is a `group`, not an `img`, so that screen
+    readers and the keyboard reach the links inside it. `table`: the id of the table beside the chart
+    holding the same figures, which then describes it too (`aria-describedby`).
+    """
     ident = "chart-" + hashlib.blake2b(title.encode("utf-8"), digest_size=4).hexdigest()  # stable across builds
-    head = (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">'
+    role = "group" if links else "img"
+    head = (f'<svg class="chart" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="{role}" '
+            f'aria-labelledby="{ident}-title {ident}-desc"'
+            + (f' aria-describedby="{escape(table)}"' if table else "") + ' xmlns="http://www.w3.org/2000/svg">'
             f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(description)}</desc>')
     return ident, head
 
 
 def column_chart(title: str, description: str, categories: Sequence[str], series: Sequence[Series],
-                 fmt: Callable[[float], str], *, highlight: int | None = None, width: int = 760,
-                 height: int = 300) -> Markup:
-    """Vertical stacked columns, one per category, with a value label on top of each column."""
-    _, head = _open(title, description, width, height)
+                 fmt: Callable[[float], str], *, highlight: int | None = None, width: int | None = None,
+                 height: int = 300, table: str | None = None) -> Markup:
+    """Vertical stacked columns, one per category, with a value label on top of each column.
+
+    Each column gets at least COLUMN_SLOT px (the chart is drawn wider, and scrolls in its figure), so
+    category and value labels never run together however many months there are.
+    """
     left, right, top, bottom = 64, 12, 34, 44
+    width = width or max(760, left + right + COLUMN_SLOT * len(categories))
+    _, head = _open(title, description, width, height, table=table)
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(item.values[index] for item in series) for index in range(len(categories))]
     ceiling = nice_ceiling(max(totals, default=0))
@@ -96,12 +114,12 @@ def column_chart(title: str, description: str, categories: Sequence[str], series
 
 def bar_chart(title: str, description: str, categories: Sequence[str], series: Sequence[Series],
               fmt: Callable[[float], str], *, stacked: bool = False, notes: Sequence[str] | None = None,
-              width: int = 760) -> Markup:
+              width: int = 760, table: str | None = None) -> Markup:
     """Horizontal bars, one row per category: grouped (one bar per series) or stacked; `notes` at the right."""
     row_h = 30 if stacked else 14 * len(series) + 14
-    left, right, top = 150, 150 if notes else 70, 34
+    left, right, top = 150, 290 if notes else 70, 34
     height = top + row_h * len(categories) + 12
-    _, head = _open(title, description, width, height)
+    _, head = _open(title, description, width, height, table=table)
     plot_w = width - left - right
     if stacked:
         peak = max((sum(item.values[index] for item in series) for index in range(len(categories))), default=0)
@@ -126,6 +144,9 @@ def bar_chart(title: str, description: str, categories: Sequence[str], series: S
                 parts.append(_text(left + bar_w + 5, bar_y + 9.5, fmt(value), "chart-value", "start"))
             else:
                 x += bar_w
+        if stacked:  # the row's total after its bar; each part's figure is in the bar's tooltip and the notes
+            parts.append(_text(x + 5, y + row_h / 2 + 4, fmt(sum(item.values[index] for item in series)),
+                               "chart-value", "start"))
         if notes:
             parts.append(_text(width - 8, y + row_h / 2 + 4, notes[index], "chart-note", "end"))
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - 12}" class="chart-baseline"/></svg>')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -128,12 +129,13 @@ def handoff_required(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
     """What delivery needs to start well must be written down before a deal is closed-won: by
     default scope_summary, promised_timeline, key_constraints, main_stakeholder and kickoff_date
     (crm.yaml `handoff_fields` changes the list). One finding per missing or empty field, on the
-    field's line when it is written empty, else on line 1. A kickoff_date that is not a date is
-    reported by F002."""
+    field's line when it is written empty, else on the `stage:` line that made the deal won. A
+    kickoff_date that is not a date is reported by F002."""
     required = analysis.workspace.config.handoff_fields
     for deal in analysis.deals_by_status.won:
         for key in deal.handoff_gaps(required)[0]:
-            yield rule.finding(deal.location(key), f"won deal is missing hand-off field '{key}'")
+            where = deal.location(key if key in deal.key_lines else "stage")
+            yield rule.finding(where, f"won deal is missing hand-off field '{key}'")
 
 
 @rule("D005", "unknown-stage", Severity.ERROR,
@@ -151,8 +153,11 @@ def unknown_stage(rule: Rule, analysis: Analysis) -> Iterator[Finding]:
             if not _written(deal, "stage"):
                 yield rule.finding(deal.location("stage"), "deal has no stage")
         elif config.stage(deal.stage) is None:
-            stages = ", ".join(stage.id for stage in config.stages)
-            yield rule.finding(deal.location("stage"), f"stage '{deal.stage}' is not in the pipeline ({stages})")
+            ids = [stage.id for stage in config.stages]
+            close = difflib.get_close_matches(deal.stage.lower(), ids, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            yield rule.finding(deal.location("stage"),
+                               f"stage '{deal.stage}' is not in the pipeline ({', '.join(ids)}){hint}")
 
 
 @rule("D006", "deal-rotting", Severity.WARNING,
