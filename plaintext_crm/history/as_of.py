@@ -27,8 +27,8 @@ from plaintext_crm.history.record_history import History, read_history
 from plaintext_crm.records import cache_store
 from plaintext_crm.records.blob_records import BlobRecords
 from plaintext_crm.records.config import CONFIG_FILE, Config, config_from_text
-from plaintext_crm.records.loader import LoadedFile
-from plaintext_crm.records.model import KINDS, Client, Deal, Project, Workspace
+from plaintext_crm.records.loader import LoadedFile, assemble_workspace
+from plaintext_crm.records.model import KINDS, Workspace
 from plaintext_crm.records.reading import ParseProblem, decode
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -90,19 +90,8 @@ def workspace_at_commit(root: Path, commit: str, *, use_cache: bool = True,
     for path in sorted(records.keys() - regular.keys()):
         findings.append(Finding(path, 1, 1, "F001", "invalid-front-matter", Severity.ERROR,
                                 "not read: a symbolic link or submodule at that revision"))
-    clients: dict[str, Client] = {}
-    deals: dict[str, Deal] = {}
-    projects: dict[str, Project] = {}
-    for path in sorted(regular):
-        record, record_findings = loaded[path]
-        findings.extend(record_findings)
-        if isinstance(record, Deal):
-            deals[record.id] = record
-        elif isinstance(record, Client):
-            clients[record.id] = record
-        elif isinstance(record, Project):
-            projects[record.id] = record
-    return Workspace(root, config, clients, deals, projects, tuple(sorted(regular))), findings
+    paths = sorted(regular)
+    return assemble_workspace(root, config, paths, [loaded[path] for path in paths], findings), findings
 
 
 def history_at_commit(root: Path, commit: str, *, use_cache: bool = True) -> History:

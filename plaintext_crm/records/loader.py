@@ -7,7 +7,7 @@ import functools
 import math
 import os
 import stat
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +173,12 @@ def load_workspace(root: Path, *, parse: ParseFiles = parse_files, load_files: L
     paths, refused = scan(root)
     findings.extend(refused)
     loaded = load_files(root, paths) if load_files else [build_record(item) for item in parse(root, paths)]
+    return assemble_workspace(root, settings, paths, loaded, findings), findings
+
+
+def assemble_workspace(root: Path, config: Config, paths: Sequence[str], loaded: Sequence[LoadedFile],
+                       findings: list[Finding]) -> Workspace:
+    """The workspace of built records (`loaded`, one per path of `paths`), their findings added to `findings`."""
     clients: dict[str, Client] = {}
     deals: dict[str, Deal] = {}
     projects: dict[str, Project] = {}
@@ -184,8 +190,7 @@ def load_workspace(root: Path, *, parse: ParseFiles = parse_files, load_files: L
             clients[record.id] = record
         elif isinstance(record, Project):
             projects[record.id] = record
-    workspace = Workspace(root, settings, clients, deals, projects, tuple(paths))
-    return workspace, findings
+    return Workspace(root, config, clients, deals, projects, tuple(paths))
 
 
 class _Fields(PlanValues):
