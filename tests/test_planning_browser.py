@@ -43,7 +43,10 @@ def test_workload_page_marks_the_overbooked_week_and_links_to_its_tasks(site: Pa
     assert over.count() == 1  # leo, one week
     cell = over.first
     assert cell.get_attribute("data-week") == "2026-12-07" and cell.inner_text() == "5.1 / 5.0"
-    assert cell.evaluate("td => getComputedStyle(td).backgroundColor") == "rgb(248, 215, 211)"  # red: over
+    # red: over (the theme's soft red, which the dark theme changes too)
+    assert cell.evaluate("td => getComputedStyle(td).backgroundColor") == "rgb(253, 232, 230)"
+    free = page.locator("#workload-table td.load:not([data-over])").first
+    assert free.evaluate("td => getComputedStyle(td).backgroundColor") != "rgb(253, 232, 230)"
     cell.locator("a").click()
     assert page.url.endswith("#load-leo-2026-12-07")
     behind = page.locator("#load-leo-2026-12-07")
