@@ -23,6 +23,11 @@ SLOW_MODULES = frozenset({
     "test_serve_host", "test_redteam_files",
     # and modules of many end-to-end cases, each a copy of the example and a full command or build: seconds
     "test_write_paths", "test_templates_sandbox", "test_schedule_properties",
+    # and modules whose cases build a site into a folder and build it again (cached, in place, incremental,
+    # watched) or run many edit commands over a copy of the example: about a second each, 3-4 s a module
+    # (test_site_build and test_site_golden stay fast).
+    "test_site_data_fragments", "test_site_in_place", "test_incremental", "test_site_fragments", "test_watch",
+    "test_watch_odd_files", "test_site_active_content", "test_commands_edit",
 })
 # Tests in the security modules (which get their marks here, not in the files) that start a process or run
 # for seconds.
@@ -30,7 +35,10 @@ SLOW_TESTS = {
     "test_hostile_yaml": {"test_alias_bomb_build_writes_a_small_site", "test_alias_bomb_in_a_record_is_refused_fast",
                           "test_alias_bomb_in_crm_yaml_is_refused_fast",
                           "test_alias_bomb_in_git_history_and_working_tree_for_changes",
-                          "test_every_command_survives_hostile_numbers_and_dates"},
+                          "test_every_command_survives_hostile_numbers_and_dates",
+                          "test_recursive_alias_does_not_stop_other_commands"},
+    "test_redteam_parsing": {"test_integer_beyond_float_range_is_f002",  # a build each
+                             "test_site_data_json_writes_hidden_characters_as_escapes"},
     "test_odd_files": {"test_a_link_out_of_the_workspace_is_never_read_or_published",
                        "test_an_odd_crm_yaml_is_f001_and_the_records_still_load",
                        "test_build_does_not_wait_on_a_pipe_named_crm_yaml",
