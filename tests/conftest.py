@@ -9,6 +9,7 @@ import datetime as dt
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,18 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = root.parent / "site"
     build_site(root, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
     return out
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any) -> Iterator[Any]:
+    """A tab of the module's headless Chromium that records console errors and page errors (`page.errors`)."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.errors = errors
+    yield tab
+    tab.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,11 @@ draws every open project, and no page logs a console error."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from plaintext_crm.site.builder import build_site
-from tests.support import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY
+from tests.support import ARTIFACTS
 
 BLOCKED_FILL = "rgb(224, 165, 38)"  # --blocked in delivery.css
 
@@ -18,22 +15,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("browser") / "site"
-    build_site(EXAMPLE, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
-    return out
-
-
-@pytest.fixture(scope="module")
-def page(browser) -> Iterator[object]:
-    """A tab of the shared headless Chromium that records console errors and page errors."""
-    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors: list[str] = []
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.errors = errors  # type: ignore[attr-defined]
-    yield tab
-    tab.close()
+def site(example_site: Path) -> Path:
+    return example_site
 
 
 def test_project_page_gantt_marks_the_critical_path(site: Path, page) -> None:

@@ -3,34 +3,18 @@ its tasks one click away, a project's share of the workload and its invoices, th
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from plaintext_crm.site.builder import build_site
-from tests.support import ARTIFACTS, EXAMPLE, EXAMPLE_TODAY
+from tests.support import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("planning") / "site"
-    build_site(EXAMPLE, out, dt.date.fromisoformat(EXAMPLE_TODAY), use_cache=False)
-    return out
-
-
-@pytest.fixture(scope="module")
-def page(browser) -> Iterator[object]:
-    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors: list[str] = []
-    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.errors = errors  # type: ignore[attr-defined]
-    yield tab
-    tab.close()
+def site(example_site: Path) -> Path:
+    return example_site
 
 
 def test_workload_page_marks_the_overbooked_week_and_links_to_its_tasks(site: Path, page) -> None:
