@@ -32,40 +32,7 @@
         }
       });
     });
-    carry(owner);
-    document.body.classList.toggle("is-filtered", owner !== "");
   }
 
-  // links to the forecast and the overview (and this board) carry the choice: their filters pick it up
-  var FILTERED = /^(\.\.\/)*(board|forecast|index)\.html(#.*)?$/;
-  function carry(owner) {
-    document.querySelectorAll("a[href]").forEach(function (link) {
-      var href = link.getAttribute("href");
-      if (FILTERED.test(href)) {
-        link.setAttribute("href", href.split("#")[0] + (owner ? "#owner=" + encodeURIComponent(owner) : ""));
-      }
-    });
-  }
-
-  function fromHash() {
-    var match = /(?:^#|&)owner=([^&]*)/.exec(window.location.hash);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  form.hidden = false;
-  select.addEventListener("change", function () {
-    show(select.value);
-    var hash = select.value ? "#owner=" + encodeURIComponent(select.value) : " ";
-    try {  // keep the choice in the address, so a link or a reload shows the same owner
-      window.history.replaceState(null, "", hash === " " ? window.location.pathname + window.location.search : hash);
-    } catch (error) {
-      // some browsers refuse history changes for file:// pages; the filter works regardless
-    }
-  });
-  form.addEventListener("submit", function (event) { event.preventDefault(); });
-  var initial = fromHash();
-  if (initial && select.querySelector('option[value="' + initial.replace(/"/g, "") + '"]')) {
-    select.value = initial;
-    show(initial);
-  }
+  window.plaintextCrmOwnerFilter(form, select, show);
 }());

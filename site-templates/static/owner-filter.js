@@ -17,16 +17,6 @@
     var note = node.querySelector(".stat-note");
     original[node.getAttribute("data-figure")] = {value: value ? value.innerHTML : "", note: note ? note.innerHTML : ""};
   });
-  var FILTERED = /^(\.\.\/)*(board|forecast|index)\.html(#.*)?$/;
-
-  function carry(owner) {
-    document.querySelectorAll("a[href]").forEach(function (link) {
-      var href = link.getAttribute("href");
-      if (FILTERED.test(href)) {
-        link.setAttribute("href", href.split("#")[0] + (owner ? "#owner=" + encodeURIComponent(owner) : ""));
-      }
-    });
-  }
 
   function show(owner) {
     var mine = owner === "" ? null : (figures[owner] || {});
@@ -42,29 +32,7 @@
       var who = row.getAttribute("data-target-owner");
       row.hidden = owner !== "" && who !== "team" && who !== owner;
     });
-    carry(owner);
-    document.body.classList.toggle("is-filtered", owner !== "");
   }
 
-  function fromHash() {
-    var match = /(?:^#|&)owner=([^&]*)/.exec(window.location.hash);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  form.hidden = false;
-  select.addEventListener("change", function () {
-    show(select.value);
-    try {  // keep the choice in the address, so a link or a reload shows the same owner
-      window.history.replaceState(null, "", select.value ? "#owner=" + encodeURIComponent(select.value)
-        : window.location.pathname + window.location.search);
-    } catch (error) {
-      // some browsers refuse history changes for file:// pages; the filter works regardless
-    }
-  });
-  form.addEventListener("submit", function (event) { event.preventDefault(); });
-  var initial = fromHash();
-  if (initial && select.querySelector('option[value="' + initial.replace(/"/g, "") + '"]')) {
-    select.value = initial;
-    show(initial);
-  }
+  window.plaintextCrmOwnerFilter(form, select, show);
 }());
